@@ -1,0 +1,49 @@
+# adstudio backend — run `make help` for the targets.
+SHELL := /bin/bash
+GO    ?= go
+FUNCTIONS := auth generate history imageproxy
+BIN := bin
+
+.PHONY: help dev test test-go test-compat test-dbcompat test-browser bench migrate build clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+dev: ## run the whole API on http://127.0.0.1:8787 (PORT overrides), zero configuration
+	$(GO) run ./cmd/dev
+
+migrate: ## apply migrations to TURSO_DATABASE_URL (default: the .data/ dev database)
+	$(GO) run ./cmd/migrate
+
+test: test-go test-compat test-dbcompat test-browser ## run every test
+
+test-go: ## Go tests with the race detector
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+$(BIN)/adstudio-dev: FORCE
+	@mkdir -p $(BIN)
+	$(GO) build -o $@ ./cmd/dev
+FORCE:
+
+test-compat: $(BIN)/adstudio-dev ## better-auth's own client (npm) against the local server
+	SERVER_BIN=$(CURDIR)/$(BIN)/adstudio-dev tests/compat/run.sh
+
+test-dbcompat: $(BIN)/adstudio-dev ## databases written by better-auth itself, both layouts
+	SERVER_BIN=$(CURDIR)/$(BIN)/adstudio-dev tests/dbcompat/run.sh
+
+test-browser: $(BIN)/adstudio-dev ## headless Chromium, cross-site and same-site cookies
+	SERVER_BIN=$(CURDIR)/$(BIN)/adstudio-dev tests/browser/run.sh
+
+bench: ## benchmarks: endpoints vs one scrypt hash, round trips per request
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+
+build: ## Lambda packages: dist/<function>/bootstrap (linux/arm64) and dist/<function>.zip
+	@for f in $(FUNCTIONS); do \
+	  GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -trimpath -tags lambda.norpc -ldflags "-s -w" -o dist/$$f/bootstrap ./functions/$$f || exit 1; \
+	  $(GO) run ./cmd/zipdir dist/$$f dist/$$f.zip || exit 1; \
+	  printf '%-11s bootstrap %9d bytes, zip %9d bytes\n' $$f $$(stat -c %s dist/$$f/bootstrap) $$(stat -c %s dist/$$f.zip); \
+	done
+
+clean: ## remove build output (not the .data/ dev database)
+	rm -rf dist $(BIN)

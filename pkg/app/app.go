@@ -1,0 +1,135 @@
+// Package app builds the whole service from a Config. The Lambda entry
+// points, the local development server and the end-to-end tests all call
+// New, so they cannot drift apart.
+package app
+
+import (
+	"context"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"adstudio/pkg/authapi"
+	"adstudio/pkg/authstore"
+	"adstudio/pkg/config"
+	"adstudio/pkg/cookie"
+	"adstudio/pkg/httpapi"
+	"adstudio/pkg/origin"
+	"adstudio/pkg/password"
+	"adstudio/pkg/profile"
+	"adstudio/pkg/ratelimit"
+	"adstudio/pkg/session"
+	"adstudio/pkg/store"
+)
+
+// App is the assembled service.
+type App struct {
+	Config   config.Config
+	DB       *store.DB
+	Sessions *session.Manager
+
+	auth    *authapi.API
+	profile *profile.API
+}
+
+// New opens the database and builds every handler. It does no network I/O:
+// a remote database is first contacted by the first request that needs it.
+// now is the clock (nil: time.Now); tests move it to cross expiries.
+func New(cfg config.Config, now func() time.Time) (*App, error) {
+	if now == nil {
+		now = time.Now
+	}
+	db, err := store.Open(cfg.DatabaseURL, cfg.DatabaseToken)
+	if err != nil {
+		return nil, err
+	}
+	auths := authstore.New(db, cfg.AuthSchema)
+	trusted := origin.New(cfg.BaseURL, cfg.TrustedOrigins)
+	sessions := &session.Manager{
+		Store: auths,
+		Cookies: cookie.Settings{
+			Prefix: cfg.CookiePrefix, Secure: cfg.CookieSecure, SameSite: cfg.CookieSameSite,
+			Domain: cfg.CookieDomain, Partitioned: cfg.CookiePartitioned,
+		},
+		Signer: cookie.NewSigner(cfg.Secrets),
+		Now:    now,
+	}
+	limiter := &ratelimit.Limiter{DB: db, Headers: cfg.IPAddressHeaders, Now: now}
+	return &App{
+		Config:   cfg,
+		DB:       db,
+		Sessions: sessions,
+		auth: &authapi.API{
+			Store: auths, Sessions: sessions, Hasher: password.NewHasher(2), Origins: trusted,
+			Limiter: limiter, Limits: cfg.RateLimitEnabled, FrontendURL: cfg.FrontendURL, Now: now,
+		},
+		profile: &profile.API{Sessions: sessions, Profiles: &profile.Store{DB: db}, Now: now},
+	}, nil
+}
+
+// Migrate applies pending migrations for the configured layout.
+func (a *App) Migrate(ctx context.Context) ([]string, error) {
+	return a.DB.Migrate(ctx, string(a.Config.AuthSchema))
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.DB.Close() }
+
+// Handler serves the routes owned by fns (every route when fns is empty),
+// plus the health check, behind the shared middleware.
+func (a *App) Handler(fns ...Function) http.Handler {
+	owned := map[Function]bool{}
+	for _, f := range fns {
+		owned[f] = true
+	}
+	mux := http.NewServeMux()
+	for _, r := range Routes() {
+		if len(fns) == 0 || owned[r.Function] || r.Path == "/api/health" {
+			mux.Handle(r.Pattern(), r.handler(a))
+		}
+	}
+	// Unknown paths and methods: better-auth answers 404 with no body below
+	// its base path; the app API answers {"error":"Not found"}.
+	mux.Handle(authapi.BasePath+"/", httpapi.Handler(a.auth.NotFound))
+	mux.Handle("/", httpapi.Handler(notFound))
+
+	var h http.Handler = mux
+	h = prefixed(authapi.BasePath+"/", a.auth.RateLimit(h), h)
+	h = strictPaths(h)
+	h = httpapi.CORS(origin.New(a.Config.BaseURL, a.Config.TrustedOrigins), h)
+	return httpapi.Recover(h)
+}
+
+func notFound(w http.ResponseWriter, r *http.Request) error {
+	return &httpapi.PlainError{Status: http.StatusNotFound, Message: "Not found"}
+}
+
+// prefixed sends paths below prefix to in, everything else to out.
+func prefixed(prefix string, in, out http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, prefix) {
+			in.ServeHTTP(w, r)
+			return
+		}
+		out.ServeHTTP(w, r)
+	})
+}
+
+// strictPaths answers 404 for paths that are not already clean ("//",
+// "/./", "/../"): ServeMux would otherwise redirect them, and neither
+// better-auth nor the app API does.
+func strictPaths(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if p != "/" && path.Clean(p) != strings.TrimSuffix(p, "/") || strings.Contains(p, "//") {
+			if strings.HasPrefix(p, authapi.BasePath+"/") {
+				w.WriteHeader(http.StatusNotFound)
+				return
+			}
+			httpapi.WriteError(w, r, &httpapi.PlainError{Status: http.StatusNotFound, Message: "Not found"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}

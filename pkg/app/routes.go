@@ -1,0 +1,62 @@
+package app
+
+import (
+	"net/http"
+
+	"adstudio/pkg/httpapi"
+)
+
+// Function names one deployable Lambda.
+type Function string
+
+// The four functions, each shipped as its own Lambda.
+const (
+	Auth       Function = "auth"
+	Generate   Function = "generate"
+	History    Function = "history"
+	ImageProxy Function = "imageproxy"
+)
+
+// Functions lists every function.
+var Functions = []Function{Auth, Generate, History, ImageProxy}
+
+// Route is one entry of the route table: the Lambda entry points, the local
+// server and the CDK stack all read this one list.
+type Route struct {
+	Method   string
+	Path     string // net/http ServeMux pattern path
+	Function Function
+	handler  func(*App) http.Handler
+}
+
+// Pattern is the ServeMux pattern "METHOD /path".
+func (r Route) Pattern() string { return r.Method + " " + r.Path }
+
+func h(f httpapi.Handler) http.Handler { return f }
+
+// Routes is the route table.
+func Routes() []Route {
+	return []Route{
+		// better-auth's endpoints (auth-protocol.md §2).
+		{"POST", "/api/auth/sign-up/email", Auth, func(a *App) http.Handler { return a.auth.SignUpEmail() }},
+		{"POST", "/api/auth/sign-in/email", Auth, func(a *App) http.Handler { return a.auth.SignInEmail() }},
+		{"GET", "/api/auth/get-session", Auth, func(a *App) http.Handler { return h(a.auth.GetSession) }},
+		{"POST", "/api/auth/get-session", Auth, func(a *App) http.Handler { return a.auth.GetSessionPost() }},
+		{"POST", "/api/auth/sign-out", Auth, func(a *App) http.Handler { return a.auth.SignOut() }},
+		{"GET", "/api/auth/list-sessions", Auth, func(a *App) http.Handler { return h(a.auth.ListSessions) }},
+		{"POST", "/api/auth/revoke-session", Auth, func(a *App) http.Handler { return a.auth.RevokeSession() }},
+		{"POST", "/api/auth/revoke-sessions", Auth, func(a *App) http.Handler { return a.auth.RevokeSessions() }},
+		{"POST", "/api/auth/revoke-other-sessions", Auth, func(a *App) http.Handler { return a.auth.RevokeOtherSessions() }},
+		{"POST", "/api/auth/update-user", Auth, func(a *App) http.Handler { return a.auth.UpdateUser() }},
+		{"POST", "/api/auth/change-password", Auth, func(a *App) http.Handler { return a.auth.ChangePassword() }},
+		{"POST", "/api/auth/change-email", Auth, func(a *App) http.Handler { return a.auth.ChangeEmail() }},
+		{"POST", "/api/auth/delete-user", Auth, func(a *App) http.Handler { return a.auth.DeleteUser() }},
+		{"GET", "/api/auth/list-accounts", Auth, func(a *App) http.Handler { return h(a.auth.ListAccounts) }},
+		{"GET", "/api/auth/ok", Auth, func(a *App) http.Handler { return h(a.auth.OK) }},
+		{"GET", "/api/auth/error", Auth, func(a *App) http.Handler { return h(a.auth.Error) }},
+
+		// Application API (app-api.md).
+		{"GET", "/api/me", Auth, func(a *App) http.Handler { return h(a.profile.Me) }},
+		{"GET", "/api/health", Auth, func(a *App) http.Handler { return h(a.profile.Health) }},
+	}
+}

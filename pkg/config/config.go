@@ -1,0 +1,259 @@
+// Package config reads the service configuration from the environment once
+// per cold start, applies defaults in one place and validates every value.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Schema names the physical layout of better-auth's core tables.
+type Schema string
+
+const (
+	// SchemaUsers is seed document 003's layout: table `users`, dates as TEXT.
+	SchemaUsers Schema = "users"
+	// SchemaUser is the addreams layout: table `user`, dates as unix seconds.
+	SchemaUser Schema = "user"
+)
+
+// Config is the whole service configuration.
+type Config struct {
+	// Local is true for `make dev`: migrations at start, generated secret.
+	Local bool
+
+	// Secrets sign cookies with the first entry and accept every entry.
+	Secrets        []string
+	BaseURL        string // public base URL of the API (origin, no path)
+	TrustedOrigins []string
+	FrontendURL    string
+
+	DatabaseURL   string
+	DatabaseToken string
+	Port          string
+
+	AuthSchema        Schema
+	CookiePrefix      string
+	CookieSameSite    string // "lax", "strict" or "none"
+	CookieSecure      bool
+	CookieDomain      string
+	CookiePartitioned bool
+
+	IPAddressHeaders []string
+	RateLimitEnabled bool
+}
+
+// Getenv is the lookup function Load reads from; os.Getenv in production,
+// a map in tests.
+type Getenv func(string) string
+
+// Error is a configuration problem, phrased as one line naming the variable.
+type Error struct {
+	Var  string
+	What string
+}
+
+func (e *Error) Error() string { return e.Var + ": " + e.What }
+
+// Load builds a Config from the environment. In local mode every value has a
+// working default; elsewhere the secret and the public URL are required.
+func Load(getenv Getenv, local bool) (Config, error) {
+	c := Config{Local: local}
+	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
+
+	c.Port = get("PORT")
+	if c.Port == "" {
+		c.Port = "8787"
+	}
+	if n, err := strconv.Atoi(c.Port); err != nil || n < 1 || n > 65535 {
+		return c, &Error{"PORT", "expected a TCP port number"}
+	}
+
+	c.DatabaseURL = get("TURSO_DATABASE_URL")
+	c.DatabaseToken = get("TURSO_AUTH_TOKEN")
+	if c.DatabaseURL == "" {
+		if !local {
+			return c, &Error{"TURSO_DATABASE_URL", "required (libsql://, https://, http://, ws(s):// or file: URL)"}
+		}
+		c.DatabaseURL = "file:.data/dev.db"
+	}
+	if err := checkDatabaseURL(c.DatabaseURL); err != nil {
+		return c, err
+	}
+
+	c.BaseURL = strings.TrimRight(get("BETTER_AUTH_URL"), "/")
+	if c.BaseURL == "" {
+		if !local {
+			return c, &Error{"BETTER_AUTH_URL", "required: the public base URL of the API, e.g. https://api.example.com"}
+		}
+		c.BaseURL = "http://127.0.0.1:" + c.Port
+	}
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		return c, &Error{"BETTER_AUTH_URL", "expected an http(s) origin such as https://api.example.com"}
+	}
+
+	if raw := get("BETTER_AUTH_SECRET"); raw != "" {
+		for _, s := range strings.Split(raw, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				c.Secrets = append(c.Secrets, s)
+			}
+		}
+	}
+	if len(c.Secrets) == 0 && !local {
+		return c, &Error{"BETTER_AUTH_SECRET", "required: at least 32 characters (a comma-separated list rotates: the first signs, all verify)"}
+	}
+	for _, s := range c.Secrets {
+		if len(s) < 32 {
+			return c, &Error{"BETTER_AUTH_SECRET", "every secret must be at least 32 characters"}
+		}
+	}
+
+	c.TrustedOrigins = splitList(get("TRUSTED_ORIGINS"))
+	if len(c.TrustedOrigins) == 0 && local {
+		c.TrustedOrigins = []string{"http://localhost:5173", "http://127.0.0.1:5173"}
+	}
+	c.FrontendURL = get("FRONTEND_URL")
+	if c.FrontendURL != "" {
+		if fu, err := url.Parse(c.FrontendURL); err != nil || (fu.Scheme != "http" && fu.Scheme != "https") || fu.Host == "" {
+			return c, &Error{"FRONTEND_URL", "expected an absolute http(s) URL"}
+		}
+	}
+
+	switch s := Schema(get("AUTH_SCHEMA")); s {
+	case "":
+		c.AuthSchema = SchemaUsers
+	case SchemaUsers, SchemaUser:
+		c.AuthSchema = s
+	default:
+		return c, &Error{"AUTH_SCHEMA", `expected "users" (seed 003 layout) or "user" (addreams layout)`}
+	}
+
+	c.CookiePrefix = get("COOKIE_PREFIX")
+	if c.CookiePrefix == "" {
+		c.CookiePrefix = "better-auth"
+	}
+	if strings.ContainsAny(c.CookiePrefix, " ;,=\t\"") {
+		return c, &Error{"COOKIE_PREFIX", "must not contain spaces, ';', ',', '=' or quotes"}
+	}
+	// better-auth decides "secure" from the base URL unless told otherwise.
+	c.CookieSecure = u.Scheme == "https"
+	if v := get("COOKIE_SECURE"); v != "" {
+		if c.CookieSecure, err = strconv.ParseBool(v); err != nil {
+			return c, &Error{"COOKIE_SECURE", "expected true or false"}
+		}
+	}
+	c.CookieSameSite = strings.ToLower(get("COOKIE_SAMESITE"))
+	switch c.CookieSameSite {
+	case "":
+		c.CookieSameSite = "lax"
+	case "lax", "strict", "none":
+	default:
+		return c, &Error{"COOKIE_SAMESITE", "expected lax, strict or none"}
+	}
+	if c.CookieSameSite == "none" && !c.CookieSecure {
+		return c, &Error{"COOKIE_SAMESITE", "none requires secure cookies (COOKIE_SECURE=true or an https BETTER_AUTH_URL)"}
+	}
+	c.CookieDomain = get("COOKIE_DOMAIN")
+	// Current Chromium drops unpartitioned third-party cookies, so a
+	// cross-site deployment only keeps its session with Partitioned.
+	c.CookiePartitioned = c.CookieSameSite == "none"
+	if v := get("COOKIE_PARTITIONED"); v != "" {
+		if c.CookiePartitioned, err = strconv.ParseBool(v); err != nil {
+			return c, &Error{"COOKIE_PARTITIONED", "expected true or false"}
+		}
+	}
+	if c.CookiePartitioned && !c.CookieSecure {
+		return c, &Error{"COOKIE_PARTITIONED", "requires secure cookies"}
+	}
+
+	for _, h := range splitList(get("IP_ADDRESS_HEADERS")) {
+		c.IPAddressHeaders = append(c.IPAddressHeaders, strings.ToLower(h))
+	}
+	c.RateLimitEnabled = true
+	if v := get("RATE_LIMIT_ENABLED"); v != "" {
+		if c.RateLimitEnabled, err = strconv.ParseBool(v); err != nil {
+			return c, &Error{"RATE_LIMIT_ENABLED", "expected true or false"}
+		}
+	}
+	return c, nil
+}
+
+// LoadLocal is Load in local mode, plus the development secret: generated on
+// first use and kept beside a file database so sessions survive restarts.
+func LoadLocal(getenv Getenv) (Config, error) {
+	c, err := Load(getenv, true)
+	if err != nil || len(c.Secrets) > 0 {
+		return c, err
+	}
+	path := filepath.Join(".data", "dev-secret")
+	if p, ok := strings.CutPrefix(c.DatabaseURL, "file:"); ok {
+		p, _, _ = strings.Cut(p, "?")
+		path = filepath.Join(filepath.Dir(p), "dev-secret")
+	}
+	secret, err := readOrCreateSecret(path)
+	if err != nil {
+		return c, &Error{"BETTER_AUTH_SECRET", "unset, and the development secret could not be kept at " + path + ": " + err.Error()}
+	}
+	c.Secrets = []string{secret}
+	return c, nil
+}
+
+func readOrCreateSecret(path string) (string, error) {
+	if b, err := os.ReadFile(path); err == nil {
+		if s := strings.TrimSpace(string(b)); len(s) >= 32 {
+			return s, nil
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	buf := make([]byte, 32)
+	rand.Read(buf)
+	s := base64.RawURLEncoding.EncodeToString(buf)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", err
+	}
+	return s, os.WriteFile(path, []byte(s+"\n"), 0o600)
+}
+
+func checkDatabaseURL(raw string) error {
+	for _, p := range []string{"libsql://", "https://", "http://", "wss://", "ws://", "file:"} {
+		if strings.HasPrefix(raw, p) {
+			if p == "file:" && strings.HasPrefix(raw, "file://") && !strings.HasPrefix(raw, "file:///") {
+				return &Error{"TURSO_DATABASE_URL", "a file URL is file:relative/path.db or file:/abs/path.db"}
+			}
+			return nil
+		}
+	}
+	return &Error{"TURSO_DATABASE_URL", "expected a libsql://, https://, http://, ws(s):// or file: URL"}
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Summary describes the configuration for the start-up log, without secrets.
+func (c Config) Summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "database=%s schema=%s base_url=%s trusted_origins=%s\n", redactURL(c.DatabaseURL), c.AuthSchema, c.BaseURL, strings.Join(c.TrustedOrigins, ","))
+	fmt.Fprintf(&b, "cookies: prefix=%s samesite=%s secure=%t partitioned=%t domain=%q; rate_limit=%t; secrets=%d (values hidden)", c.CookiePrefix, c.CookieSameSite, c.CookieSecure, c.CookiePartitioned, c.CookieDomain, c.RateLimitEnabled, len(c.Secrets))
+	return b.String()
+}
+
+func redactURL(raw string) string {
+	base, _, _ := strings.Cut(raw, "?")
+	return base
+}

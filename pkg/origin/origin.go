@@ -1,0 +1,107 @@
+// Package origin decides which browser origins and redirect targets are
+// trusted, with better-auth's matching rules.
+package origin
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// List is the set of trusted origins: the API's own origin plus the
+// configured entries, which may hold * and ? wildcards.
+type List struct {
+	exact    map[string]bool
+	patterns []pattern
+}
+
+type pattern struct {
+	re         *regexp.Regexp
+	fullOrigin bool // the entry had a scheme, so it matches whole origins
+}
+
+// New builds the list from the API's base URL and the configured entries.
+func New(baseURL string, entries []string) List {
+	l := List{exact: map[string]bool{}}
+	if o, ok := Of(baseURL); ok {
+		l.exact[o] = true
+	}
+	for _, e := range entries {
+		if !strings.ContainsAny(e, "*?") {
+			l.exact[e] = true
+			continue
+		}
+		l.patterns = append(l.patterns, pattern{re: glob(e), fullOrigin: strings.Contains(e, "://")})
+	}
+	return l
+}
+
+// glob compiles better-auth's wildcards: * is any run of characters except
+// '/' and '\', ? is one such character.
+func glob(p string) *regexp.Regexp {
+	var b strings.Builder
+	b.WriteString("^")
+	for _, r := range p {
+		switch r {
+		case '*':
+			b.WriteString(`[^/\\]*`)
+		case '?':
+			b.WriteString(`[^/\\]`)
+		default:
+			b.WriteString(regexp.QuoteMeta(string(r)))
+		}
+	}
+	b.WriteString("$")
+	return regexp.MustCompile(b.String())
+}
+
+// Of returns scheme://host[:port] of an absolute http(s) URL.
+func Of(raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.Opaque != "" {
+		return "", false
+	}
+	return u.Scheme + "://" + u.Host, true
+}
+
+// Trusted reports whether the absolute URL (or bare origin) raw is trusted.
+func (l List) Trusted(raw string) bool {
+	o, ok := Of(raw)
+	if !ok {
+		return false
+	}
+	if l.exact[o] {
+		return true
+	}
+	host := o[strings.Index(o, "://")+3:]
+	for _, p := range l.patterns {
+		if p.fullOrigin && p.re.MatchString(o) || !p.fullOrigin && p.re.MatchString(host) {
+			return true
+		}
+	}
+	return false
+}
+
+// TrustedOrigin reports whether o, an Origin header value, is exactly a
+// trusted origin (no path, no trailing slash).
+func (l List) TrustedOrigin(o string) bool {
+	canon, ok := Of(o)
+	return ok && canon == o && l.Trusted(o)
+}
+
+// relative is better-auth's allowed relative redirect: a path on this host
+// that cannot be read as protocol-relative or carry a fragment.
+var relative = regexp.MustCompile(`^/[\w\-.+/@]*(?:\?[\w\-.+/=&%@]*)?$`)
+
+// TrustedTarget reports whether a callback/redirect URL is acceptable: a
+// trusted absolute URL, or a safe path on the API's own host.
+func (l List) TrustedTarget(raw string) bool {
+	if strings.HasPrefix(raw, "/") {
+		lower := strings.ToLower(raw)
+		if strings.HasPrefix(lower, "//") || strings.HasPrefix(lower, `/\`) || strings.HasPrefix(lower, "/%2f") || strings.HasPrefix(lower, "/%5c") {
+			return false
+		}
+		return relative.MatchString(raw)
+	}
+	return l.Trusted(raw)
+}

@@ -1,0 +1,79 @@
+// Package profile keeps each user's application profile (account type and
+// per-workflow credit balances), created lazily on first use.
+package profile
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"adstudio/pkg/authstore"
+	"adstudio/pkg/httpapi"
+	"adstudio/pkg/session"
+	"adstudio/pkg/store"
+)
+
+// Profile is one user_profile row.
+type Profile struct {
+	UserID               string         `json:"userId"`
+	AccountType          string         `json:"accountType"`
+	CreditsProductShoots int64          `json:"creditsProductShoots"`
+	CreditsAdGraphics    int64          `json:"creditsAdGraphics"`
+	CreatedAt            authstore.Time `json:"createdAt"`
+	UpdatedAt            authstore.Time `json:"updatedAt"`
+}
+
+// Store reads and creates profiles.
+type Store struct {
+	DB *store.DB
+}
+
+// Ensure returns the user's profile, creating the free one if it does not
+// exist, in one statement: the no-op upsert returns the existing row, and a
+// concurrent creator cannot make it fail.
+func (s *Store) Ensure(ctx context.Context, userID string) (Profile, error) {
+	var p Profile
+	var created, updated int64
+	err := s.DB.QueryRow(ctx, `INSERT INTO "user_profile" ("user_id") VALUES (?)
+ON CONFLICT ("user_id") DO UPDATE SET "user_id" = "excluded"."user_id"
+RETURNING "user_id", "account_type", "credits_product_shoots", "credits_ad_graphics", "created_at", "updated_at"`, userID).
+		Scan(&p.UserID, &p.AccountType, &p.CreditsProductShoots, &p.CreditsAdGraphics, &created, &updated)
+	if err != nil {
+		return Profile{}, fmt.Errorf("ensure profile: %w", err)
+	}
+	p.CreatedAt, p.UpdatedAt = authstore.Time(time.Unix(created, 0)), authstore.Time(time.Unix(updated, 0))
+	return p, nil
+}
+
+// API serves the profile routes.
+type API struct {
+	Sessions *session.Manager
+	Profiles *Store
+	Now      func() time.Time
+}
+
+// Me is GET /api/me: the session user and their (lazily created) profile.
+func (a *API) Me(w http.ResponseWriter, r *http.Request) error {
+	cur, err := httpapi.RequireUser(a.Sessions, w, r)
+	if err != nil {
+		return err
+	}
+	p, err := a.Profiles.Ensure(r.Context(), cur.User.ID)
+	if err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, struct {
+		User    authstore.User `json:"user"`
+		Profile Profile        `json:"profile"`
+	}{cur.User, p})
+	return nil
+}
+
+// Health is GET /api/health. It does not touch the database.
+func (a *API) Health(w http.ResponseWriter, r *http.Request) error {
+	httpapi.WriteJSON(w, http.StatusOK, map[string]string{
+		"status": "ok", "service": "addreams-api", "timestamp": authstore.FormatTime(a.Now()),
+	})
+	return nil
+}
