@@ -37,7 +37,7 @@ func (a *API) SignUpEmail() httpapi.Handler {
 		if err != nil {
 			return err
 		}
-		now := a.Now()
+		now := a.Store.Stamp(a.Now())
 		u := authstore.User{ID: authstore.NewID(), Name: name, Email: strings.ToLower(email), Image: image, CreatedAt: now, UpdatedAt: now}
 		s := a.Sessions.New(u.ID, r, a.Limiter.ClientIP(r), dontRemember)
 		// One batch: user, credential account, session and free profile. A

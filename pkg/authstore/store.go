@@ -22,6 +22,9 @@ func New(db *store.DB, schema config.Schema) *Store {
 	return &Store{db: db, user: `"` + string(schema) + `"`, dates: store.Dates{Seconds: schema == config.SchemaUser}}
 }
 
+// Stamp is now at the precision of the layout's date columns.
+func (s *Store) Stamp(now time.Time) time.Time { return s.dates.Truncate(now) }
+
 // UserTable is the unquoted name of the user table.
 func (s *Store) UserTable() string { return strings.Trim(s.user, `"`) }
 

@@ -13,7 +13,7 @@ func TestTrusted(t *testing.T) {
 		{"https://evil.com/https://app.example.com", false},
 		{"https://app.example.com@evil.com", false},
 		{"https://user@app.example.com", false},
-		{"http://app.example.com", false},     // scheme differs
+		{"http://app.example.com", false},      // scheme differs
 		{"https://app.example.com:444", false}, // port differs
 		{"https://APP.example.com", false},     // better-auth compares exactly
 		{"https://exact.example.org", false},   // an entry with a trailing slash never matches

@@ -72,13 +72,14 @@ func (m *Manager) Get(ctx context.Context, h http.Header, r *http.Request, opt O
 	if !ok {
 		return nil, nil
 	}
-	now := m.Now()
+	now := m.Store.Stamp(m.Now())
+	staleCache := false
 	if opt.UseCache {
 		if raw, present := m.cacheValue(jar); present {
-			if s, u, ok := decodeCache(m.Signer, raw, now); ok && s.Token == token {
+			if s, u, ok := decodeCache(m.Signer, raw, m.Now()); ok && s.Token == token {
 				return &Current{Session: s, User: u, FromCache: true}, nil
 			}
-			m.Cookies.Expire(h, DataCookie)
+			staleCache = true
 		}
 	}
 	s, u, err := m.Store.SessionWithUser(ctx, token)
@@ -97,6 +98,9 @@ func (m *Manager) Get(ctx context.Context, h http.Header, r *http.Request, opt O
 	}
 	_, dontRemember := m.Signer.Verify(jar[m.Cookies.Name(DontRememberCookie)])
 	if dontRemember || opt.DisableRefresh {
+		if staleCache {
+			m.Cookies.Expire(h, DataCookie)
+		}
 		return &Current{Session: s, User: u}, nil
 	}
 	if !s.ExpiresAt.Add(-ExpiresIn + UpdateAge).After(now) {
@@ -135,7 +139,7 @@ func (m *Manager) cacheValue(jar map[string]string) (string, bool) {
 // New builds a session for userID starting now; dontRemember gives it the
 // one-day lifetime of rememberMe:false.
 func (m *Manager) New(userID string, r *http.Request, ip string, dontRemember bool) authstore.Session {
-	now := m.Now()
+	now := m.Store.Stamp(m.Now())
 	life := ExpiresIn
 	if dontRemember {
 		life = dontRememberLife

@@ -25,6 +25,15 @@ func (d Dates) Encode(t time.Time) any {
 	return t.UTC().Format("2006-01-02T15:04:05.000Z")
 }
 
+// Truncate cuts t to the precision the layout stores, so that what a
+// response or cookie says equals what a later read of the row will say.
+func (d Dates) Truncate(t time.Time) time.Time {
+	if d.Seconds {
+		return t.UTC().Truncate(time.Second)
+	}
+	return t.UTC().Truncate(time.Millisecond)
+}
+
 // Decode parses a scanned value. ok is false for NULL or garbage.
 func (d Dates) Decode(v any) (time.Time, bool) {
 	switch x := v.(type) {
