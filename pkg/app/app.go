@@ -28,6 +28,7 @@ type App struct {
 	Config   config.Config
 	DB       *store.DB
 	Sessions *session.Manager
+	Hasher   *password.Hasher
 
 	auth    *authapi.API
 	profile *profile.API
@@ -56,12 +57,14 @@ func New(cfg config.Config, now func() time.Time) (*App, error) {
 		Now:    now,
 	}
 	limiter := &ratelimit.Limiter{DB: db, Headers: cfg.IPAddressHeaders, Now: now}
+	hasher := password.NewHasher(2)
 	return &App{
 		Config:   cfg,
 		DB:       db,
 		Sessions: sessions,
+		Hasher:   hasher,
 		auth: &authapi.API{
-			Store: auths, Sessions: sessions, Hasher: password.NewHasher(2), Origins: trusted,
+			Store: auths, Sessions: sessions, Hasher: hasher, Origins: trusted,
 			Limiter: limiter, Limits: cfg.RateLimitEnabled, FrontendURL: cfg.FrontendURL, Now: now,
 		},
 		profile: &profile.API{Sessions: sessions, Profiles: &profile.Store{DB: db}, Now: now},

@@ -174,7 +174,10 @@ func (a *API) DeleteUser() httpapi.Handler {
 			return err
 		}
 		a.Sessions.Clear(w.Header(), r)
-		httpapi.WriteJSON(w, http.StatusOK, map[string]any{"success": true, "message": "User deleted"})
+		httpapi.WriteJSON(w, http.StatusOK, struct {
+			Success bool   `json:"success"`
+			Message string `json:"message"`
+		}{true, "User deleted"})
 		return nil
 	})
 }

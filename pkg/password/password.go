@@ -9,6 +9,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"strings"
+	"sync/atomic"
 	"unicode/utf16"
 
 	"golang.org/x/crypto/scrypt"
@@ -33,7 +34,12 @@ const dummyHash = "00000000000000000000000000000000:" +
 // and a burst of sign-ins must not take a small Lambda out of memory.
 type Hasher struct {
 	slots chan struct{}
+	work  atomic.Int64
 }
+
+// Derivations counts scrypt computations, so tests can check that every
+// sign-in path costs the same work.
+func (h *Hasher) Derivations() int64 { return h.work.Load() }
 
 // NewHasher allows n concurrent hashes.
 func NewHasher(n int) *Hasher {
@@ -94,5 +100,6 @@ func (h *Hasher) derive(ctx context.Context, pw, salt string) ([]byte, error) {
 		return nil, err
 	}
 	defer h.release()
+	h.work.Add(1)
 	return scrypt.Key([]byte(norm.NFKC.String(pw)), []byte(salt), 16384, 16, 1, 64)
 }

@@ -1,0 +1,403 @@
+// Test harness: self-signed TLS, a static SPA page over HTTPS, an HTTPS reverse
+// proxy in front of the plain-HTTP Go server, the Go server itself, and a
+// headless Chromium driven over CDP by playwright-core.
+//
+// Chromium is spawned by this file (not by playwright's launcher) so that it
+// runs with exactly the flags listed in CHROMIUM_ARGS: playwright's own
+// launcher adds ~40 switches (e.g. --disable-field-trial-config and
+// --disable-features=ThirdPartyStoragePartitioning,...) which would make the
+// cookie behaviour under test differ from a stock Chromium. Pages are opened in
+// the browser's DEFAULT context (the regular profile), not in a
+// Target.createBrowserContext context, which Chromium treats like incognito.
+
+import { spawn, execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { chromium } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+
+export function tmpDir(prefix) {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+// ---------------------------------------------------------------- TLS
+
+export function makeCert(dir, hostnames) {
+  const key = path.join(dir, 'key.pem');
+  const crt = path.join(dir, 'cert.pem');
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
+    '-nodes', '-keyout', key, '-out', crt, '-days', '2',
+    '-subj', '/CN=adstudio-browser-test',
+    '-addext', 'subjectAltName=' + hostnames.map((h) => 'DNS:' + h).join(','),
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  return { key: fs.readFileSync(key), cert: fs.readFileSync(crt) };
+}
+
+async function listen(server) {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return server.address().port;
+}
+
+export async function freePort() {
+  const s = net.createServer();
+  const port = await listen(s);
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+// ---------------------------------------------------------------- SPA page
+
+// A tiny page standing in for the SPA. `window.api(method, path, body)` does
+// what better-auth's client does: fetch with credentials: "include", JSON body
+// with content-type application/json on POST.
+const SPA_HTML = `<!doctype html>
+<html><head><meta charset="utf-8"><title>adstudio browser test SPA</title>
+<style>body{font:14px monospace;margin:1em} pre{white-space:pre-wrap;word-break:break-all}</style>
+</head><body>
+<h1 id="origin"></h1>
+<div>API: <span id="apibase"></span></div>
+<pre id="log"></pre>
+<script>
+const API = new URLSearchParams(location.search).get('api');
+document.getElementById('origin').textContent = location.origin + ' (loaded ' + new Date().toISOString() + ')';
+document.getElementById('apibase').textContent = API;
+const logEl = document.getElementById('log');
+window.api = async (method, path, body) => {
+  const init = { method, credentials: 'include', headers: {} };
+  if (body !== undefined) {
+    init.headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let r;
+  try {
+    r = await fetch(API + path, init);
+  } catch (e) {
+    logEl.textContent += method + ' ' + path + ' -> fetch error: ' + e + '\\n';
+    return { status: 0, error: String(e) };
+  }
+  const text = await r.text();
+  let json;
+  try { json = JSON.parse(text); } catch { json = undefined; }
+  logEl.textContent += method + ' ' + path + ' -> ' + r.status + ' ' + text.slice(0, 400) + '\\n';
+  return { status: r.status, text, json };
+};
+</script>
+</body></html>
+`;
+
+export async function startSpaServer(tls) {
+  const server = https.createServer(tls, (req, res) => {
+    const u = new URL(req.url, 'https://x');
+    if (u.pathname === '/') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(SPA_HTML);
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found');
+    }
+  });
+  const port = await listen(server);
+  return { port, close: () => closeServer(server) };
+}
+
+function closeServer(server) {
+  server.closeAllConnections?.();
+  return new Promise((r) => server.close(() => r()));
+}
+
+// ---------------------------------------------------------------- proxy
+
+const HOP_BY_HOP = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate',
+  'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade',
+]);
+
+function rawPairs(raw) {
+  const out = [];
+  for (let i = 0; i < raw.length; i += 2) out.push([raw[i], raw[i + 1]]);
+  return out;
+}
+
+// HTTPS reverse proxy to the plain-HTTP server. Forwards method, path, every
+// request header (Host, Origin, Cookie, Sec-Fetch-*, ... unchanged) and the
+// body; adds X-Forwarded-Proto/-Host/-For; returns status, every response
+// header (each Set-Cookie separately and unchanged) and the body. Every
+// exchange is recorded in `log` for assertions and diagnostics.
+export async function startProxy(tls) {
+  const log = [];
+  const state = { target: null };
+  const server = https.createServer(tls, (req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const entry = {
+        method: req.method,
+        url: req.url,
+        reqHeaders: rawPairs(req.rawHeaders),
+        reqBody: body.toString('utf8').slice(0, 2000),
+      };
+      log.push(entry);
+      if (!state.target) {
+        entry.status = 502;
+        res.writeHead(502, { 'content-type': 'text/plain' });
+        res.end('proxy: no upstream yet');
+        return;
+      }
+      const headers = [];
+      for (const [k, v] of entry.reqHeaders) {
+        const lk = k.toLowerCase();
+        if (HOP_BY_HOP.has(lk) || lk.startsWith('x-forwarded-') || lk === 'content-length') continue;
+        headers.push(k, v);
+      }
+      headers.push('X-Forwarded-Proto', 'https');
+      headers.push('X-Forwarded-Host', req.headers.host || '');
+      headers.push('X-Forwarded-For', req.socket.remoteAddress.replace(/^::ffff:/, ''));
+      if (body.length || !['GET', 'HEAD', 'OPTIONS'].includes(req.method)) headers.push('Content-Length', String(body.length));
+      const up = http.request({
+        host: '127.0.0.1', port: state.target, method: req.method, path: req.url, headers,
+      }, (ures) => {
+        const resPairs = rawPairs(ures.rawHeaders);
+        entry.status = ures.statusCode;
+        entry.resHeaders = resPairs;
+        entry.setCookie = resPairs.filter(([k]) => k.toLowerCase() === 'set-cookie').map(([, v]) => v);
+        const out = [];
+        for (const [k, v] of resPairs) {
+          if (HOP_BY_HOP.has(k.toLowerCase())) continue;
+          out.push(k, v);
+        }
+        const resChunks = [];
+        ures.on('data', (c) => resChunks.push(c));
+        ures.on('end', () => {
+          const rb = Buffer.concat(resChunks);
+          entry.resBody = rb.toString('utf8').slice(0, 2000);
+          const filtered = [];
+          for (let i = 0; i < out.length; i += 2) {
+            if (out[i].toLowerCase() !== 'content-length') filtered.push(out[i], out[i + 1]);
+          }
+          if (ures.statusCode !== 204 && ures.statusCode !== 304) filtered.push('Content-Length', String(rb.length));
+          res.writeHead(ures.statusCode, filtered);
+          res.end(rb);
+        });
+      });
+      up.on('error', (e) => {
+        entry.status = 502;
+        entry.error = String(e);
+        if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+        res.end('proxy upstream error: ' + e);
+      });
+      up.end(body);
+    });
+  });
+  const port = await listen(server);
+  return {
+    port,
+    log,
+    setTarget: (p) => { state.target = p; },
+    close: () => closeServer(server),
+  };
+}
+
+export function header(pairs, name) {
+  const n = name.toLowerCase();
+  const hit = (pairs || []).find(([k]) => k.toLowerCase() === n);
+  return hit ? hit[1] : undefined;
+}
+
+export function formatExchange(e) {
+  const lines = [`${e.method} ${e.url} -> ${e.status ?? '(no response)'}`];
+  for (const [k, v] of e.reqHeaders || []) lines.push(`  > ${k}: ${v}`);
+  if (e.reqBody) lines.push(`  > (body) ${e.reqBody}`);
+  for (const [k, v] of e.resHeaders || []) lines.push(`  < ${k}: ${v}`);
+  if (e.resBody !== undefined) lines.push(`  < (body) ${e.resBody.slice(0, 600)}`);
+  if (e.error) lines.push(`  ! ${e.error}`);
+  return lines.join('\n');
+}
+
+// ---------------------------------------------------------------- Go server
+
+export async function startServer({ bin, port, dir, env }) {
+  const dbPath = path.join(dir, 'test.db');
+  const fullEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME || dir,
+    TMPDIR: process.env.TMPDIR || os.tmpdir(),
+    PORT: String(port),
+    TURSO_DATABASE_URL: 'file:' + dbPath,
+    BETTER_AUTH_SECRET: 'browser-test-secret-0123456789-abcdefghijklmnopqrstuvwxyz',
+    RATE_LIMIT_ENABLED: 'false',
+    IP_ADDRESS_HEADERS: 'x-forwarded-for',
+    ...env,
+  };
+  const child = spawn(bin, [], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  let sawListening = false;
+  const onData = (d) => {
+    output += d.toString();
+    if (output.includes(`listening on http://127.0.0.1:${port}`)) sawListening = true;
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  let exited = null;
+  child.on('exit', (code, sig) => { exited = { code, sig }; });
+  const deadline = Date.now() + 60_000;
+  let healthy = false;
+  while (Date.now() < deadline) {
+    if (exited) break;
+    if (sawListening) {
+      try {
+        const status = await new Promise((resolve, reject) => {
+          const r = http.get({ host: '127.0.0.1', port, path: '/api/health', timeout: 2000 }, (res) => {
+            res.resume();
+            resolve(res.statusCode);
+          });
+          r.on('error', reject);
+          r.on('timeout', () => r.destroy(new Error('timeout')));
+        });
+        if (status === 200) { healthy = true; break; }
+      } catch { /* not yet */ }
+    }
+    await sleep(100);
+  }
+  const handle = {
+    env: fullEnv,
+    output: () => output,
+    stop: async () => {
+      if (exited) return;
+      child.kill('SIGTERM');
+      const t = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 5000);
+      await once(child, 'exit').catch(() => {});
+      clearTimeout(t);
+    },
+  };
+  if (!healthy) {
+    await handle.stop();
+    throw new Error(
+      `server did not become ready (listening line seen: ${sawListening}, exited: ${JSON.stringify(exited)})\n` +
+      `--- server output ---\n${output}`);
+  }
+  return handle;
+}
+
+// ---------------------------------------------------------------- Chromium
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--ignore-certificate-errors',
+  '--host-resolver-rules=MAP *.test 127.0.0.1, MAP *.example 127.0.0.1',
+  '--window-size=1000,700',
+];
+
+export async function launchChromium(userDataDir) {
+  const args = [...CHROMIUM_ARGS, `--user-data-dir=${userDataDir}`, '--remote-debugging-port=0', 'about:blank'];
+  const child = spawn(CHROMIUM, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => { output += d; });
+  child.stderr.on('data', (d) => { output += d; });
+  let exited = null;
+  child.on('exit', (code, sig) => { exited = { code, sig }; });
+  const portFile = path.join(userDataDir, 'DevToolsActivePort');
+  const deadline = Date.now() + 30_000;
+  let ws = null;
+  while (Date.now() < deadline && !exited) {
+    try {
+      const [port, p] = fs.readFileSync(portFile, 'utf8').trim().split('\n');
+      if (port && p) { ws = `ws://127.0.0.1:${port}${p}`; break; }
+    } catch { /* not yet */ }
+    await sleep(50);
+  }
+  if (!ws) {
+    if (!exited) child.kill('SIGKILL');
+    throw new Error(`Chromium did not start (exit ${JSON.stringify(exited)}):\n${output}`);
+  }
+  const browser = await chromium.connectOverCDP(ws);
+  const context = browser.contexts()[0]; // the default (regular) profile
+  const page = context.pages()[0] || (await context.newPage());
+  return {
+    browser,
+    context,
+    page,
+    version: browser.version(),
+    output: () => output,
+    close: async () => {
+      if (exited) return;
+      try {
+        const s = await browser.newBrowserCDPSession();
+        await s.send('Browser.close');
+      } catch { /* fall through */ }
+      const t = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 5000);
+      if (!exited) await once(child, 'exit').catch(() => {});
+      clearTimeout(t);
+    },
+  };
+}
+
+// Records, for every network request of `page`, the cookies Chromium attached
+// or withheld (with Chromium's reasons) and the Set-Cookie lines it accepted
+// or rejected (with reasons), from the DevTools Network domain.
+export async function recordCookieDecisions(context, page) {
+  const cdp = await context.newCDPSession(page);
+  const byId = new Map();
+  const get = (id) => {
+    if (!byId.has(id)) byId.set(id, { requestId: id });
+    return byId.get(id);
+  };
+  cdp.on('Network.requestWillBeSent', (e) => {
+    const r = get(e.requestId);
+    r.method = e.request.method;
+    r.url = e.request.url;
+  });
+  cdp.on('Network.requestWillBeSentExtraInfo', (e) => {
+    const r = get(e.requestId);
+    r.sentCookies = (e.associatedCookies || []).map((c) => ({
+      name: c.cookie.name,
+      partitionKey: c.cookie.partitionKey,
+      blockedReasons: c.blockedReasons,
+      exemptionReason: c.exemptionReason,
+    }));
+  });
+  cdp.on('Network.responseReceivedExtraInfo', (e) => {
+    const r = get(e.requestId);
+    r.status = e.statusCode;
+    r.blockedSetCookies = (e.blockedCookies || []).map((b) => ({
+      line: b.cookieLine,
+      blockedReasons: b.blockedReasons,
+    }));
+    r.exemptedSetCookies = (e.exemptedCookies || []).map((x) => ({
+      name: x.cookie.name,
+      exemptionReason: x.exemptionReason,
+    }));
+  });
+  await cdp.send('Network.enable');
+  return {
+    entries: () => [...byId.values()],
+    detach: () => cdp.detach().catch(() => {}),
+  };
+}
+
+// Every cookie in the profile's cookie store, partitioned ones included.
+export async function allCookies(browser) {
+  const s = await browser.newBrowserCDPSession();
+  try {
+    const { cookies } = await s.send('Storage.getCookies');
+    return cookies;
+  } finally {
+    await s.detach().catch(() => {});
+  }
+}
