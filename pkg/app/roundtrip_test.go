@@ -1,0 +1,38 @@
+package app_test
+
+import "testing"
+
+// TestRoundTrips pins the number of database calls each endpoint makes (with
+// rate limiting on, as in production): on Turso every one is a network round
+// trip from the Lambda. The README's table is this table.
+func TestRoundTrips(t *testing.T) {
+	ts := newServer(t, map[string]string{"RATE_LIMIT_ENABLED": "true"})
+	b := ts.browser()
+	count := func(name string, want int64, f func() resp) {
+		t.Helper()
+		before := ts.app.DB.RoundTrips()
+		r := f()
+		if r.StatusCode >= 500 {
+			t.Fatalf("%s: %d", name, r.StatusCode)
+		}
+		if got := ts.app.DB.RoundTrips() - before; got != want {
+			t.Errorf("%s: %d round trips, want %d", name, got, want)
+		}
+	}
+	count("sign-up", 2, func() resp { return b.signUp("rt@example.com", "password123") })
+	count("get-session (cache hit)", 1, func() resp { return b.do("GET", "/api/auth/get-session", nil, nil) })
+	count("get-session (cache miss)", 2, func() resp { return b.do("GET", "/api/auth/get-session?disableCookieCache=1", nil, nil) })
+	count("get-session (signed out)", 1, func() resp { return ts.browser().do("GET", "/api/auth/get-session", nil, nil) })
+	count("/api/me (cache hit)", 1, func() resp { return b.do("GET", "/api/me", nil, nil) })
+	count("/api/health", 0, func() resp { return b.do("GET", "/api/health", nil, nil) })
+	count("sign-in", 3, func() resp { return ts.browser().signIn("rt@example.com", "password123") })
+	count("sign-in (wrong password)", 2, func() resp { return ts.browser().signIn("rt@example.com", "wrong-password") })
+	count("update-user", 3, func() resp { return b.do("POST", "/api/auth/update-user", map[string]any{"name": "N"}, nil) })
+	count("list-sessions", 3, func() resp { return b.do("GET", "/api/auth/list-sessions", nil, nil) })
+	count("list-accounts", 3, func() resp { return b.do("GET", "/api/auth/list-accounts", nil, nil) })
+	count("revoke-other-sessions", 3, func() resp { return b.do("POST", "/api/auth/revoke-other-sessions", map[string]any{}, nil) })
+	count("change-password", 4, func() resp {
+		return b.do("POST", "/api/auth/change-password", map[string]any{"currentPassword": "password123", "newPassword": "password1234"}, nil)
+	})
+	count("sign-out", 2, func() resp { return b.do("POST", "/api/auth/sign-out", map[string]any{}, nil) })
+}

@@ -1,0 +1,91 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) Getenv { return func(k string) string { return m[k] } }
+
+func TestLoadErrorsNameTheVariable(t *testing.T) {
+	base := map[string]string{
+		"TURSO_DATABASE_URL": "libsql://db.example.turso.io",
+		"BETTER_AUTH_URL":    "https://api.example.com",
+		"BETTER_AUTH_SECRET": strings.Repeat("s", 32),
+	}
+	for _, tc := range []struct {
+		set     map[string]string
+		wantVar string
+	}{
+		{map[string]string{"BETTER_AUTH_SECRET": ""}, "BETTER_AUTH_SECRET"},
+		{map[string]string{"BETTER_AUTH_SECRET": "short"}, "BETTER_AUTH_SECRET"},
+		{map[string]string{"BETTER_AUTH_SECRET": strings.Repeat("s", 32) + ",tooshort"}, "BETTER_AUTH_SECRET"},
+		{map[string]string{"BETTER_AUTH_URL": ""}, "BETTER_AUTH_URL"},
+		{map[string]string{"BETTER_AUTH_URL": "api.example.com"}, "BETTER_AUTH_URL"},
+		{map[string]string{"BETTER_AUTH_URL": "https://api.example.com/api/auth"}, "BETTER_AUTH_URL"},
+		{map[string]string{"TURSO_DATABASE_URL": ""}, "TURSO_DATABASE_URL"},
+		{map[string]string{"TURSO_DATABASE_URL": "postgres://x"}, "TURSO_DATABASE_URL"},
+		{map[string]string{"TURSO_DATABASE_URL": "file://x.db"}, "TURSO_DATABASE_URL"},
+		{map[string]string{"AUTH_SCHEMA": "accounts"}, "AUTH_SCHEMA"},
+		{map[string]string{"COOKIE_SAMESITE": "sometimes"}, "COOKIE_SAMESITE"},
+		{map[string]string{"COOKIE_SAMESITE": "none", "COOKIE_SECURE": "false"}, "COOKIE_SAMESITE"},
+		{map[string]string{"COOKIE_SECURE": "yes please"}, "COOKIE_SECURE"},
+		{map[string]string{"COOKIE_PARTITIONED": "true", "COOKIE_SECURE": "false"}, "COOKIE_PARTITIONED"},
+		{map[string]string{"COOKIE_PREFIX": "a;b"}, "COOKIE_PREFIX"},
+		{map[string]string{"RATE_LIMIT_ENABLED": "maybe"}, "RATE_LIMIT_ENABLED"},
+		{map[string]string{"PORT": "http"}, "PORT"},
+		{map[string]string{"FRONTEND_URL": "app.example.com"}, "FRONTEND_URL"},
+	} {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for k, v := range tc.set {
+			m[k] = v
+		}
+		_, err := Load(env(m), false)
+		if err == nil || !strings.HasPrefix(err.Error(), tc.wantVar+": ") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%v: error %v, want one line starting %q", tc.set, err, tc.wantVar)
+		}
+		if err != nil && strings.Contains(err.Error(), strings.Repeat("s", 32)) {
+			t.Errorf("error leaks the secret: %v", err)
+		}
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		"TURSO_DATABASE_URL": "libsql://db.example.turso.io", "TURSO_AUTH_TOKEN": "tok-secret",
+		"BETTER_AUTH_URL": "https://api.example.com", "BETTER_AUTH_SECRET": "new-secret-new-secret-new-secret!, old-secret-old-secret-old-secret!",
+		"COOKIE_SAMESITE": "None", "IP_ADDRESS_HEADERS": "X-Forwarded-For",
+	}), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.CookieSecure || !c.CookiePartitioned || c.CookieSameSite != "none" || c.AuthSchema != SchemaUsers || c.CookiePrefix != "better-auth" || !c.RateLimitEnabled {
+		t.Fatalf("defaults: %+v", c)
+	}
+	if len(c.Secrets) != 2 || c.Secrets[0] != "new-secret-new-secret-new-secret!" || c.IPAddressHeaders[0] != "x-forwarded-for" {
+		t.Fatalf("lists: %+v", c)
+	}
+	if s := c.Summary(); strings.Contains(s, "secret-") || strings.Contains(s, "tok-secret") {
+		t.Fatalf("summary leaks secrets: %s", s)
+	}
+	local, err := Load(env(nil), true)
+	if err != nil || local.DatabaseURL != "file:.data/dev.db" || local.BaseURL != "http://127.0.0.1:8787" || len(local.TrustedOrigins) != 2 || local.CookieSecure {
+		t.Fatalf("local defaults: %+v %v", local, err)
+	}
+}
+
+func TestLocalSecretPersists(t *testing.T) {
+	dir := t.TempDir()
+	e := env(map[string]string{"TURSO_DATABASE_URL": "file:" + dir + "/dev.db"})
+	a, err := LoadLocal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := LoadLocal(e)
+	if err != nil || len(a.Secrets[0]) < 32 || a.Secrets[0] != b.Secrets[0] {
+		t.Fatalf("development secret not kept: %v %v", a.Secrets, b.Secrets)
+	}
+}
