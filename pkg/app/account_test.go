@@ -170,3 +170,29 @@ func TestListAccountsAndMe(t *testing.T) {
 		t.Fatalf("/error: %d %s", r.StatusCode, r.body)
 	}
 }
+
+// TestProfileCreatedLazily covers users who came from an existing
+// better-auth database without a profile row, including two first requests
+// racing each other.
+func TestProfileCreatedLazily(t *testing.T) {
+	ts := newServer(t, nil)
+	b := ts.browser()
+	b.signUp("lazy@example.com", "password123")
+	if err := ts.app.DB.Exec(t.Context(), `DELETE FROM "user_profile"`); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan resp, 4)
+	for range 4 {
+		go func() { done <- b.do("GET", "/api/me", nil, nil) }()
+	}
+	for range 4 {
+		if r := <-done; r.StatusCode != 200 || r.json(t)["profile"].(map[string]any)["creditsAdGraphics"] != 1.0 {
+			t.Fatalf("/api/me: %d %s", r.StatusCode, r.body)
+		}
+	}
+	var n int
+	ts.app.DB.QueryRow(t.Context(), `SELECT count(*) FROM "user_profile"`).Scan(&n)
+	if n != 1 {
+		t.Fatalf("%d profile rows", n)
+	}
+}

@@ -39,7 +39,7 @@ func (c *clock) Advance(d time.Duration) {
 
 // testServer is the real app over a real SQLite file in a temp dir.
 type testServer struct {
-	t     *testing.T
+	t     testing.TB
 	app   *app.App
 	srv   *httptest.Server
 	clock *clock
@@ -47,7 +47,7 @@ type testServer struct {
 
 // newServer starts the whole API. env overrides the defaults below, which
 // turn rate limiting off so tests are not limited by each other.
-func newServer(t *testing.T, env map[string]string) *testServer {
+func newServer(t testing.TB, env map[string]string) *testServer {
 	t.Helper()
 	vars := map[string]string{
 		"TURSO_DATABASE_URL": "file:" + filepath.Join(t.TempDir(), "test.db"),
@@ -95,7 +95,7 @@ type resp struct {
 	body []byte
 }
 
-func (r resp) json(t *testing.T) map[string]any {
+func (r resp) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.body, &m); err != nil {

@@ -4,6 +4,7 @@ package profile
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/http"
 	"time"
@@ -29,18 +30,30 @@ type Store struct {
 	DB *store.DB
 }
 
+const profileCols = `"user_id", "account_type", "credits_product_shoots", "credits_ad_graphics", "created_at", "updated_at"`
+
 // Ensure returns the user's profile, creating the free one if it does not
-// exist, in one statement: the no-op upsert returns the existing row, and a
-// concurrent creator cannot make it fail.
+// exist. The common case is one read; a missing profile costs one more
+// statement, a no-op upsert that returns the row whoever created it, so a
+// concurrent first request cannot make it fail.
 func (s *Store) Ensure(ctx context.Context, userID string) (Profile, error) {
+	p, err := scanProfile(s.DB.QueryRow(ctx, `SELECT `+profileCols+` FROM "user_profile" WHERE "user_id" = ?`, userID))
+	if err == nil || !store.IsNoRows(err) {
+		return p, err
+	}
+	return scanProfile(s.DB.QueryRow(ctx, `INSERT INTO "user_profile" ("user_id") VALUES (?)
+ON CONFLICT ("user_id") DO UPDATE SET "user_id" = "excluded"."user_id"
+RETURNING `+profileCols, userID))
+}
+
+func scanProfile(row *sql.Row) (Profile, error) {
 	var p Profile
 	var created, updated int64
-	err := s.DB.QueryRow(ctx, `INSERT INTO "user_profile" ("user_id") VALUES (?)
-ON CONFLICT ("user_id") DO UPDATE SET "user_id" = "excluded"."user_id"
-RETURNING "user_id", "account_type", "credits_product_shoots", "credits_ad_graphics", "created_at", "updated_at"`, userID).
-		Scan(&p.UserID, &p.AccountType, &p.CreditsProductShoots, &p.CreditsAdGraphics, &created, &updated)
-	if err != nil {
-		return Profile{}, fmt.Errorf("ensure profile: %w", err)
+	if err := row.Scan(&p.UserID, &p.AccountType, &p.CreditsProductShoots, &p.CreditsAdGraphics, &created, &updated); err != nil {
+		if store.IsNoRows(err) {
+			return p, err
+		}
+		return p, fmt.Errorf("profile: %w", err)
 	}
 	p.CreatedAt, p.UpdatedAt = authstore.Time(time.Unix(created, 0)), authstore.Time(time.Unix(updated, 0))
 	return p, nil
