@@ -17,9 +17,9 @@ migrate: ## apply migrations to TURSO_DATABASE_URL (default: the .data/ dev data
 
 test: test-go test-compat test-dbcompat test-browser ## run every test
 
-test-go: ## Go tests with the race detector
+test-go: ## Go tests with the race detector (incl. the remote libSQL path via tursodb)
 	$(GO) vet ./...
-	$(GO) test -race -count=1 ./...
+	TURSODB_BIN=$$(tests/remote/tursodb.sh) $(GO) test -race -count=1 ./...
 
 $(BIN)/adstudio-dev: FORCE
 	@mkdir -p $(BIN)

@@ -98,7 +98,7 @@ func (a *App) Handler(fns ...Function) http.Handler {
 	mux.Handle("/", httpapi.Handler(notFound))
 
 	var h http.Handler = mux
-	h = prefixed(authapi.BasePath+"/", a.auth.RateLimit(h), h)
+	h = prefixed(authapi.BasePath+"/", a.auth.RateLimit(exactMethods(h)), h)
 	h = strictPaths(h)
 	h = httpapi.CORS(origin.New(a.Config.BaseURL, a.Config.TrustedOrigins), h)
 	return httpapi.Recover(h)
@@ -116,6 +116,18 @@ func prefixed(prefix string, in, out http.Handler) http.Handler {
 			return
 		}
 		out.ServeHTTP(w, r)
+	})
+}
+
+// exactMethods refuses HEAD below /api/auth: better-auth's router matches
+// methods exactly, while ServeMux would run GET handlers for it.
+func exactMethods(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 

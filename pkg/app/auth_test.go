@@ -58,6 +58,7 @@ func TestNotFoundShapes(t *testing.T) {
 		{"GET", "/api/auth/nope", ""},
 		{"GET", "/api/auth/sign-in/email", ""}, // known path, wrong method
 		{"POST", "/api/auth/ok", ""},
+		{"HEAD", "/api/auth/ok", ""},
 		{"GET", "/api/auth/get-session/", ""}, // trailing slash
 		{"GET", "/api/auth//get-session", ""},
 	} {

@@ -1,0 +1,104 @@
+// Reference server: the REAL better-auth 1.7.24 (memory adapter) behind the same
+// environment-variable contract as the Go server (PORT, BETTER_AUTH_URL,
+// BETTER_AUTH_SECRET, TRUSTED_ORIGINS, RATE_LIMIT_ENABLED, COOKIE_PREFIX), plus
+// the app routes GET /api/health and GET /api/me and the CORS layer of
+// shared/spec/app-api.md §2.
+//
+// It exists only to validate the compatibility suite itself:
+//   SERVER_BIN=reference/server.mjs ./run.sh
+// must pass (apart from checks that are specific to the Go server's storage).
+import http from "node:http";
+import { randomUUID } from "node:crypto";
+import { betterAuth } from "better-auth";
+import { memoryAdapter } from "better-auth/adapters/memory";
+import { toNodeHandler } from "better-auth/node";
+
+const port = Number(process.env.PORT || 3000);
+const trusted = (process.env.TRUSTED_ORIGINS || "")
+  .split(",")
+  .map((s) => s.trim())
+  .filter(Boolean);
+
+const db = { user: [], session: [], account: [], verification: [] };
+const auth = betterAuth({
+  secret: process.env.BETTER_AUTH_SECRET,
+  baseURL: process.env.BETTER_AUTH_URL,
+  basePath: "/api/auth",
+  trustedOrigins: trusted,
+  database: memoryAdapter(db),
+  telemetry: { enabled: false },
+  emailAndPassword: { enabled: true },
+  session: {
+    expiresIn: 60 * 60 * 24 * 7,
+    updateAge: 60 * 60 * 24,
+    cookieCache: { enabled: true, maxAge: 300 },
+  },
+  user: {
+    changeEmail: { enabled: true, updateEmailWithoutVerification: true },
+    deleteUser: { enabled: true },
+  },
+  rateLimit: { enabled: process.env.RATE_LIMIT_ENABLED === "true" },
+  advanced: { cookiePrefix: process.env.COOKIE_PREFIX || "better-auth" },
+});
+const authHandler = toNodeHandler(auth);
+
+const profiles = new Map();
+const isoSeconds = () => new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
+
+function cors(req, res) {
+  const origin = req.headers.origin;
+  res.setHeader("Access-Control-Allow-Credentials", "true");
+  if (origin && trusted.includes(origin)) res.setHeader("Access-Control-Allow-Origin", origin);
+  if (req.method === "OPTIONS") {
+    res.setHeader("Access-Control-Allow-Methods", "GET,POST,PUT,PATCH,DELETE,OPTIONS");
+    res.setHeader("Access-Control-Allow-Headers", "Content-Type,Authorization");
+    res.setHeader("Vary", "Origin, Access-Control-Request-Headers");
+  } else {
+    res.setHeader("Vary", "Origin");
+  }
+}
+
+function json(res, status, body) {
+  res.statusCode = status;
+  res.setHeader("Content-Type", "application/json");
+  res.end(JSON.stringify(body));
+}
+
+const server = http.createServer(async (req, res) => {
+  const url = new URL(req.url, "http://127.0.0.1");
+  if (url.pathname.startsWith("/api/")) {
+    cors(req, res);
+    if (req.method === "OPTIONS") {
+      res.statusCode = 204;
+      return res.end();
+    }
+  }
+  if (url.pathname.startsWith("/api/auth/")) return authHandler(req, res);
+  if (req.method === "GET" && url.pathname === "/api/health") {
+    return json(res, 200, { status: "ok", service: "addreams-api", timestamp: new Date().toISOString() });
+  }
+  if (req.method === "GET" && url.pathname === "/api/me") {
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
+    const s = await auth.api.getSession({ headers });
+    if (!s) {
+      return json(res, 401, {
+        error: { code: "UNAUTHORIZED", message: "Authentication required." },
+        requestId: randomUUID(),
+      });
+    }
+    let p = profiles.get(s.user.id);
+    if (!p) {
+      const now = isoSeconds();
+      p = { userId: s.user.id, accountType: "free", creditsProductShoots: 1, creditsAdGraphics: 1, createdAt: now, updatedAt: now };
+      profiles.set(s.user.id, p);
+    }
+    return json(res, 200, { user: s.user, profile: p });
+  }
+  return json(res, 404, { error: "Not found" });
+});
+
+server.listen(port, "127.0.0.1", () => {
+  console.log(`listening on http://127.0.0.1:${port}`);
+});
+for (const sig of ["SIGTERM", "SIGINT"]) process.on(sig, () => server.close(() => process.exit(0)));
