@@ -15,7 +15,7 @@ dev: ## run the whole API on http://127.0.0.1:8787 (PORT overrides), zero config
 migrate: ## apply migrations to TURSO_DATABASE_URL (default: the .data/ dev database)
 	$(GO) run ./cmd/migrate
 
-test: test-go test-compat test-dbcompat test-browser ## run every test
+test: test-go build test-compat test-dbcompat test-browser ## run every test, and build the Lambda packages
 
 test-go: ## Go tests with the race detector (incl. the remote libSQL path via tursodb)
 	$(GO) vet ./...

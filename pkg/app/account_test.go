@@ -7,6 +7,7 @@ import (
 )
 
 func TestNoUserEnumerationOnSignIn(t *testing.T) {
+	t.Parallel()
 	ts := newServer(t, nil)
 	ts.browser().signUp("known@example.com", "password123")
 	// A user whose credential account has no password (as a social-only
@@ -33,6 +34,7 @@ func TestNoUserEnumerationOnSignIn(t *testing.T) {
 }
 
 func TestUpdateUser(t *testing.T) {
+	t.Parallel()
 	ts := newServer(t, nil)
 	b := ts.browser()
 	b.signUp("upd@example.com", "password123")
@@ -57,6 +59,7 @@ func TestUpdateUser(t *testing.T) {
 }
 
 func TestChangePassword(t *testing.T) {
+	t.Parallel()
 	ts := newServer(t, nil)
 	b, other := ts.browser(), ts.browser()
 	b.signUp("pw@example.com", "password123")
@@ -89,6 +92,7 @@ func TestChangePassword(t *testing.T) {
 }
 
 func TestChangeEmail(t *testing.T) {
+	t.Parallel()
 	ts := newServer(t, nil)
 	b := ts.browser()
 	b.signUp("old@example.com", "password123")
@@ -116,6 +120,7 @@ func TestChangeEmail(t *testing.T) {
 }
 
 func TestDeleteUser(t *testing.T) {
+	t.Parallel()
 	ts := newServer(t, nil)
 	b := ts.browser()
 	b.signUp("del@example.com", "password123")
@@ -141,6 +146,7 @@ func TestDeleteUser(t *testing.T) {
 }
 
 func TestListAccountsAndMe(t *testing.T) {
+	t.Parallel()
 	ts := newServer(t, nil)
 	b := ts.browser()
 	uid := b.signUp("acc@example.com", "password123").json(t)["user"].(map[string]any)["id"].(string)
@@ -175,6 +181,7 @@ func TestListAccountsAndMe(t *testing.T) {
 // better-auth database without a profile row, including two first requests
 // racing each other.
 func TestProfileCreatedLazily(t *testing.T) {
+	t.Parallel()
 	ts := newServer(t, nil)
 	b := ts.browser()
 	b.signUp("lazy@example.com", "password123")

@@ -9,6 +9,7 @@ import (
 // TestBadInput walks hostile and malformed requests: every one must get a
 // 4xx in better-auth's shape, never a 500.
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	ts := newServer(t, nil)
 	ts.browser().signUp("taken@example.com", "password123")
 	huge := `{"name":"` + strings.Repeat("x", 70<<10) + `","email":"a@example.com","password":"password123"}`
@@ -52,6 +53,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestNotFoundShapes(t *testing.T) {
+	t.Parallel()
 	ts := newServer(t, nil)
 	b := ts.browser()
 	for _, tc := range []struct{ method, path, body string }{
@@ -76,6 +78,7 @@ func TestNotFoundShapes(t *testing.T) {
 }
 
 func TestSignUpSignInAndSession(t *testing.T) {
+	t.Parallel()
 	ts := newServer(t, nil)
 	b := ts.browser()
 	if got := b.sessionUser(""); got != "" {
@@ -135,6 +138,7 @@ func TestSignUpSignInAndSession(t *testing.T) {
 }
 
 func TestRememberMeFalse(t *testing.T) {
+	t.Parallel()
 	ts := newServer(t, nil)
 	ts.browser().signUp("r@example.com", "password123")
 	b := ts.browser()
@@ -160,6 +164,7 @@ func TestRememberMeFalse(t *testing.T) {
 }
 
 func TestFormSignIn(t *testing.T) {
+	t.Parallel()
 	ts := newServer(t, nil)
 	ts.browser().signUp("form@example.com", "password123")
 	r := ts.browser().do("POST", "/api/auth/sign-in/email", "email=form%40example.com&password=password123",

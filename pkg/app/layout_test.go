@@ -9,6 +9,7 @@ import (
 // lands in the date columns: ISO-8601 text on seed 003's "users", unix
 // seconds on the addreams "user".
 func TestLayouts(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		schema, table, wantType string
 	}{
@@ -47,6 +48,7 @@ func TestLayouts(t *testing.T) {
 // in every form an existing better-auth database may hold, and signs in and
 // reads sessions from each.
 func TestLegacyDateEncodings(t *testing.T) {
+	t.Parallel()
 	ts := newServer(t, nil)
 	b := ts.browser()
 	b.signUp("legacy@example.com", "password123")

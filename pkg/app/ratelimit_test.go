@@ -10,6 +10,7 @@ import (
 // TestRateLimitExactlyThree fires 12 sign-ins at once from one client:
 // exactly three get through, however the requests interleave.
 func TestRateLimitExactlyThree(t *testing.T) {
+	t.Parallel()
 	ts := newServer(t, map[string]string{"RATE_LIMIT_ENABLED": "true"})
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -50,6 +51,7 @@ func TestRateLimitExactlyThree(t *testing.T) {
 }
 
 func TestRateLimitKeyCannotBeSpoofed(t *testing.T) {
+	t.Parallel()
 	ts := newServer(t, map[string]string{"RATE_LIMIT_ENABLED": "true"})
 	for i := range 5 {
 		r := ts.browser().do("POST", "/api/auth/sign-up/email", map[string]any{"name": "x", "email": "bad", "password": "p"},

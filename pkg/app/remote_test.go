@@ -15,6 +15,7 @@ import (
 // "BEGIN; …; COMMIT" request. The server is tursodb's --sync-server from
 // npm's turso package (make test-go installs it and sets TURSODB_BIN).
 func TestRemoteLibSQL(t *testing.T) {
+	t.Parallel()
 	bin := os.Getenv("TURSODB_BIN")
 	if bin == "" {
 		t.Skip("TURSODB_BIN not set (make test-go sets it)")

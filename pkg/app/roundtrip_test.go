@@ -6,6 +6,7 @@ import "testing"
 // rate limiting on, as in production): on Turso every one is a network round
 // trip from the Lambda. The README's table is this table.
 func TestRoundTrips(t *testing.T) {
+	t.Parallel()
 	ts := newServer(t, map[string]string{"RATE_LIMIT_ENABLED": "true"})
 	b := ts.browser()
 	count := func(name string, want int64, f func() resp) {

@@ -18,7 +18,7 @@ const (
 )
 
 // Functions lists every function.
-var Functions = []Function{Auth, Generate, History, ImageProxy}
+func Functions() []Function { return []Function{Auth, Generate, History, ImageProxy} }
 
 // Route is one entry of the route table: the Lambda entry points, the local
 // server and the CDK stack all read this one list.

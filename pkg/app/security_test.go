@@ -12,6 +12,7 @@ import (
 // state-changing request that carries a cookie is refused without a trusted
 // Origin on every route, so a new route cannot forget the check.
 func TestEveryCookieWriteNeedsTrustedOrigin(t *testing.T) {
+	t.Parallel()
 	ts := newServer(t, nil)
 	b := ts.browser()
 	b.signUp("victim@example.com", "password123")
@@ -49,6 +50,7 @@ func TestEveryCookieWriteNeedsTrustedOrigin(t *testing.T) {
 // TestEveryWriteRejectsBadJSON walks the route table: malformed bodies are a
 // 4xx everywhere, never a 500.
 func TestEveryWriteRejectsBadJSON(t *testing.T) {
+	t.Parallel()
 	ts := newServer(t, nil)
 	b := ts.browser()
 	b.signUp("json@example.com", "password123")
@@ -66,6 +68,7 @@ func TestEveryWriteRejectsBadJSON(t *testing.T) {
 }
 
 func TestLoginCSRF(t *testing.T) {
+	t.Parallel()
 	ts := newServer(t, nil)
 	ts.browser().signUp("csrf@example.com", "password123")
 	creds := map[string]any{"email": "csrf@example.com", "password": "password123"}
@@ -90,6 +93,7 @@ func TestLoginCSRF(t *testing.T) {
 }
 
 func TestRedirectTargetsValidated(t *testing.T) {
+	t.Parallel()
 	ts := newServer(t, nil)
 	ts.browser().signUp("cb@example.com", "password123")
 	for _, target := range []string{"//evil.com", `/\evil.com`, "https:/evil.com", "https://evil.com", "https://localhost:5173@evil.com", "javascript:alert(1)", "/%2fevil.com", "http://localhost:5174"} {
@@ -116,6 +120,7 @@ func TestRedirectTargetsValidated(t *testing.T) {
 }
 
 func TestCORS(t *testing.T) {
+	t.Parallel()
 	ts := newServer(t, nil)
 	pre := func(origin string) *http.Response {
 		req, _ := http.NewRequest("OPTIONS", ts.srv.URL+"/api/auth/sign-in/email", nil)
@@ -146,6 +151,7 @@ func TestCORS(t *testing.T) {
 }
 
 func TestMalformedStoredHashIs401(t *testing.T) {
+	t.Parallel()
 	ts := newServer(t, nil)
 	ts.browser().signUp("broken@example.com", "password123")
 	for _, bad := range []string{"no-colon-here", "zz:zz", ""} {

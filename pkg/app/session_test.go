@@ -10,6 +10,7 @@ import (
 // signed cache for up to five minutes, but every state-changing route and
 // every database read refuses it at once.
 func TestRevokedSessionCannotWrite(t *testing.T) {
+	t.Parallel()
 	ts := newServer(t, nil)
 	victim := ts.browser()
 	victim.signUp("rev@example.com", "password123")
@@ -42,6 +43,7 @@ func TestRevokedSessionCannotWrite(t *testing.T) {
 }
 
 func TestRevokeSessionOnlyOwn(t *testing.T) {
+	t.Parallel()
 	ts := newServer(t, nil)
 	alice, mallory := ts.browser(), ts.browser()
 	aliceToken := alice.signUp("alice@example.com", "password123").json(t)["token"].(string)
@@ -67,6 +69,7 @@ func TestRevokeSessionOnlyOwn(t *testing.T) {
 }
 
 func TestSessionRefreshAndExpiry(t *testing.T) {
+	t.Parallel()
 	ts := newServer(t, nil)
 	b := ts.browser()
 	b.signUp("life@example.com", "password123")
@@ -114,6 +117,7 @@ func TestSessionRefreshAndExpiry(t *testing.T) {
 }
 
 func TestForgedAndForeignCookies(t *testing.T) {
+	t.Parallel()
 	ts := newServer(t, nil)
 	b := ts.browser()
 	tok := b.signUp("forge@example.com", "password123").json(t)["token"].(string)
@@ -131,6 +135,7 @@ func TestForgedAndForeignCookies(t *testing.T) {
 }
 
 func TestSecretRotation(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	db := "file:" + dir + "/rot.db"
 	old := newServer(t, map[string]string{"TURSO_DATABASE_URL": db})
