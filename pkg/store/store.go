@@ -29,8 +29,10 @@ type Stmt struct {
 	Args []any
 }
 
-// Open connects to url. For file: URLs it turns on WAL, a busy timeout and
-// foreign keys, as D1 and Turso enforce them.
+// Open connects to url. For file: URLs it turns on WAL with synchronous=NORMAL
+// (durable across crashes of the process; only a power cut can lose the last
+// commits, acceptable for a local database), a busy timeout, and foreign
+// keys, as D1 and Turso enforce them.
 func Open(url, authToken string) (*DB, error) {
 	remote := !strings.HasPrefix(url, "file:")
 	var opts []libsql.Option
@@ -42,7 +44,7 @@ func Open(url, authToken string) (*DB, error) {
 		if strings.Contains(url, "?") {
 			sep = "&"
 		}
-		url += sep + "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+		url += sep + "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
 	}
 	conn, err := libsql.NewConnector(url, opts...)
 	if err != nil {
