@@ -97,20 +97,29 @@ func (db *DB) Migrate(ctx context.Context, userTable string) ([]string, error) {
 }
 
 // splitStatements cuts a migration file at semicolons that end a line; the
-// files are written so that no statement has one inside.
+// files are written so that no statement has one inside, except trigger
+// bodies, which run from CREATE TRIGGER to a line "END;".
 func splitStatements(sql string) []Stmt {
 	var out []Stmt
 	var cur strings.Builder
+	inTrigger := false
 	for _, line := range strings.Split(sql, "\n") {
 		t := strings.TrimSpace(line)
 		if t == "" || strings.HasPrefix(t, "--") {
 			continue
 		}
+		if cur.Len() == 0 && strings.HasPrefix(strings.ToUpper(t), "CREATE TRIGGER") {
+			inTrigger = true
+		}
 		cur.WriteString(line)
 		cur.WriteString("\n")
+		if inTrigger && !strings.EqualFold(t, "END;") {
+			continue
+		}
 		if strings.HasSuffix(t, ";") {
 			out = append(out, Stmt{SQL: strings.TrimSpace(cur.String())})
 			cur.Reset()
+			inTrigger = false
 		}
 	}
 	if s := strings.TrimSpace(cur.String()); s != "" {

@@ -1,0 +1,309 @@
+// Package generation records image generations and their credits: the
+// database (triggers in migration 0005) debits a credit when a pending
+// generation is inserted and refunds it when that generation fails, so this
+// package only ever moves a generation from pending to its final state.
+package generation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"adstudio/pkg/store"
+)
+
+// Statuses of a generation.
+const (
+	Pending   = "pending"
+	Succeeded = "succeeded"
+	Failed    = "failed"
+)
+
+// Errors callers branch on.
+var (
+	ErrOutOfCredits = errors.New("out of credits")
+	ErrNotFound     = errors.New("generation not found")
+	// ErrDuplicate: the user already has a generation with this
+	// Idempotency-Key.
+	ErrDuplicate = errors.New("duplicate idempotency key")
+)
+
+// Balance is the pair of balances every credits object in the API carries.
+type Balance struct {
+	ProductShoots int64 `json:"productShoots"`
+	AdGraphics    int64 `json:"adGraphics"`
+}
+
+// Record is one generation row.
+type Record struct {
+	ID                string
+	UserID            string
+	Workflow          string
+	Status            string
+	InputJSON         string
+	OutputJSON        string // "" when NULL
+	ProviderRequestID string
+	ProviderModel     string
+	R2Key             string
+	ErrorCode         string
+	ErrorMessage      string
+	IdempotencyKey    string
+	ResponseStatus    int    // the HTTP status the request answered, once final
+	ResponseJSON      string // the body it answered, for Idempotency-Key replays
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+// Store reads and writes generations.
+type Store struct {
+	DB *store.DB
+}
+
+const cols = `"id", "user_id", "workflow", "status", "input_json", "output_json", "provider_request_id", "provider_model", "r2_key", "error_code", "error_message", "idempotency_key", "response_status", "response_json", "created_at", "updated_at"`
+
+func scan(sc interface{ Scan(...any) error }) (Record, error) {
+	v := make([]any, 16)
+	p := make([]any, 16)
+	for i := range v {
+		p[i] = &v[i]
+	}
+	if err := sc.Scan(p...); err != nil {
+		return Record{}, err
+	}
+	r := Record{
+		ID: store.String(v[0]), UserID: store.String(v[1]), Workflow: store.String(v[2]), Status: store.String(v[3]),
+		InputJSON: store.String(v[4]), OutputJSON: store.String(v[5]), ProviderRequestID: store.String(v[6]),
+		ProviderModel: store.String(v[7]), R2Key: store.String(v[8]), ErrorCode: store.String(v[9]),
+		ErrorMessage: store.String(v[10]), IdempotencyKey: store.String(v[11]), ResponseJSON: store.String(v[13]),
+	}
+	if n, ok := v[12].(int64); ok {
+		r.ResponseStatus = int(n)
+	}
+	secs := store.Dates{Seconds: true}
+	r.CreatedAt, _ = secs.Decode(v[14])
+	r.UpdatedAt, _ = secs.Decode(v[15])
+	return r, nil
+}
+
+// Create inserts a pending generation, which debits one credit of its
+// workflow in the same statement, and returns the balance after the debit.
+// ErrOutOfCredits: no credit left, nothing written. ErrDuplicate: the
+// Idempotency-Key was used before, nothing written.
+func (s *Store) Create(ctx context.Context, r Record, now time.Time) (Balance, error) {
+	var key any
+	if r.IdempotencyKey != "" {
+		key = r.IdempotencyKey
+	}
+	var b Balance
+	err := s.DB.QueryRow(ctx, `INSERT INTO "generation" ("id", "user_id", "workflow", "status", "input_json", "idempotency_key", "created_at", "updated_at")
+VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)
+RETURNING (SELECT "credits_product_shoots" FROM "user_profile" WHERE "user_id" = "generation"."user_id"),
+          (SELECT "credits_ad_graphics" FROM "user_profile" WHERE "user_id" = "generation"."user_id")`,
+		r.ID, r.UserID, r.Workflow, r.InputJSON, key, now.Unix(), now.Unix()).Scan(&b.ProductShoots, &b.AdGraphics)
+	switch {
+	case err == nil:
+		return b, nil
+	case strings.Contains(err.Error(), "OUT_OF_CREDITS"):
+		return Balance{}, ErrOutOfCredits
+	case store.IsUniqueViolation(err) && strings.Contains(err.Error(), "idempotency"):
+		return Balance{}, ErrDuplicate
+	}
+	return Balance{}, fmt.Errorf("create generation: %w", err)
+}
+
+// Balance reads the user's balances; a user without a profile has the free
+// defaults, as app-api.md §11.3 answers.
+func (s *Store) Balance(ctx context.Context, userID string) (Balance, error) {
+	b := Balance{ProductShoots: 1, AdGraphics: 1}
+	err := s.DB.QueryRow(ctx, `SELECT "credits_product_shoots", "credits_ad_graphics" FROM "user_profile" WHERE "user_id" = ?`, userID).Scan(&b.ProductShoots, &b.AdGraphics)
+	if err != nil && !store.IsNoRows(err) {
+		return b, fmt.Errorf("balance: %w", err)
+	}
+	return b, nil
+}
+
+// Outcome is how a pending generation ends.
+type Outcome struct {
+	Status            string // Succeeded or Failed
+	OutputJSON        string
+	ProviderRequestID string
+	ProviderModel     string
+	R2Key             string
+	ErrorCode         string
+	ErrorMessage      string
+	ResponseStatus    int
+	ResponseJSON      string
+}
+
+// Finish moves a pending generation to its final state. It reports false
+// when the generation was no longer pending (finished elsewhere, swept, or
+// deleted): the caller's outcome is then discarded, never applied twice.
+// Failing a generation refunds its credit (trigger generation_refund).
+func (s *Store) Finish(ctx context.Context, id string, o Outcome, now time.Time) (bool, error) {
+	var got string
+	err := s.DB.QueryRow(ctx, `UPDATE "generation" SET "status" = ?, "output_json" = ?, "provider_request_id" = ?, "provider_model" = ?, "r2_key" = ?,
+  "error_code" = ?, "error_message" = ?, "response_status" = ?, "response_json" = ?, "updated_at" = ?
+WHERE "id" = ? AND "status" = 'pending' RETURNING "id"`,
+		o.Status, nullable(o.OutputJSON), nullable(o.ProviderRequestID), nullable(o.ProviderModel), nullable(o.R2Key),
+		nullable(o.ErrorCode), nullable(o.ErrorMessage), o.ResponseStatus, nullable(o.ResponseJSON), now.Unix(), id).Scan(&got)
+	if store.IsNoRows(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("finish generation: %w", err)
+	}
+	return true, nil
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// Get returns the user's generation id; another user's is ErrNotFound.
+func (s *Store) Get(ctx context.Context, userID, id string) (Record, error) {
+	r, err := scan(s.DB.QueryRow(ctx, `SELECT `+cols+` FROM "generation" WHERE "id" = ? AND "user_id" = ?`, id, userID))
+	if store.IsNoRows(err) {
+		return Record{}, ErrNotFound
+	}
+	if err != nil {
+		return Record{}, fmt.Errorf("get generation: %w", err)
+	}
+	return r, nil
+}
+
+// GetAny returns a generation by id whoever owns it (background jobs).
+func (s *Store) GetAny(ctx context.Context, id string) (Record, error) {
+	r, err := scan(s.DB.QueryRow(ctx, `SELECT `+cols+` FROM "generation" WHERE "id" = ?`, id))
+	if store.IsNoRows(err) {
+		return Record{}, ErrNotFound
+	}
+	if err != nil {
+		return Record{}, fmt.Errorf("get generation: %w", err)
+	}
+	return r, nil
+}
+
+// ByIdempotencyKey finds the user's generation made with key.
+func (s *Store) ByIdempotencyKey(ctx context.Context, userID, key string) (Record, error) {
+	r, err := scan(s.DB.QueryRow(ctx, `SELECT `+cols+` FROM "generation" WHERE "user_id" = ? AND "idempotency_key" = ?`, userID, key))
+	if store.IsNoRows(err) {
+		return Record{}, ErrNotFound
+	}
+	if err != nil {
+		return Record{}, fmt.Errorf("generation by key: %w", err)
+	}
+	return r, nil
+}
+
+// Filter narrows a listing; empty fields do not filter.
+type Filter struct {
+	Workflow string
+	Status   string
+}
+
+// List returns one page of the user's generations, newest first, and the
+// total that match. The total rides along on every row (a window count), so
+// a page costs one round trip; only a page past the end needs a second.
+func (s *Store) List(ctx context.Context, userID string, f Filter, limit, offset int) ([]Record, int, error) {
+	where := `"user_id" = ?`
+	args := []any{userID}
+	if f.Workflow != "" {
+		where += ` AND "workflow" = ?`
+		args = append(args, f.Workflow)
+	}
+	if f.Status != "" {
+		where += ` AND "status" = ?`
+		args = append(args, f.Status)
+	}
+	rows, err := s.DB.Query(ctx, `SELECT `+cols+`, count(*) OVER () FROM "generation" WHERE `+where+` ORDER BY "created_at" DESC, "rowid" DESC LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list generations: %w", err)
+	}
+	defer rows.Close()
+	out := []Record{}
+	total := 0
+	for rows.Next() {
+		var r Record
+		r, err = scan(totalScanner{rows, &total})
+		if err != nil {
+			return nil, 0, fmt.Errorf("list generations: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("list generations: %w", err)
+	}
+	if len(out) == 0 && offset > 0 {
+		if err := s.DB.QueryRow(ctx, `SELECT count(*) FROM "generation" WHERE `+where, args...).Scan(&total); err != nil {
+			return nil, 0, fmt.Errorf("count generations: %w", err)
+		}
+	}
+	return out, total, nil
+}
+
+// totalScanner scans the record columns plus the trailing window count.
+type totalScanner struct {
+	rows  interface{ Scan(...any) error }
+	total *int
+}
+
+func (t totalScanner) Scan(dest ...any) error { return t.rows.Scan(append(dest, t.total)...) }
+
+// Delete removes the user's generation and returns it (for its stored
+// objects). A pending one is failed first, in the same batch, so its credit
+// comes back even though its request is still running.
+func (s *Store) Delete(ctx context.Context, userID, id string, now time.Time) (Record, error) {
+	r, err := s.Get(ctx, userID, id)
+	if err != nil {
+		return Record{}, err
+	}
+	err = s.DB.Batch(ctx,
+		store.Stmt{SQL: `UPDATE "generation" SET "status" = 'failed', "error_code" = 'DELETED', "error_message" = 'Deleted before it finished.', "updated_at" = ? WHERE "id" = ? AND "user_id" = ? AND "status" = 'pending'`, Args: []any{now.Unix(), id, userID}},
+		store.Stmt{SQL: `DELETE FROM "generation" WHERE "id" = ? AND "user_id" = ?`, Args: []any{id, userID}},
+	)
+	if err != nil {
+		return Record{}, fmt.Errorf("delete generation: %w", err)
+	}
+	return r, nil
+}
+
+// Sweep fails every generation still pending since before cutoff, refunding
+// each (trigger), and returns their ids. A request that died mid-flight, or
+// a background job that never ran, ends here within minutes.
+func (s *Store) Sweep(ctx context.Context, cutoff, now time.Time) ([]string, error) {
+	rows, err := s.DB.Query(ctx, `UPDATE "generation" SET "status" = 'failed', "error_code" = 'UPSTREAM_TIMEOUT', "error_message" = 'Image provider request timed out.',
+  "response_status" = 504, "updated_at" = ?
+WHERE "status" = 'pending' AND "updated_at" < ? RETURNING "id"`, now.Unix(), cutoff.Unix())
+	if err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// LedgerSum returns the sum of the user's ledger deltas per workflow
+// column, for the invariant balance = opening grant + ledger.
+func (s *Store) LedgerSum(ctx context.Context, userID string) (Balance, error) {
+	var b Balance
+	err := s.DB.QueryRow(ctx, `SELECT
+  coalesce(sum(CASE WHEN "workflow" = 'image-from-text' THEN "delta" END), 0),
+  coalesce(sum(CASE WHEN "workflow" <> 'image-from-text' THEN "delta" END), 0)
+FROM "credit_ledger" WHERE "user_id" = ?`, userID).Scan(&b.ProductShoots, &b.AdGraphics)
+	if err != nil {
+		return b, fmt.Errorf("ledger sum: %w", err)
+	}
+	return b, nil
+}
