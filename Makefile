@@ -4,7 +4,7 @@ GO    ?= go
 FUNCTIONS := auth generate history imageproxy
 BIN := bin
 
-.PHONY: help dev test test-go test-compat test-dbcompat test-browser bench migrate build clean
+.PHONY: help dev admin test test-go test-compat test-dbcompat test-browser bench migrate build clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -15,11 +15,14 @@ dev: ## run the whole API on http://127.0.0.1:8787 (PORT overrides), zero config
 migrate: ## apply migrations to TURSO_DATABASE_URL (default: the .data/ dev database)
 	$(GO) run ./cmd/migrate
 
+admin: ## operator tool: make admin ARGS="grant ann@example.com image-from-text 5" (or "paid EMAIL", "show EMAIL")
+	$(GO) run ./cmd/admin $(ARGS)
+
 test: test-go build test-compat test-dbcompat test-browser ## run every test, and build the Lambda packages
 
-test-go: ## Go tests with the race detector (incl. the remote libSQL path via tursodb)
+test-go: ## Go tests with the race detector (remote libSQL via tursodb, S3 via versitygw)
 	$(GO) vet ./...
-	TURSODB_BIN=$$(tests/remote/tursodb.sh) $(GO) test -race -count=1 ./...
+	TURSODB_BIN=$$(tests/remote/tursodb.sh) VERSITYGW_BIN=$$(tests/s3/versitygw.sh) $(GO) test -race -count=1 ./...
 
 $(BIN)/adstudio-dev: FORCE
 	@mkdir -p $(BIN)

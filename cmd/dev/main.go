@@ -28,6 +28,25 @@ func main() {
 	}
 }
 
+// sweep fails and refunds generations stuck in pending, once a minute, as
+// the deployed stack's schedule does.
+func sweep(ctx context.Context, a *app.App) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if ids, err := a.Sweep(ctx); err != nil {
+				fmt.Fprintln(os.Stderr, "dev: sweep:", err)
+			} else if len(ids) > 0 {
+				fmt.Printf("dev: swept %d stuck generations\n", len(ids))
+			}
+		}
+	}
+}
+
 func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -68,6 +87,7 @@ func run() error {
 	fmt.Printf("adstudio dev: listening on http://127.0.0.1:%s\n", cfg.Port)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	go sweep(ctx, a)
 	select {
 	case err := <-errc:
 		return err

@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"path"
 	"strings"
@@ -14,13 +15,20 @@ import (
 	"adstudio/pkg/authstore"
 	"adstudio/pkg/config"
 	"adstudio/pkg/cookie"
+	"adstudio/pkg/generation"
+	"adstudio/pkg/historyapi"
 	"adstudio/pkg/httpapi"
+	"adstudio/pkg/imagegen"
 	"adstudio/pkg/origin"
 	"adstudio/pkg/password"
 	"adstudio/pkg/profile"
+	"adstudio/pkg/qwen"
 	"adstudio/pkg/ratelimit"
+	"adstudio/pkg/safefetch"
 	"adstudio/pkg/session"
+	"adstudio/pkg/storage"
 	"adstudio/pkg/store"
+	"adstudio/pkg/workflowapi"
 )
 
 // App is the assembled service.
@@ -30,8 +38,14 @@ type App struct {
 	Sessions *session.Manager
 	Hasher   *password.Hasher
 
-	auth    *authapi.API
-	profile *profile.API
+	auth      *authapi.API
+	profile   *profile.API
+	workflows *workflowapi.API
+	history   *historyapi.API
+	// Generations is the generation store (sweeps, tests).
+	Generations *generation.Store
+	// Storage is the object store, nil when no bucket is configured.
+	Storage storage.Store
 }
 
 // New opens the database and builds every handler. It does no network I/O:
@@ -58,17 +72,99 @@ func New(cfg config.Config, now func() time.Time) (*App, error) {
 	}
 	limiter := &ratelimit.Limiter{DB: db, Headers: cfg.IPAddressHeaders, Now: now}
 	hasher := password.NewHasher(2)
-	return &App{
-		Config:   cfg,
-		DB:       db,
-		Sessions: sessions,
-		Hasher:   hasher,
-		auth: &authapi.API{
-			Store: auths, Sessions: sessions, Hasher: hasher, Origins: trusted,
-			Limiter: limiter, Limits: cfg.RateLimitEnabled, FrontendURL: cfg.FrontendURL, Now: now,
+	guard := &httpapi.Guard{Sessions: sessions, Origins: trusted}
+
+	var objects storage.Store
+	switch {
+	case cfg.S3On:
+		s3, err := storage.NewS3(context.Background(), cfg.S3)
+		if err != nil {
+			return nil, err
+		}
+		objects = s3
+	case cfg.ObjectsDir != "":
+		local, err := storage.NewLocal(cfg.ObjectsDir)
+		if err != nil {
+			return nil, err
+		}
+		objects = local
+	}
+	gens := &generation.Store{DB: db}
+	client := qwen.NewClient(cfg.Qwen, nil)
+	provider := func() (qwen.Generator, *qwen.ConfigError) {
+		var ce *qwen.ConfigError
+		if errors.As(cfg.QwenErr, &ce) {
+			return nil, ce
+		}
+		if err := cfg.Qwen.Validate(); err != nil {
+			if cfg.Local {
+				// make dev works offline: a real PNG drawn from the prompt.
+				return imagegen.Local{}, nil
+			}
+			errors.As(err, &ce)
+			return nil, ce
+		}
+		return client, nil
+	}
+	jobTimeout := cfg.Qwen.Timeout + 60*time.Second
+	a := &App{
+		Config:      cfg,
+		DB:          db,
+		Sessions:    sessions,
+		Hasher:      hasher,
+		Generations: gens,
+		Storage:     objects,
+		profile:     &profile.API{Guard: guard, Profiles: &profile.Store{DB: db}, Now: now},
+		workflows: &workflowapi.API{
+			Guard: guard, Generations: gens, Provider: provider, Now: now,
+			SyncBudget: 25 * time.Second, JobTimeout: jobTimeout,
+			Runner: &workflowapi.Runner{
+				Generations: gens, Storage: objects, BaseURL: cfg.BaseURL, Now: now, CopyAttempts: 3,
+				Fetcher: safefetch.New(safefetch.Options{MaxBytes: 32 << 20, Timeout: 60 * time.Second, AllowHosts: cfg.FetchAllowHosts}),
+			},
 		},
-		profile: &profile.API{Sessions: sessions, Profiles: &profile.Store{DB: db}, Now: now},
-	}, nil
+		history: &historyapi.API{Guard: guard, Generations: gens, Storage: objects, BaseURL: cfg.BaseURL, Now: now, MaxInline: maxInline(cfg)},
+	}
+	a.auth = &authapi.API{
+		Store: auths, Sessions: sessions, Hasher: hasher, Origins: trusted,
+		Limiter: limiter, Limits: cfg.RateLimitEnabled, FrontendURL: cfg.FrontendURL, Now: now,
+		BeforeDeleteUser: a.deleteUserObjects,
+	}
+	return a, nil
+}
+
+// maxInline is the largest image the asset route returns itself: on Lambda
+// a response stops at 6 MB of JSON, so about 4 MB of base64-encoded bytes.
+func maxInline(cfg config.Config) int64 {
+	if cfg.Local {
+		return 0
+	}
+	return 4 << 20
+}
+
+// deleteUserObjects removes every stored object of a user who deletes their
+// account, before the rows go (a failure keeps the account, so it can be
+// retried instead of leaving unreachable images behind).
+func (a *App) deleteUserObjects(ctx context.Context, userID string) error {
+	if a.Storage == nil {
+		return nil
+	}
+	return a.Storage.DeletePrefix(ctx, "users/"+userID+"/")
+}
+
+// InjectFaults makes the generation runner fail at the named steps (tests).
+func (a *App) InjectFaults(f func(step string) error) { a.workflows.Runner.Inject = f }
+
+// SetSyncBudget changes how long workflow requests wait before answering
+// 202 (tests use a short one to exercise the slow-provider path).
+func (a *App) SetSyncBudget(d time.Duration) { a.workflows.SyncBudget = d }
+
+// Sweep fails (and refunds) generations left pending longer than any
+// generation can take: a request that died, or work lost with a frozen
+// Lambda. make dev runs it every minute; the stack schedules it.
+func (a *App) Sweep(ctx context.Context) ([]string, error) {
+	now := a.auth.Now()
+	return a.Generations.Sweep(ctx, now.Add(-a.workflows.JobTimeout-5*time.Minute), now)
 }
 
 // Migrate applies pending migrations for the configured layout.

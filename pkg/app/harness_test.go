@@ -201,3 +201,5 @@ func wantError(t *testing.T, r resp, status int, code, message string) {
 		t.Errorf("message %q, want %q", m["message"], message)
 	}
 }
+
+func appRoutes() []app.Route { return app.Routes() }

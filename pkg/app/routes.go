@@ -29,8 +29,14 @@ type Route struct {
 	handler  func(*App) http.Handler
 }
 
-// Pattern is the ServeMux pattern "METHOD /path".
-func (r Route) Pattern() string { return r.Method + " " + r.Path }
+// Pattern is the ServeMux pattern "METHOD /path" ("/path" for a route that
+// takes every method).
+func (r Route) Pattern() string {
+	if r.Method == "" {
+		return r.Path
+	}
+	return r.Method + " " + r.Path
+}
 
 func h(f httpapi.Handler) http.Handler { return f }
 
@@ -58,5 +64,17 @@ func Routes() []Route {
 		// Application API (app-api.md).
 		{"GET", "/api/me", Auth, func(a *App) http.Handler { return h(a.profile.Me) }},
 		{"GET", "/api/health", Auth, func(a *App) http.Handler { return h(a.profile.Health) }},
+
+		{"POST", "/api/workflows/image-from-text", Generate, func(a *App) http.Handler { return h(a.workflows.ImageFromText) }},
+		{"POST", "/api/workflows/image-from-reference", Generate, func(a *App) http.Handler { return h(a.workflows.ImageFromReference) }},
+		{"POST", "/api/workflows/video-from-reference", Generate, func(a *App) http.Handler { return h(a.workflows.VideoFromReference) }},
+		// Anything else below /api/workflows/ is 401 signed out, 404 signed in.
+		{"", "/api/workflows/", Generate, func(a *App) http.Handler { return h(a.workflows.NotFound) }},
+
+		{"GET", "/api/history", History, func(a *App) http.Handler { return h(a.history.List) }},
+		{"GET", "/api/history/{id}", History, func(a *App) http.Handler { return h(a.history.Detail) }},
+		{"DELETE", "/api/history/{id}", History, func(a *App) http.Handler { return h(a.history.Delete) }},
+
+		{"GET", "/api/history/{id}/asset", ImageProxy, func(a *App) http.Handler { return h(a.history.Asset) }},
 	}
 }

@@ -32,10 +32,11 @@ func TestEveryCookieWriteNeedsTrustedOrigin(t *testing.T) {
 			{"look-alike origin", header{"Origin": "http://localhost:5173.evil.example"}, 403, "INVALID_ORIGIN"},
 			{"evil referer", header{"Origin": "", "Referer": "https://evil.example/page"}, 403, "INVALID_ORIGIN"},
 		} {
-			if !strings.HasPrefix(rt.Path, "/api/auth/") {
-				t.Fatalf("route %s: a cookie-authenticated write outside /api/auth needs its own origin check in this test", rt.Pattern())
+			method := rt.Method
+			if method == "" {
+				method = "PUT"
 			}
-			r := b.do(rt.Method, rt.Path, map[string]any{}, tc.hdr)
+			r := b.do(method, strings.ReplaceAll(rt.Path, "{id}", "some-id"), map[string]any{}, tc.hdr)
 			if r.StatusCode != tc.status || !strings.Contains(string(r.body), tc.code) {
 				t.Errorf("%s with %s: %d %s, want %d %s", rt.Pattern(), tc.name, r.StatusCode, r.body, tc.status, tc.code)
 			}
@@ -55,7 +56,7 @@ func TestEveryWriteRejectsBadJSON(t *testing.T) {
 	b := ts.browser()
 	b.signUp("json@example.com", "password123")
 	for _, rt := range app.Routes() {
-		if rt.Method == "GET" {
+		if rt.Method == "GET" || rt.Method == "" || rt.Method == "DELETE" {
 			continue
 		}
 		for _, body := range []string{`{`, `"str"`, `{"a":1}{`, "\xff\xfe"} {

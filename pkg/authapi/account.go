@@ -170,6 +170,11 @@ func (a *API) DeleteUser() httpapi.Handler {
 		} else if !a.Sessions.Fresh(cur.Session) {
 			return errSessionExpired
 		}
+		if a.BeforeDeleteUser != nil {
+			if err := a.BeforeDeleteUser(ctx, cur.User.ID); err != nil {
+				return err
+			}
+		}
 		if err := a.Store.DeleteUser(ctx, cur.User.ID); err != nil {
 			return err
 		}

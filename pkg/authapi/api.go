@@ -31,6 +31,9 @@ type API struct {
 	Limits      bool   // enforce rate limits (the limiter still reports client IPs)
 	FrontendURL string // where /error sends browsers, when set
 	Now         func() time.Time
+	// BeforeDeleteUser removes what a user owns outside the database (their
+	// stored images) before delete-user removes the rows.
+	BeforeDeleteUser func(ctx context.Context, userID string) error
 }
 
 // Error codes and messages exactly as better-auth spells them; the SPA

@@ -12,6 +12,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"adstudio/pkg/qwen"
+	"adstudio/pkg/storage"
 )
 
 // Schema names the physical layout of better-auth's core tables.
@@ -48,6 +51,22 @@ type Config struct {
 
 	IPAddressHeaders []string
 	RateLimitEnabled bool
+
+	// Qwen is the image provider's configuration. QwenErr is reported per
+	// request as BACKEND_MISCONFIGURED (app-api.md §1), not at start: only
+	// the generate function needs the provider.
+	Qwen    qwen.Config
+	QwenErr error
+
+	// S3 is R2 (or another S3-compatible store) when S3On; otherwise local
+	// mode keeps images in ObjectsDir and other modes have no bucket.
+	S3         storage.S3Config
+	S3On       bool
+	ObjectsDir string
+
+	// FetchAllowHosts are host:port pairs the server may download from even
+	// though they are private addresses: local fakes in tests and demos.
+	FetchAllowHosts []string
 }
 
 // Getenv is the lookup function Load reads from; os.Getenv in production,
@@ -177,6 +196,20 @@ func Load(getenv Getenv, local bool) (Config, error) {
 	for _, h := range splitList(get("IP_ADDRESS_HEADERS")) {
 		c.IPAddressHeaders = append(c.IPAddressHeaders, strings.ToLower(h))
 	}
+	c.Qwen, c.QwenErr = qwen.LoadConfig(getenv)
+	if c.S3, c.S3On, err = storage.ConfigFromEnv(getenv); err != nil {
+		return c, err
+	}
+	c.ObjectsDir = get("OBJECTS_DIR")
+	if c.ObjectsDir == "" && local && !c.S3On {
+		c.ObjectsDir = filepath.Join(".data", "objects")
+		if p, ok := strings.CutPrefix(c.DatabaseURL, "file:"); ok {
+			p, _, _ = strings.Cut(p, "?")
+			c.ObjectsDir = filepath.Join(filepath.Dir(p), "objects")
+		}
+	}
+	c.FetchAllowHosts = splitList(get("FETCH_ALLOW_HOSTS"))
+
 	c.RateLimitEnabled = true
 	if v := get("RATE_LIMIT_ENABLED"); v != "" {
 		if c.RateLimitEnabled, err = strconv.ParseBool(v); err != nil {
@@ -249,7 +282,25 @@ func splitList(s string) []string {
 func (c Config) Summary() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "database=%s schema=%s base_url=%s trusted_origins=%s\n", redactURL(c.DatabaseURL), c.AuthSchema, c.BaseURL, strings.Join(c.TrustedOrigins, ","))
-	fmt.Fprintf(&b, "cookies: prefix=%s samesite=%s secure=%t partitioned=%t domain=%q; rate_limit=%t; secrets=%d (values hidden)", c.CookiePrefix, c.CookieSameSite, c.CookieSecure, c.CookiePartitioned, c.CookieDomain, c.RateLimitEnabled, len(c.Secrets))
+	fmt.Fprintf(&b, "cookies: prefix=%s samesite=%s secure=%t partitioned=%t domain=%q; rate_limit=%t; secrets=%d (values hidden)\n", c.CookiePrefix, c.CookieSameSite, c.CookieSecure, c.CookiePartitioned, c.CookieDomain, c.RateLimitEnabled, len(c.Secrets))
+	switch {
+	case c.QwenErr != nil:
+		fmt.Fprintf(&b, "images: provider misconfigured (%v)", c.QwenErr)
+	case c.Qwen.APIKey == "" && c.Local:
+		b.WriteString("images: built-in generator (no QWEN_API_KEY)")
+	case c.Qwen.APIKey == "":
+		b.WriteString("images: QWEN_API_KEY missing, workflows answer BACKEND_MISCONFIGURED")
+	default:
+		fmt.Fprintf(&b, "images: qwen %s / %s at %s", c.Qwen.ImageModel, c.Qwen.EditModel, c.Qwen.BaseURL)
+	}
+	switch {
+	case c.S3On:
+		fmt.Fprintf(&b, "; storage: s3 bucket %s at %s", c.S3.Bucket, c.S3.Endpoint)
+	case c.ObjectsDir != "":
+		fmt.Fprintf(&b, "; storage: folder %s", c.ObjectsDir)
+	default:
+		b.WriteString("; storage: none (GENERATIONS_BUCKET is not configured)")
+	}
 	return b.String()
 }
 

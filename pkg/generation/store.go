@@ -307,3 +307,49 @@ FROM "credit_ledger" WHERE "user_id" = ?`, userID).Scan(&b.ProductShoots, &b.AdG
 	}
 	return b, nil
 }
+
+// Grant adds n credits (n may be negative, to take back) to one workflow's
+// balance as an operator, recorded in the ledger with reason, atomically.
+func (s *Store) Grant(ctx context.Context, userID, workflow string, n int64, reason, ledgerID string, now time.Time) (Balance, error) {
+	col := `"credits_ad_graphics"`
+	if workflow == "image-from-text" {
+		col = `"credits_product_shoots"`
+	}
+	err := s.DB.Batch(ctx,
+		store.Stmt{SQL: `INSERT OR IGNORE INTO "user_profile" ("user_id") VALUES (?)`, Args: []any{userID}},
+		store.Stmt{SQL: `UPDATE "user_profile" SET ` + col + ` = max(0, ` + col + ` + ?), "updated_at" = ? WHERE "user_id" = ?`, Args: []any{n, now.Unix(), userID}},
+		store.Stmt{SQL: `INSERT INTO "credit_ledger" ("id", "user_id", "workflow", "delta", "reason", "created_at") VALUES (?, ?, ?, ?, ?, ?)`, Args: []any{ledgerID, userID, workflow, n, reason, now.Unix()}},
+	)
+	if err != nil {
+		return Balance{}, fmt.Errorf("grant: %w", err)
+	}
+	return s.Balance(ctx, userID)
+}
+
+// MakePaid turns a free account into a paid one and tops each balance up to
+// the paid grant (10), recording each top-up in the ledger.
+func (s *Store) MakePaid(ctx context.Context, userID string, newID func() string, now time.Time) (Balance, error) {
+	const paidGrant = 10
+	b, err := s.Balance(ctx, userID)
+	if err != nil {
+		return b, err
+	}
+	stmts := []store.Stmt{
+		{SQL: `INSERT OR IGNORE INTO "user_profile" ("user_id") VALUES (?)`, Args: []any{userID}},
+		{SQL: `UPDATE "user_profile" SET "account_type" = 'paid', "updated_at" = ? WHERE "user_id" = ?`, Args: []any{now.Unix(), userID}},
+	}
+	for _, t := range []struct {
+		wf, col string
+		have    int64
+	}{{"image-from-text", "credits_product_shoots", b.ProductShoots}, {"image-from-reference", "credits_ad_graphics", b.AdGraphics}} {
+		if d := paidGrant - t.have; d > 0 {
+			stmts = append(stmts,
+				store.Stmt{SQL: `UPDATE "user_profile" SET "` + t.col + `" = "` + t.col + `" + ? WHERE "user_id" = ?`, Args: []any{d, userID}},
+				store.Stmt{SQL: `INSERT INTO "credit_ledger" ("id", "user_id", "workflow", "delta", "reason", "created_at") VALUES (?, ?, ?, ?, 'account_upgrade', ?)`, Args: []any{newID(), userID, t.wf, d, now.Unix()}})
+		}
+	}
+	if err := s.DB.Batch(ctx, stmts...); err != nil {
+		return Balance{}, fmt.Errorf("make paid: %w", err)
+	}
+	return s.Balance(ctx, userID)
+}

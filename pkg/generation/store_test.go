@@ -196,3 +196,31 @@ func TestIdempotencyKeyAndOwnership(t *testing.T) {
 		t.Fatalf("another user's generation: %v", err)
 	}
 }
+
+func TestGrantAndPaidKeepInvariant(t *testing.T) {
+	s, uid := mustStore(t)
+	ctx := context.Background()
+	now := time.Now()
+	if b, err := s.Grant(ctx, uid, "image-from-text", 4, "admin_grant", "l1", now); err != nil || b.ProductShoots != 5 {
+		t.Fatalf("grant: %+v %v", b, err)
+	}
+	checkPaid := func(want Balance) {
+		t.Helper()
+		b, err := s.Balance(ctx, uid)
+		sum, _ := s.LedgerSum(ctx, uid)
+		if err != nil || b != want || b.ProductShoots != 1+sum.ProductShoots || b.AdGraphics != 1+sum.AdGraphics {
+			t.Fatalf("balance %+v ledger %+v, want %+v", b, sum, want)
+		}
+	}
+	checkPaid(Balance{5, 1})
+	n := 0
+	if b, err := s.MakePaid(ctx, uid, func() string { n++; return fmt.Sprint("up", n) }, now); err != nil || b != (Balance{10, 10}) {
+		t.Fatalf("paid: %+v %v", b, err)
+	}
+	checkPaid(Balance{10, 10})
+	var typ string
+	s.DB.QueryRow(ctx, `SELECT "account_type" FROM "user_profile"`).Scan(&typ)
+	if typ != "paid" {
+		t.Fatalf("account type %q", typ)
+	}
+}

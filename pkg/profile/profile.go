@@ -11,7 +11,6 @@ import (
 
 	"adstudio/pkg/authstore"
 	"adstudio/pkg/httpapi"
-	"adstudio/pkg/session"
 	"adstudio/pkg/store"
 )
 
@@ -61,14 +60,14 @@ func scanProfile(row *sql.Row) (Profile, error) {
 
 // API serves the profile routes.
 type API struct {
-	Sessions *session.Manager
+	Guard    *httpapi.Guard
 	Profiles *Store
 	Now      func() time.Time
 }
 
 // Me is GET /api/me: the session user and their (lazily created) profile.
 func (a *API) Me(w http.ResponseWriter, r *http.Request) error {
-	cur, err := httpapi.RequireUser(a.Sessions, w, r)
+	cur, err := a.Guard.User(w, r, true)
 	if err != nil {
 		return err
 	}

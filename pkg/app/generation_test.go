@@ -1,0 +1,431 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"image/png"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"adstudio/pkg/qwen/qwenfake"
+)
+
+// spaTextPayload is what the SPA's Product Shoots page sends (app-api §7.7).
+func spaTextPayload(prompt string) map[string]any {
+	return map[string]any{
+		"prompt": prompt, "model": "image-generation-latest",
+		"input": map[string]any{"messages": []any{map[string]any{"role": "user", "content": []any{map[string]any{"type": "text", "text": prompt}}}}},
+		"parameters": map[string]any{"size": "1472*1140", "n": 1, "prompt_extend": true, "watermark": false,
+			"response_format": "url", "output_format": "png", "negative_prompt": "blurry"},
+	}
+}
+
+// newGenServer is the whole API with the fake DashScope as its provider and
+// a local folder as its bucket.
+func newGenServer(t *testing.T, env map[string]string) (*testServer, *qwenfake.Server) {
+	t.Helper()
+	fake := qwenfake.New(t)
+	vars := map[string]string{
+		"QWEN_API_KEY": fake.APIKey(), "QWEN_BASE_URL": fake.URL(), "QWEN_TIMEOUT_MS": "5000",
+		"FETCH_ALLOW_HOSTS": strings.TrimPrefix(fake.URL(), "http://"),
+		"OBJECTS_DIR":       filepath.Join(t.TempDir(), "objects"),
+	}
+	for k, v := range env {
+		vars[k] = v
+	}
+	return newServer(t, vars), fake
+}
+
+// balance reads /api/me's credits.
+func (b *browser) balance() (int, int) {
+	b.ts.t.Helper()
+	r := b.do("GET", "/api/me", nil, nil)
+	prof := r.json(b.ts.t)["profile"].(map[string]any)
+	return int(prof["creditsProductShoots"].(float64)), int(prof["creditsAdGraphics"].(float64))
+}
+
+// invariant asserts balance = opening grant + ledger for the user, and
+// returns the ledger's (debits, refunds) count.
+func invariant(t *testing.T, ts *testServer, email string) (int, int) {
+	t.Helper()
+	var uid string
+	ts.app.DB.QueryRow(t.Context(), `SELECT "id" FROM "users" WHERE "email" = ?`, email).Scan(&uid)
+	b, err := ts.app.Generations.Balance(t.Context(), uid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := ts.app.Generations.LedgerSum(t.Context(), uid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.ProductShoots != 1+sum.ProductShoots || b.AdGraphics != 1+sum.AdGraphics || b.ProductShoots < 0 || b.AdGraphics < 0 {
+		t.Fatalf("credit invariant broken for %s: balance %+v, ledger %+v", email, b, sum)
+	}
+	var debits, refunds int
+	ts.app.DB.QueryRow(t.Context(), `SELECT count(*) FILTER (WHERE "reason" = 'generation_debit'), count(*) FILTER (WHERE "reason" = 'generation_refund') FROM "credit_ledger" WHERE "user_id" = ?`, uid).Scan(&debits, &refunds)
+	return debits, refunds
+}
+
+func TestGenerateAndServeImage(t *testing.T) {
+	t.Parallel()
+	ts, fake := newGenServer(t, nil)
+	b := ts.browser()
+	b.signUp("gen@example.com", "password123")
+	r := b.do("POST", "/api/workflows/image-from-text", spaTextPayload("a ceramic mug"), nil)
+	if r.StatusCode != 200 {
+		t.Fatalf("generate: %d %s", r.StatusCode, r.body)
+	}
+	m := r.json(t)
+	out := m["output"].(map[string]any)
+	img := out["images"].([]any)[0].(map[string]any)["url"].(string)
+	prov := m["provider"].(map[string]any)
+	if m["status"] != "completed" || m["workflow"] != "image-from-text" || !strings.HasPrefix(img, fake.URL()) || out["expiresInHours"] != 24.0 ||
+		prov["name"] != "qwen" || prov["model"] != "qwen-image-max" || prov["requestId"] == nil {
+		t.Fatalf("response %s", r.body)
+	}
+	if c := m["credits"].(map[string]any); c["productShoots"] != 0.0 || c["adGraphics"] != 1.0 {
+		t.Fatalf("credits %v", c)
+	}
+	if u := m["usage"].(map[string]any); u["width"] != 1472.0 || u["height"] != 1104.0 {
+		t.Fatalf("usage %v (legacy 1472*1140 must be remapped)", u)
+	}
+	// The provider got exactly the contract's body: remapped size, no
+	// output_format/response_format, no type wrappers.
+	sent := string(fake.LastBody())
+	if !strings.Contains(sent, `"size":"1472*1104"`) || strings.Contains(sent, "output_format") || strings.Contains(sent, `"type"`) {
+		t.Fatalf("provider body %s", sent)
+	}
+
+	// History lists it with an absolute asset URL on the API's public origin.
+	list := b.do("GET", "/api/history?limit=12", nil, nil).json(t)
+	item := list["items"].([]any)[0].(map[string]any)
+	id := m["generationId"].(string)
+	if item["id"] != id || item["status"] != "succeeded" || item["assetUrl"] != "http://127.0.0.1:1/api/history/"+id+"/asset" {
+		t.Fatalf("history item %v", item)
+	}
+	if p := list["pagination"].(map[string]any); p["total"] != 1.0 || p["nextOffset"] != nil || p["limit"] != 12.0 {
+		t.Fatalf("pagination %v", p)
+	}
+	detail := b.do("GET", "/api/history/"+id, nil, nil).json(t)["item"].(map[string]any)
+	if in := detail["input"].(map[string]any); in["prompt"] != "a ceramic mug" || detail["output"].(map[string]any)["assetUrl"] != "/api/history/"+id+"/asset" {
+		t.Fatalf("detail %v", detail)
+	}
+
+	// The asset: real PNG bytes, private caching, ETag/304, ranges.
+	a := b.do("GET", "/api/history/"+id+"/asset", nil, nil)
+	if a.StatusCode != 200 || a.Header.Get("Content-Type") != "image/png" || a.Header.Get("Cache-Control") != "private, max-age=3600" || a.Header.Get("ETag") == "" {
+		t.Fatalf("asset: %d %v", a.StatusCode, a.Header)
+	}
+	if cfg, err := png.DecodeConfig(bytes.NewReader(a.body)); err != nil || cfg.Width != 1472 || cfg.Height != 1104 {
+		t.Fatalf("asset is not the 1472×1104 PNG: %v %+v", err, cfg)
+	}
+	if r := b.do("GET", "/api/history/"+id+"/asset", nil, header{"If-None-Match": `"x", ` + a.Header.Get("ETag")}); r.StatusCode != 304 || len(r.body) != 0 {
+		t.Fatalf("If-None-Match: %d", r.StatusCode)
+	}
+	if r := b.do("GET", "/api/history/"+id+"/asset", nil, header{"Range": "bytes=0-7"}); r.StatusCode != 206 || string(r.body) != "\x89PNG\r\n\x1a\n" || !strings.HasPrefix(r.Header.Get("Content-Range"), "bytes 0-7/") {
+		t.Fatalf("range: %d %q %v", r.StatusCode, r.body, r.Header)
+	}
+
+	// Out of credits: 402 with the balance, nothing written.
+	r = b.do("POST", "/api/workflows/image-from-text", spaTextPayload("another"), nil)
+	e := r.json(t)
+	if r.StatusCode != 402 || e["error"].(map[string]any)["code"] != "OUT_OF_CREDITS" || e["credits"].(map[string]any)["productShoots"] != 0.0 {
+		t.Fatalf("402: %d %s", r.StatusCode, r.body)
+	}
+	if fake.Calls() != 1 {
+		t.Fatalf("provider called %d times", fake.Calls())
+	}
+	if d, f := invariant(t, ts, "gen@example.com"); d != 1 || f != 0 {
+		t.Fatalf("ledger %d debits %d refunds", d, f)
+	}
+
+	// Delete removes the row and the object.
+	if r := b.do("DELETE", "/api/history/"+id, nil, nil); r.StatusCode != 200 || string(r.body) != `{"deleted":true,"id":"`+id+`"}` {
+		t.Fatalf("delete: %d %s", r.StatusCode, r.body)
+	}
+	if r := b.do("GET", "/api/history/"+id+"/asset", nil, nil); r.StatusCode != 404 {
+		t.Fatalf("asset after delete: %d", r.StatusCode)
+	}
+	if _, err := ts.app.Storage.Head(context.Background(), "users/x"); err == nil {
+		t.Fatal("storage head of a missing key succeeded")
+	}
+}
+
+// TestProviderFailures runs every failure mode of the fake provider: the
+// mapped response, a failed generation with that code, and the credit back.
+func TestProviderFailures(t *testing.T) {
+	t.Parallel()
+	ts, _ := newGenServer(t, map[string]string{"QWEN_TIMEOUT_MS": "400"})
+	for i, tc := range []struct {
+		marker, code string
+		status       int
+		message      string
+	}{
+		{"[fake:moderation]", "UPSTREAM_POLICY_VIOLATION", 502, "Request was rejected by provider safety checks."},
+		{"[fake:invalid-parameter]", "UPSTREAM_INVALID_PARAMETER", 502, ""},
+		{"[fake:bad-key]", "UPSTREAM_AUTH_ERROR", 502, "Image provider authentication failed."},
+		{"[fake:throttled]", "UPSTREAM_RATE_LIMITED", 502, "Image provider rate limit exceeded."},
+		{"[fake:arrearage]", "UPSTREAM_REQUEST_FAILED", 502, ""},
+		{"[fake:internal]", "UPSTREAM_UNAVAILABLE", 502, "Image provider is currently unavailable."},
+		{"[fake:gateway-html]", "UPSTREAM_UNAVAILABLE", 502, "Image provider is currently unavailable."},
+		{"[fake:200-with-code]", "UPSTREAM_INVALID_PARAMETER", 502, ""},
+		{"[fake:non-json]", "UPSTREAM_MALFORMED_RESPONSE", 502, "Image provider returned an invalid response body."},
+		{"[fake:no-images]", "UPSTREAM_MALFORMED_RESPONSE", 502, "Image provider returned an invalid response body."},
+		{"[fake:slow=2s]", "UPSTREAM_TIMEOUT", 504, "Image provider request timed out."},
+		{"[fake:broken-image]", "INTERNAL_SERVER_ERROR", 500, "Internal server error."},
+	} {
+		t.Run(tc.marker, func(t *testing.T) {
+			b := ts.browser()
+			email := "fail" + string(rune('a'+i)) + "@example.com"
+			b.signUp(email, "password123")
+			r := b.do("POST", "/api/workflows/image-from-text", spaTextPayload("mug "+tc.marker), nil)
+			m := r.json(t)
+			e := m["error"].(map[string]any)
+			if r.StatusCode != tc.status || e["code"] != tc.code || (tc.message != "" && e["message"] != tc.message) || m["requestId"] == "" {
+				t.Fatalf("%d %s", r.StatusCode, r.body)
+			}
+			var status, code string
+			ts.app.DB.QueryRow(t.Context(), `SELECT "status", "error_code" FROM "generation" g JOIN "users" u ON u."id" = g."user_id" WHERE u."email" = ?`, email).Scan(&status, &code)
+			if status != "failed" || code != tc.code {
+				t.Fatalf("generation %s/%s", status, code)
+			}
+			if d, f := invariant(t, ts, email); d != 1 || f != 1 {
+				t.Fatalf("ledger: %d debits, %d refunds", d, f)
+			}
+			if ps, _ := b.balance(); ps != 1 {
+				t.Fatalf("credit not back: %d", ps)
+			}
+		})
+	}
+}
+
+// TestFaultInjection fails each step after the debit: nothing is lost, the
+// credit comes back exactly once, and a job that "died" is swept.
+func TestFaultInjection(t *testing.T) {
+	t.Parallel()
+	ts, _ := newGenServer(t, nil)
+	boom := errors.New("injected")
+	for i, step := range []string{"after-debit", "after-provider", "copy", "finish"} {
+		t.Run(step, func(t *testing.T) {
+			ts.app.InjectFaults(func(s string) error {
+				if s == step {
+					return boom
+				}
+				return nil
+			})
+			defer ts.app.InjectFaults(nil)
+			b := ts.browser()
+			email := "fault" + string(rune('a'+i)) + "@example.com"
+			b.signUp(email, "password123")
+			r := b.do("POST", "/api/workflows/image-from-text", spaTextPayload("mug"), nil)
+			if r.StatusCode != 500 {
+				t.Fatalf("%d %s", r.StatusCode, r.body)
+			}
+			if step == "after-debit" {
+				// Nothing finished it: still pending, credit still spent,
+				// until the sweeper runs past the job's time limit.
+				if d, f := invariant(t, ts, email); d != 1 || f != 0 {
+					t.Fatalf("before sweep: %d/%d", d, f)
+				}
+				ts.clock.Advance(time.Hour)
+				if ids, err := ts.app.Sweep(t.Context()); err != nil || len(ids) != 1 {
+					t.Fatalf("sweep: %v %v", ids, err)
+				}
+				ts.clock.Advance(-time.Hour)
+			}
+			if d, f := invariant(t, ts, email); d != 1 || f != 1 {
+				t.Fatalf("ledger: %d debits, %d refunds", d, f)
+			}
+			// No image is left behind for a generation that failed.
+			var uid string
+			ts.app.DB.QueryRow(t.Context(), `SELECT "id" FROM "users" WHERE "email" = ?`, email).Scan(&uid)
+			filepath.WalkDir(filepath.Join(ts.app.Config.ObjectsDir, "users", uid), func(p string, d fs.DirEntry, err error) error {
+				if err == nil && !d.IsDir() && strings.Contains(p, "output.") && !strings.Contains(p, ".meta.json") {
+					t.Errorf("orphaned object %s", p)
+				}
+				return nil
+			})
+		})
+	}
+}
+
+func TestSlowProviderHandsOff(t *testing.T) {
+	t.Parallel()
+	ts, _ := newGenServer(t, nil)
+	ts.app.SetSyncBudget(300 * time.Millisecond)
+	b := ts.browser()
+	b.signUp("slow@example.com", "password123")
+	r := b.do("POST", "/api/workflows/image-from-text", spaTextPayload("mug [fake:slow=1s]"), nil)
+	m := r.json(t)
+	if r.StatusCode != 202 || m["status"] != "pending" || m["generationId"] == nil {
+		t.Fatalf("slow generation: %d %s", r.StatusCode, r.body)
+	}
+	id := m["generationId"].(string)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		item := b.do("GET", "/api/history/"+id, nil, nil).json(t)["item"].(map[string]any)
+		if item["status"] == "succeeded" && item["assetUrl"] != nil {
+			break
+		}
+		if item["status"] == "failed" || time.Now().After(deadline) {
+			t.Fatalf("generation ended %v", item)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if d, f := invariant(t, ts, "slow@example.com"); d != 1 || f != 0 {
+		t.Fatalf("ledger %d/%d", d, f)
+	}
+}
+
+func TestIdempotencyKeyReplays(t *testing.T) {
+	t.Parallel()
+	ts, fake := newGenServer(t, nil)
+	b := ts.browser()
+	b.signUp("idem@example.com", "password123")
+	first := b.do("POST", "/api/workflows/image-from-text", spaTextPayload("mug"), header{"Idempotency-Key": "retry-1"})
+	second := b.do("POST", "/api/workflows/image-from-text", spaTextPayload("mug"), header{"Idempotency-Key": "retry-1"})
+	if first.StatusCode != 200 || second.StatusCode != 200 || string(first.body) != string(second.body) || second.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("replay: %d %s / %d %s", first.StatusCode, first.body, second.StatusCode, second.body)
+	}
+	if fake.Calls() != 1 {
+		t.Fatalf("provider called %d times", fake.Calls())
+	}
+	if d, _ := invariant(t, ts, "idem@example.com"); d != 1 {
+		t.Fatalf("%d debits", d)
+	}
+	r := b.do("POST", "/api/workflows/image-from-text", spaTextPayload("mug"), header{"Idempotency-Key": "has space"})
+	if r.StatusCode != 400 {
+		t.Fatalf("bad key: %d", r.StatusCode)
+	}
+}
+
+// TestOwnerOnly walks every route with an {id}: another user, a signed-out
+// browser and a revoked session all get nothing, and "not yours" looks
+// exactly like "not there".
+func TestOwnerOnly(t *testing.T) {
+	t.Parallel()
+	ts, _ := newGenServer(t, nil)
+	owner := ts.browser()
+	owner.signUp("owner@example.com", "password123")
+	id := owner.do("POST", "/api/workflows/image-from-text", spaTextPayload("mine"), nil).json(t)["generationId"].(string)
+	other := ts.browser()
+	other.signUp("other@example.com", "password123")
+	revoked := ts.browser()
+	revoked.signIn("owner@example.com", "password123")
+	owner.do("POST", "/api/auth/revoke-other-sessions", map[string]any{}, nil)
+	for _, rt := range routesWithID() {
+		path := strings.ReplaceAll(rt.path, "{id}", id)
+		missing := other.do(rt.method, strings.ReplaceAll(rt.path, "{id}", "no-such-id"), nil, nil)
+		for name, b := range map[string]*browser{"other user": other, "signed out": ts.browser(), "revoked session": revoked} {
+			r := b.do(rt.method, path, nil, nil)
+			want := 404
+			if name != "other user" {
+				want = 401
+			}
+			if r.StatusCode != want {
+				t.Errorf("%s %s as %s: %d %s", rt.method, rt.path, name, r.StatusCode, r.body)
+			}
+			if name == "other user" && string(r.body) != string(missing.body) {
+				t.Errorf("%s %s: another user's item %q differs from a missing one %q", rt.method, rt.path, r.body, missing.body)
+			}
+		}
+	}
+	if r := owner.do("GET", "/api/history/"+id+"/asset", nil, nil); r.StatusCode != 200 {
+		t.Fatalf("owner: %d", r.StatusCode)
+	}
+}
+
+func TestWorkflowValidationChargesNothing(t *testing.T) {
+	t.Parallel()
+	ts, fake := newGenServer(t, nil)
+	b := ts.browser()
+	b.signUp("val@example.com", "password123")
+	for _, tc := range []struct {
+		path string
+		body any
+		msg  string
+	}{
+		{"/api/workflows/image-from-text", `{"prompt":`, "Invalid JSON payload."},
+		{"/api/workflows/image-from-text", map[string]any{"prompt": 5}, "prompt: Invalid input: expected string, received number"},
+		{"/api/workflows/image-from-text", map[string]any{"prompt": "  "}, "prompt is required."},
+		{"/api/workflows/image-from-text", map[string]any{"prompt": "a", "n": 2}, "parameters.n must be 1 for image-from-text."},
+		{"/api/workflows/image-from-reference", map[string]any{"prompt": "a"}, "referenceImageUrl is required."},
+	} {
+		r := b.do("POST", tc.path, tc.body, nil)
+		e := r.json(t)["error"].(map[string]any)
+		if r.StatusCode != 400 || e["code"] != "INVALID_REQUEST" || e["message"] != tc.msg {
+			t.Errorf("%v: %d %s", tc.body, r.StatusCode, r.body)
+		}
+	}
+	r := b.do("POST", "/api/workflows/video-from-reference", map[string]any{"prompt": "a", "referenceImageUrl": "https://x.example/a.png"}, nil)
+	if r.StatusCode != 501 || r.json(t)["error"].(map[string]any)["code"] != "NOT_IMPLEMENTED" {
+		t.Fatalf("video stub: %d %s", r.StatusCode, r.body)
+	}
+	if r := b.do("GET", "/api/workflows/image-from-text", nil, nil); r.StatusCode != 404 || string(r.body) != `{"error":"Not found"}` {
+		t.Fatalf("wrong method signed in: %d %s", r.StatusCode, r.body)
+	}
+	if r := ts.browser().do("GET", "/api/workflows/nope", nil, nil); r.StatusCode != 401 {
+		t.Fatalf("unknown workflow signed out: %d", r.StatusCode)
+	}
+	if fake.Calls() != 0 {
+		t.Fatalf("provider called %d times", fake.Calls())
+	}
+	if ps, ag := b.balance(); ps != 1 || ag != 1 {
+		t.Fatalf("charged for invalid requests: %d %d", ps, ag)
+	}
+}
+
+func TestMisconfiguredProvider(t *testing.T) {
+	t.Parallel()
+	ts := newServer(t, map[string]string{"QWEN_REGION": "eu"})
+	b := ts.browser()
+	b.signUp("cfg@example.com", "password123")
+	r := b.do("POST", "/api/workflows/image-from-text", map[string]any{"prompt": "a"}, nil)
+	e := r.json(t)["error"].(map[string]any)
+	if r.StatusCode != 500 || e["code"] != "BACKEND_MISCONFIGURED" {
+		t.Fatalf("%d %s", r.StatusCode, r.body)
+	}
+	if r := b.do("GET", "/api/history/x/asset", nil, nil); r.StatusCode != 500 || !strings.Contains(string(r.body), "GENERATIONS_BUCKET is not configured.") {
+		t.Fatalf("asset without bucket: %d %s", r.StatusCode, r.body)
+	}
+}
+
+func TestDeleteUserTakesImages(t *testing.T) {
+	t.Parallel()
+	ts, _ := newGenServer(t, nil)
+	b := ts.browser()
+	uid := b.signUp("bye@example.com", "password123").json(t)["user"].(map[string]any)["id"].(string)
+	id := b.do("POST", "/api/workflows/image-from-text", spaTextPayload("mug"), nil).json(t)["generationId"].(string)
+	var key string
+	ts.app.DB.QueryRow(t.Context(), `SELECT "r2_key" FROM "generation" WHERE "id" = ?`, id).Scan(&key)
+	if _, err := ts.app.Storage.Head(t.Context(), key); err != nil {
+		t.Fatalf("image not stored: %v", err)
+	}
+	if r := b.do("POST", "/api/auth/delete-user", map[string]any{"password": "password123"}, nil); r.StatusCode != 200 {
+		t.Fatalf("delete-user: %d %s", r.StatusCode, r.body)
+	}
+	if _, err := ts.app.Storage.Head(t.Context(), key); err == nil || !strings.HasPrefix(key, "users/"+uid+"/") {
+		t.Fatalf("image of a deleted user still stored (%s): %v", key, err)
+	}
+	var n int
+	ts.app.DB.QueryRow(t.Context(), `SELECT count(*) FROM "generation"`).Scan(&n)
+	if n != 0 {
+		t.Fatalf("%d generations left", n)
+	}
+}
+
+type idRoute struct{ method, path string }
+
+func routesWithID() []idRoute {
+	var out []idRoute
+	for _, r := range appRoutes() {
+		if strings.Contains(r.Path, "{id}") {
+			out = append(out, idRoute{r.Method, r.Path})
+		}
+	}
+	return out
+}

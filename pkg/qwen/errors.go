@@ -1,0 +1,103 @@
+package qwen
+
+import (
+	"net/http"
+	"strings"
+)
+
+// Error codes of upstream failures, spelled as the contract spells them
+// (spec §9.2, app-api §7.6).
+const (
+	CodeTimeout           = "UPSTREAM_TIMEOUT"
+	CodeUnavailable       = "UPSTREAM_UNAVAILABLE"
+	CodePolicyViolation   = "UPSTREAM_POLICY_VIOLATION"
+	CodeInvalidParameter  = "UPSTREAM_INVALID_PARAMETER"
+	CodeAuthError         = "UPSTREAM_AUTH_ERROR"
+	CodeRateLimited       = "UPSTREAM_RATE_LIMITED"
+	CodeRequestFailed     = "UPSTREAM_REQUEST_FAILED"
+	CodeMalformedResponse = "UPSTREAM_MALFORMED_RESPONSE"
+)
+
+// Messages of spec §9.2. Rows 5 and 8 prefer the provider's own message.
+const (
+	MsgTimeout           = "Image provider request timed out."
+	MsgConnectFailed     = "Failed to connect to image provider."
+	MsgPolicyViolation   = "Request was rejected by provider safety checks."
+	MsgUnavailable       = "Image provider is currently unavailable."
+	MsgInvalidParameter  = "Image provider rejected request parameters."
+	MsgAuthError         = "Image provider authentication failed."
+	MsgRateLimited       = "Image provider rate limit exceeded."
+	MsgRequestFailed     = "Image provider request failed."
+	MsgMalformedResponse = "Image provider returned an invalid response body."
+)
+
+// Provider error codes the mapping tests for (spec §9.1). Comparisons are
+// exact and case-sensitive.
+const (
+	providerDataInspectionFailed = "DataInspectionFailed"
+	providerInvalidParameter     = "InvalidParameter"
+	providerInvalidAPIKey        = "InvalidApiKey"
+)
+
+// Error is an upstream failure as the client must see it: Status (502, or
+// 504 for the timeout), Code and Message go into the normalized error body,
+// ProviderCode and ProviderRequestID into its providerCode and
+// providerRequestId members when non-empty. Err is the underlying cause for
+// the log only; it never reaches a response.
+type Error struct {
+	Status            int
+	Code              string
+	Message           string
+	ProviderCode      string
+	ProviderRequestID string
+	Err               error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("qwen: ")
+	b.WriteString(e.Code)
+	b.WriteString(": ")
+	b.WriteString(e.Message)
+	if e.ProviderCode != "" {
+		b.WriteString(" (provider code " + e.ProviderCode + ")")
+	}
+	if e.ProviderRequestID != "" {
+		b.WriteString(" [request " + e.ProviderRequestID + "]")
+	}
+	if e.Err != nil {
+		b.WriteString(": " + e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap exposes the cause, so errors.Is(err, context.DeadlineExceeded)
+// works on a timeout.
+func (e *Error) Unwrap() error { return e.Err }
+
+// mapProviderError is rows 3–8 of spec §9.2, in that order. code and message
+// are the body's non-blank strings (or empty); requestID is §8.1's.
+func mapProviderError(status int, code, message, requestID string) *Error {
+	e := &Error{Status: http.StatusBadGateway, ProviderCode: code, ProviderRequestID: requestID}
+	orDefault := func(def string) string {
+		if message != "" {
+			return message
+		}
+		return def
+	}
+	switch {
+	case code == providerDataInspectionFailed:
+		e.Code, e.Message = CodePolicyViolation, MsgPolicyViolation
+	case status >= 500:
+		e.Code, e.Message = CodeUnavailable, MsgUnavailable
+	case code == providerInvalidParameter:
+		e.Code, e.Message = CodeInvalidParameter, orDefault(MsgInvalidParameter)
+	case code == providerInvalidAPIKey:
+		e.Code, e.Message = CodeAuthError, MsgAuthError
+	case status == http.StatusTooManyRequests:
+		e.Code, e.Message = CodeRateLimited, MsgRateLimited
+	default:
+		e.Code, e.Message = CodeRequestFailed, orDefault(MsgRequestFailed)
+	}
+	return e
+}

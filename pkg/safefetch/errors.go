@@ -1,0 +1,122 @@
+package safefetch
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind classifies a fetch failure so a caller can pick the contract's
+// response without looking at the cause.
+type Kind int
+
+// The kinds of failure, one per user-visible message in app-api §20.3.
+const (
+	// KindInvalidURL: the URL does not parse, has no host, or carries userinfo.
+	KindInvalidURL Kind = iota + 1
+	// KindBadScheme: the scheme is not http or https.
+	KindBadScheme
+	// KindBlockedHost: the host name or an address it resolves to is not public.
+	KindBlockedHost
+	// KindTooManyRedirects: more than Options.MaxRedirects redirects.
+	KindTooManyRedirects
+	// KindRedirectMissingLocation: a redirect status without a Location header.
+	KindRedirectMissingLocation
+	// KindRedirectInvalid: a Location that does not parse, has no host, or
+	// carries userinfo.
+	KindRedirectInvalid
+	// KindTooLarge: Content-Length or the streamed body exceeds Options.MaxBytes.
+	KindTooLarge
+	// KindDownloadFailed: network error, timeout, or a non-2xx final status.
+	KindDownloadFailed
+	// KindEmpty: a 2xx response with no body bytes.
+	KindEmpty
+)
+
+var kindNames = map[Kind]string{
+	KindInvalidURL:              "invalid url",
+	KindBadScheme:               "bad scheme",
+	KindBlockedHost:             "blocked host",
+	KindTooManyRedirects:        "too many redirects",
+	KindRedirectMissingLocation: "redirect missing location",
+	KindRedirectInvalid:         "redirect invalid",
+	KindTooLarge:                "too large",
+	KindDownloadFailed:          "download failed",
+	KindEmpty:                   "empty body",
+}
+
+func (k Kind) String() string {
+	if s, ok := kindNames[k]; ok {
+		return s
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// Error is every error Get returns. Message is safe to show the client;
+// Error() adds the cause and is for logs only.
+type Error struct {
+	Kind Kind
+	// Redirect is set when the failure concerns a redirect target rather than
+	// the URL the caller passed; the contract words those messages differently.
+	Redirect bool
+	// Host is the host being fetched when the failure happened (no path or
+	// query, which may hold signatures).
+	Host string
+	// Err is the underlying cause, if any.
+	Err error
+}
+
+func (e *Error) Error() string {
+	s := "safefetch: " + e.Kind.String()
+	if e.Redirect {
+		s += " (redirect)"
+	}
+	if e.Host != "" {
+		s += " " + e.Host
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Message returns the contract's user message for the failure (app-api §20.3,
+// "External download rules" and the external-URL row).
+func (e *Error) Message() string {
+	switch e.Kind {
+	case KindInvalidURL:
+		return "referenceImageUrl must be an http(s) URL, a supported internal /api URL, or Base64 data URL."
+	case KindBadScheme:
+		if e.Redirect {
+			return "referenceImageUrl redirect target must use http or https."
+		}
+		return "referenceImageUrl must use http or https."
+	case KindBlockedHost:
+		if e.Redirect {
+			return "referenceImageUrl redirect target host is not allowed. Use a public image URL."
+		}
+		return "referenceImageUrl host is not allowed. Use an uploaded image or a public image URL."
+	case KindTooManyRedirects:
+		return "referenceImageUrl has too many redirects."
+	case KindRedirectMissingLocation:
+		return "referenceImageUrl redirect is missing a location header."
+	case KindRedirectInvalid:
+		return "referenceImageUrl redirect target is invalid."
+	case KindTooLarge:
+		return "Reference image must be 10MB or smaller."
+	case KindEmpty:
+		return "Could not read reference image bytes."
+	default:
+		return "Could not download reference image from URL."
+	}
+}
+
+// KindOf returns the Kind of the *Error in err's chain, or 0 if there is none.
+func KindOf(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return 0
+}

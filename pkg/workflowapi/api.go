@@ -1,0 +1,209 @@
+package workflowapi
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+
+	"adstudio/pkg/generation"
+	"adstudio/pkg/httpapi"
+	"adstudio/pkg/workflow"
+)
+
+// MaxBody caps a workflow request. A reference image may come as a data URL
+// (the SPA allows 10 MB files, ~13.4 MB once encoded); API Gateway and
+// Lambda cut requests at 6 MB before they reach us anyway.
+const MaxBody = 16 << 20
+
+// API serves POST /api/workflows/*.
+type API struct {
+	Guard       *httpapi.Guard
+	Generations *generation.Store
+	Runner      *Runner
+	Provider    Provider
+	Now         func() time.Time
+	// SyncBudget is how long a request waits for its generation before it
+	// answers 202 and lets the work finish in the background. On Lambda the
+	// request's own deadline shortens it further.
+	SyncBudget time.Duration
+	// JobTimeout bounds a generation's provider call and copy in total.
+	JobTimeout time.Duration
+}
+
+type parser func([]byte) (workflow.Params, error)
+
+// ImageFromText is POST /api/workflows/image-from-text (Product Shoots).
+func (a *API) ImageFromText(w http.ResponseWriter, r *http.Request) error {
+	return a.serve(w, r, workflow.TextToImage, workflow.ParseTextToImage)
+}
+
+// ImageFromReference is POST /api/workflows/image-from-reference.
+func (a *API) ImageFromReference(w http.ResponseWriter, r *http.Request) error {
+	return a.serve(w, r, workflow.ImageFromReference, workflow.ParseImageFromReference)
+}
+
+// VideoFromReference answers the old backend's stub honestly: it charged a
+// credit for nothing; this validates the body as it did (same 400s), then
+// says the workflow is not available and charges nothing.
+func (a *API) VideoFromReference(w http.ResponseWriter, r *http.Request) error {
+	if _, err := a.Guard.User(w, r, false); err != nil {
+		return err
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		return &httpapi.PlainError{Status: http.StatusBadRequest, Message: "Invalid JSON payload"}
+	}
+	if _, _, err := workflow.ParseVideoStub(body); err != nil {
+		var pe *workflow.PlainError
+		if errors.As(err, &pe) {
+			return &httpapi.PlainError{Status: http.StatusBadRequest, Message: pe.Message}
+		}
+		return err
+	}
+	return &httpapi.AppError{Status: http.StatusNotImplemented, Code: "NOT_IMPLEMENTED", Message: "Video generation is not available yet. No credit was charged."}
+}
+
+// NotFound answers unknown paths below /api/workflows/ after the session
+// check, as the old backend's prefix middleware did (401 signed out).
+func (a *API) NotFound(w http.ResponseWriter, r *http.Request) error {
+	if _, err := a.Guard.User(w, r, false); err != nil {
+		return err
+	}
+	return &httpapi.PlainError{Status: http.StatusNotFound, Message: "Not found"}
+}
+
+func (a *API) serve(w http.ResponseWriter, r *http.Request, wf string, parse parser) error {
+	requestID := uuid.NewString()
+	cur, err := a.Guard.User(w, r, false)
+	if err != nil {
+		return err
+	}
+	invalid := func(msg string) error {
+		return &httpapi.AppError{Status: http.StatusBadRequest, Code: "INVALID_REQUEST", Message: msg, RequestID: requestID}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return &httpapi.AppError{Status: http.StatusRequestEntityTooLarge, Code: "PAYLOAD_TOO_LARGE", Message: "Request body is too large.", RequestID: requestID}
+		}
+		return invalid("Invalid JSON payload.")
+	}
+	params, err := parse(body)
+	if err != nil {
+		var ve *workflow.ValidationError
+		if errors.As(err, &ve) {
+			return invalid(ve.Message)
+		}
+		return err
+	}
+	gen, cfgErr := a.Provider()
+	if cfgErr != nil {
+		return &httpapi.AppError{Status: http.StatusInternalServerError, Code: "BACKEND_MISCONFIGURED", Message: cfgErr.Error(), RequestID: requestID}
+	}
+	ctx := r.Context()
+	key, err := idempotencyKey(r)
+	if err != nil {
+		return invalid(err.Error())
+	}
+	if key != "" {
+		// Looked up before reserving: a retry must replay, not be refused
+		// for the credit its first attempt already spent.
+		if prev, err := a.Generations.ByIdempotencyKey(ctx, cur.User.ID, key); err == nil {
+			return replay(w, prev)
+		} else if !errors.Is(err, generation.ErrNotFound) {
+			return err
+		}
+	}
+	input, err := params.InputJSON(wf, requestID)
+	if err != nil {
+		return err
+	}
+	rec := generation.Record{ID: uuid.NewString(), UserID: cur.User.ID, Workflow: wf, InputJSON: string(input), IdempotencyKey: key}
+	credits, err := a.Generations.Create(ctx, rec, a.Now())
+	switch {
+	case errors.Is(err, generation.ErrOutOfCredits):
+		bal, err := a.Generations.Balance(ctx, cur.User.ID)
+		if err != nil {
+			return err
+		}
+		return &httpapi.AppError{Status: http.StatusPaymentRequired, Code: "OUT_OF_CREDITS", Message: "You do not have credits remaining for this workflow.",
+			RequestID: requestID, Extra: map[string]any{"credits": bal}}
+	case errors.Is(err, generation.ErrDuplicate):
+		prev, err := a.Generations.ByIdempotencyKey(ctx, cur.User.ID, key)
+		if err != nil {
+			return err
+		}
+		return replay(w, prev)
+	case err != nil:
+		return err
+	}
+	j := job{requestID: requestID, gen: rec, params: params, credits: credits, generator: gen}
+	return a.await(w, r, j)
+}
+
+// await runs the job and waits for it up to the sync budget. The job runs
+// on a context of its own: it must outlive a request that answers early.
+func (a *API) await(w http.ResponseWriter, r *http.Request, j job) error {
+	budget := a.SyncBudget
+	if dl, ok := r.Context().Deadline(); ok {
+		// Leave time to answer before Lambda's own deadline.
+		budget = min(budget, time.Until(dl)-2*time.Second)
+	}
+	jobCtx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), a.JobTimeout)
+	done := make(chan response, 1)
+	go func() {
+		defer cancel()
+		done <- a.Runner.run(jobCtx, j)
+	}()
+	select {
+	case resp := <-done:
+		writeRaw(w, resp)
+	case <-time.After(max(budget, 0)):
+		httpapi.WriteJSON(w, http.StatusAccepted, map[string]any{
+			"workflow": j.gen.Workflow, "status": "pending", "requestId": j.requestID, "generationId": j.gen.ID,
+			"credits": j.credits, "statusUrl": "/api/history/" + j.gen.ID,
+		})
+	}
+	return nil
+}
+
+// replay answers a retried request with what its first attempt answered.
+func replay(w http.ResponseWriter, prev generation.Record) error {
+	if prev.Status == generation.Pending || prev.ResponseJSON == "" {
+		httpapi.WriteJSON(w, http.StatusAccepted, map[string]any{
+			"workflow": prev.Workflow, "status": prev.Status, "generationId": prev.ID, "statusUrl": "/api/history/" + prev.ID,
+		})
+		return nil
+	}
+	w.Header().Set("Idempotent-Replayed", "true")
+	writeRaw(w, response{status: prev.ResponseStatus, body: []byte(prev.ResponseJSON)})
+	return nil
+}
+
+func writeRaw(w http.ResponseWriter, resp response) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(resp.status)
+	w.Write(resp.body)
+}
+
+// idempotencyKey reads the Idempotency-Key header: 1–255 visible ASCII.
+func idempotencyKey(r *http.Request) (string, error) {
+	k := r.Header.Get("Idempotency-Key")
+	if k == "" {
+		return "", nil
+	}
+	if len(k) > 255 {
+		return "", errors.New("Idempotency-Key must be at most 255 characters.")
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 0x21 || k[i] > 0x7e {
+			return "", errors.New("Idempotency-Key must be visible ASCII characters.")
+		}
+	}
+	return k, nil
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Prints the path of a versitygw binary (a real S3-compatible server), building
+# the pinned version into <repo>/bin on first use. make test-go passes it to the
+# Go tests as VERSITYGW_BIN; pkg/storage skips its S3 suite without it.
+#
+# The first build downloads and compiles versitygw through the Go module proxy
+# (a minute or two); later runs only check the version recorded in the binary.
+set -euo pipefail
+version=v1.8.0
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+bin="$repo/bin/versitygw"
+have=""
+if [ -x "$bin" ]; then
+  have=$(go version -m "$bin" 2>/dev/null | awk '$1 == "mod" { print $3; exit }')
+fi
+if [ "$have" != "$version" ]; then
+  echo "building versitygw $version into $repo/bin (first use only)..." >&2
+  mkdir -p "$repo/bin"
+  # Outside the main module so our go.mod and go.sum are never touched.
+  (cd / && GOBIN="$repo/bin" GOFLAGS=-buildvcs=false go install "github.com/versity/versitygw/cmd/versitygw@$version") >&2
+fi
+echo "$bin"
