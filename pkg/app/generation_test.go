@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image/png"
 	"io/fs"
 	"path/filepath"
@@ -428,4 +429,66 @@ func routesWithID() []idRoute {
 		}
 	}
 	return out
+}
+
+func TestHistoryListing(t *testing.T) {
+	t.Parallel()
+	ts, _ := newGenServer(t, nil)
+	b := ts.browser()
+	uid := b.signUp("list@example.com", "password123").json(t)["user"].(map[string]any)["id"].(string)
+	for i := range 30 {
+		wf, st := "image-from-text", "succeeded"
+		if i%3 == 0 {
+			wf = "image-from-reference"
+		}
+		if i%5 == 0 {
+			st = "failed"
+		}
+		if err := ts.app.DB.Exec(t.Context(), `INSERT INTO "generation" ("id","user_id","workflow","status","input_json","created_at","updated_at") VALUES (?,?,?,?,'{}',?,?)`,
+			fmt.Sprintf("g%02d", i), uid, wf, st, 1_800_000_000+i, 1_800_000_000+i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page := func(q string) (ids []string, p map[string]any) {
+		m := b.do("GET", "/api/history"+q, nil, nil).json(t)
+		for _, it := range m["items"].([]any) {
+			ids = append(ids, it.(map[string]any)["id"].(string))
+		}
+		return ids, m["pagination"].(map[string]any)
+	}
+	for _, tc := range []struct {
+		q          string
+		n          int
+		first      string
+		limit, off float64
+		total      float64
+		next       any
+	}{
+		{"", 20, "g29", 20, 0, 30, 20.0},
+		{"?limit=12abc&offset=24", 6, "g05", 12, 24, 30, nil},
+		{"?limit=0", 1, "g29", 1, 0, 30, 1.0},
+		{"?limit=-5&offset=-3", 1, "g29", 1, 0, 30, 1.0},
+		{"?limit=999", 30, "g29", 50, 0, 30, nil},
+		{"?limit=+8&offset=3.9", 8, "g26", 8, 3, 30, 11.0},
+		{"?limit=x&offset=0x10", 20, "g29", 20, 0, 30, 20.0},
+		{"?workflow=image-from-reference", 10, "g27", 20, 0, 10, nil},
+		{"?workflow=IMAGE-FROM-TEXT", 20, "g29", 20, 0, 30, 20.0}, // unknown filter ignored
+		{"?status=failed&workflow=image-from-reference", 2, "g15", 20, 0, 2, nil},
+		{"?offset=100", 0, "", 20, 100, 30, nil}, // past the end still knows the total
+		{"?limit=5&limit=7", 5, "g29", 5, 0, 30, 5.0}, // first occurrence wins
+	} {
+		ids, p := page(tc.q)
+		if len(ids) != tc.n || (tc.n > 0 && ids[0] != tc.first) || p["limit"] != tc.limit || p["offset"] != tc.off || p["total"] != tc.total || p["nextOffset"] != tc.next {
+			t.Errorf("%q: %d items from %v, pagination %v", tc.q, len(ids), ids, p)
+		}
+	}
+	// Another user sees none of them.
+	other := ts.browser()
+	other.signUp("nolist@example.com", "password123")
+	if ids, p := func() ([]string, map[string]any) {
+		m := other.do("GET", "/api/history", nil, nil).json(t)
+		return nil, m["pagination"].(map[string]any)
+	}(); len(ids) != 0 || p["total"] != 0.0 {
+		t.Fatalf("other user sees %v", p)
+	}
 }

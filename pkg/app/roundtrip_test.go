@@ -37,3 +37,33 @@ func TestRoundTrips(t *testing.T) {
 	})
 	count("sign-out", 2, func() resp { return b.do("POST", "/api/auth/sign-out", map[string]any{}, nil) })
 }
+
+func TestRoundTripsAppAPI(t *testing.T) {
+	t.Parallel()
+	ts, _ := newGenServer(t, nil)
+	b := ts.browser()
+	b.signUp("rtapp@example.com", "password123")
+	count := func(name string, want int64, f func() resp) string {
+		t.Helper()
+		before := ts.app.DB.RoundTrips()
+		r := f()
+		if got := ts.app.DB.RoundTrips() - before; got != want {
+			t.Errorf("%s: %d round trips, want %d (%d %s)", name, got, want, r.StatusCode, r.body)
+		}
+		if r.Header.Get("Content-Type") != "application/json" {
+			return ""
+		}
+		id, _ := r.json(t)["generationId"].(string)
+		return id
+	}
+	id := count("generate (success)", 3, func() resp { return b.do("POST", "/api/workflows/image-from-text", spaTextPayload("mug"), nil) })
+	count("generate (out of credits)", 3, func() resp { return b.do("POST", "/api/workflows/image-from-text", spaTextPayload("mug"), nil) })
+	count("generate (provider error)", 3, func() resp {
+		return b.do("POST", "/api/workflows/image-from-reference", map[string]any{"prompt": "x [fake:internal]", "referenceImageUrl": "https://img.example.com/a.png"}, nil)
+	})
+	count("generate (invalid body)", 1, func() resp { return b.do("POST", "/api/workflows/image-from-text", map[string]any{}, nil) })
+	count("history list", 2, func() resp { return b.do("GET", "/api/history", nil, nil) })
+	count("history detail", 2, func() resp { return b.do("GET", "/api/history/"+id, nil, nil) })
+	count("asset", 2, func() resp { return b.do("GET", "/api/history/"+id+"/asset", nil, nil) })
+	count("delete", 3, func() resp { return b.do("DELETE", "/api/history/"+id, nil, nil) })
+}

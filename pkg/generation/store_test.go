@@ -158,7 +158,7 @@ func TestSweepAndDeleteRefund(t *testing.T) {
 		t.Fatalf("after sweep %+v", b)
 	}
 	// Deleting a pending generation gives its credit back too.
-	if _, err := s.Delete(ctx, uid, "new", t0); err != nil {
+	if err := s.Delete(ctx, uid, "new", t0); err != nil {
 		t.Fatal(err)
 	}
 	if b := checkInvariant(t, s, uid); b.AdGraphics != 1 {

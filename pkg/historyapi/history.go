@@ -116,7 +116,7 @@ func (a *API) Delete(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	if _, err := a.Generations.Delete(ctx, cur.User.ID, id, a.Now()); err != nil && !errors.Is(err, generation.ErrNotFound) {
+	if err := a.Generations.Delete(ctx, cur.User.ID, id, a.Now()); err != nil {
 		return err
 	}
 	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"id": id, "deleted": true})
