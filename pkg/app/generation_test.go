@@ -474,7 +474,7 @@ func TestHistoryListing(t *testing.T) {
 		{"?workflow=image-from-reference", 10, "g27", 20, 0, 10, nil},
 		{"?workflow=IMAGE-FROM-TEXT", 20, "g29", 20, 0, 30, 20.0}, // unknown filter ignored
 		{"?status=failed&workflow=image-from-reference", 2, "g15", 20, 0, 2, nil},
-		{"?offset=100", 0, "", 20, 100, 30, nil}, // past the end still knows the total
+		{"?offset=100", 0, "", 20, 100, 30, nil},      // past the end still knows the total
 		{"?limit=5&limit=7", 5, "g29", 5, 0, 30, 5.0}, // first occurrence wins
 	} {
 		ids, p := page(tc.q)
