@@ -2,7 +2,8 @@ package qwen
 
 import (
 	"strconv"
-	"unicode/utf8"
+
+	"adstudio/pkg/jsjson"
 )
 
 // requestBody is the JSON of spec §6 (text) or §7 (edit), written by hand
@@ -13,15 +14,15 @@ import (
 func requestBody(model string, r Request) []byte {
 	b := make([]byte, 0, 256+len(r.Prompt)+len(r.ReferenceImage)+len(r.NegativePrompt))
 	b = append(b, `{"model":`...)
-	b = appendJSString(b, model)
+	b = jsjson.AppendString(b, model)
 	b = append(b, `,"input":{"messages":[{"role":"user","content":[`...)
 	if r.Edit {
 		b = append(b, `{"image":`...)
-		b = appendJSString(b, r.ReferenceImage)
+		b = jsjson.AppendString(b, r.ReferenceImage)
 		b = append(b, `},`...)
 	}
 	b = append(b, `{"text":`...)
-	b = appendJSString(b, r.Prompt)
+	b = jsjson.AppendString(b, r.Prompt)
 	b = append(b, `}]}]},"parameters":{"n":`...)
 	n := 1
 	if r.Edit && r.N > 0 {
@@ -30,11 +31,11 @@ func requestBody(model string, r Request) []byte {
 	b = strconv.AppendInt(b, int64(n), 10)
 	if r.Size != "" {
 		b = append(b, `,"size":`...)
-		b = appendJSString(b, r.Size)
+		b = jsjson.AppendString(b, r.Size)
 	}
 	if r.NegativePrompt != "" {
 		b = append(b, `,"negative_prompt":`...)
-		b = appendJSString(b, r.NegativePrompt)
+		b = jsjson.AppendString(b, r.NegativePrompt)
 	}
 	if r.Seed != nil {
 		b = append(b, `,"seed":`...)
@@ -46,45 +47,4 @@ func requestBody(model string, r Request) []byte {
 	b = strconv.AppendBool(b, r.Watermark)
 	b = append(b, `}}`...)
 	return b
-}
-
-// appendJSString appends s as JSON.stringify would quote it: only the quote,
-// the backslash and control characters are escaped. Invalid UTF-8 (which a
-// JavaScript string cannot hold) becomes U+FFFD.
-func appendJSString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c == '\b':
-				b = append(b, '\\', 'b')
-			case c == '\f':
-				b = append(b, '\\', 'f')
-			case c == '\n':
-				b = append(b, '\\', 'n')
-			case c == '\r':
-				b = append(b, '\\', 'r')
-			case c == '\t':
-				b = append(b, '\\', 't')
-			case c < 0x20:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, "\ufffd"...)
-		} else {
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(b, '"')
 }

@@ -3,6 +3,8 @@ package workflow
 import (
 	"fmt"
 	"strconv"
+
+	"adstudio/pkg/jsjson"
 )
 
 // InputJSON renders the input_json document stored with a generation
@@ -15,9 +17,9 @@ import (
 func (p Params) InputJSON(workflow, requestID string) ([]byte, error) {
 	b := make([]byte, 0, 256+2*len(p.Prompt)+2*len(p.ReferenceImage))
 	b = append(b, `{"requestId":`...)
-	b = appendJSString(b, requestID)
+	b = jsjson.AppendString(b, requestID)
 	b = append(b, `,"prompt":`...)
-	b = appendJSString(b, p.Prompt)
+	b = jsjson.AppendString(b, p.Prompt)
 	switch workflow {
 	case TextToImage:
 		b = append(b, `,"parameters":`...)
@@ -25,12 +27,12 @@ func (p Params) InputJSON(workflow, requestID string) ([]byte, error) {
 	case ImageFromReference:
 		// The reference is stored twice, as the old backend did.
 		b = append(b, `,"referenceImage":`...)
-		b = appendJSString(b, p.ReferenceImage)
+		b = jsjson.AppendString(b, p.ReferenceImage)
 		b = append(b, `,"parameters":`...)
 		b = p.appendParameters(b, true)
 	case VideoFromReference:
 		b = append(b, `,"referenceImageUrl":`...)
-		b = appendJSString(b, p.ReferenceImage)
+		b = jsjson.AppendString(b, p.ReferenceImage)
 	default:
 		return nil, fmt.Errorf("workflow: no input_json shape for workflow %q", workflow)
 	}
@@ -39,20 +41,20 @@ func (p Params) InputJSON(workflow, requestID string) ([]byte, error) {
 
 func (p Params) appendParameters(b []byte, reference bool) []byte {
 	b = append(b, `{"prompt":`...)
-	b = appendJSString(b, p.Prompt)
+	b = jsjson.AppendString(b, p.Prompt)
 	if reference {
 		b = append(b, `,"referenceImage":`...)
-		b = appendJSString(b, p.ReferenceImage)
+		b = jsjson.AppendString(b, p.ReferenceImage)
 	}
 	b = append(b, `,"n":`...)
 	b = strconv.AppendInt(b, int64(p.N), 10)
 	if p.Size != "" {
 		b = append(b, `,"size":`...)
-		b = appendJSString(b, p.Size)
+		b = jsjson.AppendString(b, p.Size)
 	}
 	if p.NegativePrompt != "" {
 		b = append(b, `,"negativePrompt":`...)
-		b = appendJSString(b, p.NegativePrompt)
+		b = jsjson.AppendString(b, p.NegativePrompt)
 	}
 	if p.Seed != nil {
 		b = append(b, `,"seed":`...)

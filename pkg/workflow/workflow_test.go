@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"adstudio/pkg/jsjson"
 )
 
 type parseFunc func([]byte) (Params, error)
@@ -331,7 +333,7 @@ func TestTextSizes(t *testing.T) {
 }
 
 func jsonEscape(s string) string {
-	b := appendJSString(nil, s)
+	b := jsjson.AppendString(nil, s)
 	return string(b[1 : len(b)-1])
 }
 
