@@ -120,7 +120,8 @@ func New(cfg config.Config, now func() time.Time) (*App, error) {
 			SyncBudget: 25 * time.Second, JobTimeout: jobTimeout,
 			Runner: &workflowapi.Runner{
 				Generations: gens, Storage: objects, BaseURL: cfg.BaseURL, Now: now, CopyAttempts: 3,
-				Fetcher: safefetch.New(safefetch.Options{MaxBytes: 32 << 20, Timeout: 60 * time.Second, AllowHosts: cfg.FetchAllowHosts}),
+				Fetcher:    safefetch.New(safefetch.Options{MaxBytes: 32 << 20, Timeout: 60 * time.Second, AllowHosts: cfg.FetchAllowHosts}),
+				RefFetcher: safefetch.New(safefetch.Options{MaxBytes: workflowapi.MaxReference, Timeout: 15 * time.Second, MaxRedirects: 3, AllowHosts: cfg.FetchAllowHosts}),
 			},
 		},
 		history: &historyapi.API{Guard: guard, Generations: gens, Storage: objects, BaseURL: cfg.BaseURL, Now: now, MaxInline: maxInline(cfg)},

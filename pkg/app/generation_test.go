@@ -3,10 +3,14 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"image"
 	"image/png"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -36,6 +40,9 @@ func newGenServer(t *testing.T, env map[string]string) (*testServer, *qwenfake.S
 		"OBJECTS_DIR":       filepath.Join(t.TempDir(), "objects"),
 	}
 	for k, v := range env {
+		if k == "FETCH_ALLOW_HOSTS" {
+			v += "," + vars[k]
+		}
 		vars[k] = v
 	}
 	return newServer(t, vars), fake
@@ -490,5 +497,81 @@ func TestHistoryListing(t *testing.T) {
 		return nil, m["pagination"].(map[string]any)
 	}(); len(ids) != 0 || p["total"] != 0.0 {
 		t.Fatalf("other user sees %v", p)
+	}
+}
+
+// pngDataURL is a small real PNG as a data URL.
+func pngDataURL(t testing.TB) string {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())
+}
+
+func TestReferenceImages(t *testing.T) {
+	t.Parallel()
+	// A server on loopback that is NOT in FETCH_ALLOW_HOSTS stands for an
+	// internal service (the Lambda runtime API, metadata, a database).
+	internal := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("the internal service was reached: %s", r.URL)
+	}))
+	defer internal.Close()
+	// A public image host the test allows, serving an image and a page.
+	public := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/photo":
+			data, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(pngDataURL(t), "data:image/png;base64,"))
+			w.Header().Set("Content-Type", "image/png")
+			w.Write(data)
+		case "/to-internal":
+			http.Redirect(w, r, internal.URL+"/secret", http.StatusFound)
+		default:
+			w.Header().Set("Content-Type", "text/html")
+			w.Write([]byte("<html>not an image</html>"))
+		}
+	}))
+	defer public.Close()
+	ts, fake := newGenServer(t, map[string]string{"FETCH_ALLOW_HOSTS": strings.TrimPrefix(public.URL, "http://")})
+	for i, tc := range []struct {
+		ref    string
+		status int
+		msg    string
+	}{
+		{internal.URL + "/latest/meta-data", 400, "referenceImageUrl host is not allowed. Use an uploaded image or a public image URL."},
+		{"http://169.254.169.254/latest/meta-data/", 400, "referenceImageUrl host is not allowed. Use an uploaded image or a public image URL."},
+		{"http://localhost:9001/2018-06-01/runtime/invocation/next", 400, "referenceImageUrl host is not allowed. Use an uploaded image or a public image URL."},
+		{public.URL + "/to-internal", 400, "referenceImageUrl redirect target host is not allowed. Use a public image URL."},
+		{public.URL + "/page", 400, "referenceImageUrl must point to an image resource."},
+		{"data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=", 400, "referenceImageUrl data URL is invalid or exceeds the 10MB size limit."},
+		{public.URL + "/photo", 200, ""},
+		{pngDataURL(t), 200, ""},
+	} {
+		b := ts.browser()
+		email := "ref" + string(rune('a'+i)) + "@example.com"
+		b.signUp(email, "password123")
+		r := b.do("POST", "/api/workflows/image-from-reference", map[string]any{"prompt": "on marble", "referenceImageUrl": tc.ref, "parameters": map[string]any{"n": 1}}, nil)
+		if r.StatusCode != tc.status || (tc.msg != "" && r.json(t)["error"].(map[string]any)["message"] != tc.msg) {
+			t.Errorf("%.60s: %d %s", tc.ref, r.StatusCode, r.body)
+			continue
+		}
+		if tc.status == 200 {
+			// The provider got the image itself, never a URL a user chose.
+			if sent := string(fake.LastBody()); !strings.Contains(sent, `"image":"data:image/png;base64,`) {
+				t.Errorf("provider body %.200s", sent)
+			}
+			id := r.json(t)["generationId"].(string)
+			in := b.do("GET", "/api/history/"+id, nil, nil).json(t)["item"].(map[string]any)["input"].(map[string]any)
+			if ri := in["referenceImage"].(string); strings.HasPrefix(tc.ref, "data:") && !strings.HasPrefix(ri, "[omitted:data-url length=") {
+				t.Errorf("input_json keeps the data URL: %.80s", ri)
+			}
+		} else if ag := func() int { _, ag := b.balance(); return ag }(); ag != 1 {
+			t.Errorf("%.60s: charged for a refused reference", tc.ref)
+		}
 	}
 }

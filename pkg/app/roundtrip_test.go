@@ -59,7 +59,7 @@ func TestRoundTripsAppAPI(t *testing.T) {
 	id := count("generate (success)", 3, func() resp { return b.do("POST", "/api/workflows/image-from-text", spaTextPayload("mug"), nil) })
 	count("generate (out of credits)", 3, func() resp { return b.do("POST", "/api/workflows/image-from-text", spaTextPayload("mug"), nil) })
 	count("generate (provider error)", 3, func() resp {
-		return b.do("POST", "/api/workflows/image-from-reference", map[string]any{"prompt": "x [fake:internal]", "referenceImageUrl": "https://img.example.com/a.png"}, nil)
+		return b.do("POST", "/api/workflows/image-from-reference", map[string]any{"prompt": "x [fake:internal]", "referenceImageUrl": pngDataURL(t)}, nil)
 	})
 	count("generate (invalid body)", 1, func() resp { return b.do("POST", "/api/workflows/image-from-text", map[string]any{}, nil) })
 	count("history list", 2, func() resp { return b.do("GET", "/api/history", nil, nil) })

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -106,6 +108,23 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, wf string, parse par
 		return &httpapi.AppError{Status: http.StatusInternalServerError, Code: "BACKEND_MISCONFIGURED", Message: cfgErr.Error(), RequestID: requestID}
 	}
 	ctx := r.Context()
+	stored := params
+	if params.ReferenceImage != "" {
+		resolved, err := a.Runner.resolveReference(ctx, params.ReferenceImage)
+		if err != nil {
+			var re *referenceError
+			if errors.As(err, &re) {
+				return invalid(re.msg)
+			}
+			return err
+		}
+		params.ReferenceImage = resolved
+		if strings.HasPrefix(stored.ReferenceImage, "data:") {
+			// A data URL can be megabytes; input_json keeps a marker, as the
+			// SPA's later backend does, so rows stay small on Turso.
+			stored.ReferenceImage = "[omitted:data-url length=" + strconv.Itoa(len(stored.ReferenceImage)) + "]"
+		}
+	}
 	key, err := idempotencyKey(r)
 	if err != nil {
 		return invalid(err.Error())
@@ -119,7 +138,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, wf string, parse par
 			return err
 		}
 	}
-	input, err := params.InputJSON(wf, requestID)
+	input, err := stored.InputJSON(wf, requestID)
 	if err != nil {
 		return err
 	}

@@ -35,9 +35,10 @@ type Provider func() (qwen.Generator, *qwen.ConfigError)
 // Runner does the work of one generation after its credit is reserved.
 type Runner struct {
 	Generations *generation.Store
-	Storage     storage.Store // nil: no bucket, nothing is copied
-	Fetcher     *safefetch.Fetcher
-	BaseURL     string // public API origin, for asset URLs
+	Storage     storage.Store      // nil: no bucket, nothing is copied
+	Fetcher     *safefetch.Fetcher // downloads the provider's result image
+	RefFetcher  *safefetch.Fetcher // downloads a user's reference image (10 MB, 15 s)
+	BaseURL     string             // public API origin, for asset URLs
 	Now         func() time.Time
 	// CopyAttempts bounds the download retries of the result image.
 	CopyAttempts int
