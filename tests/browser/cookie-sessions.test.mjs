@@ -8,6 +8,14 @@
 //   one site:  SPA https://app.example.test:<p1> -> API https://api.example.test:<p2>
 //              COOKIE_SAMESITE=lax must keep the session.
 //
+// In both shapes that keep the session, the reloaded page then does what the
+// SPA does: POST /api/workflows/image-from-text (preflighted, credentialed
+// fetch; cmd/dev's built-in generator draws a real PNG into OBJECTS_DIR),
+// GET /api/history, and <img src=assetUrl>, which must load: the browser has
+// to send the session cookie on a cross-origin image request. The same <img>
+// in a fresh browser context must not load, neither without a session nor for
+// another signed-in user.
+//
 // Run through ./run.sh (needs SERVER_BIN and /usr/bin/chromium).
 
 import test from 'node:test';
@@ -50,6 +58,7 @@ async function setup(t, { name, spaHost, apiHost, serverEnv }) {
       BETTER_AUTH_URL: env.apiOrigin,
       TRUSTED_ORIGINS: env.spaOrigin,
       COOKIE_SECURE: 'true',
+      OBJECTS_DIR: path.join(dir, 'objects'),
       ...serverEnv,
     },
   });
@@ -65,7 +74,8 @@ async function setup(t, { name, spaHost, apiHost, serverEnv }) {
   env.decisions = await recordCookieDecisions(chrome.context, chrome.page);
   cleanups.push(env.decisions.detach);
   env.spaUrl = `${env.spaOrigin}/?api=${encodeURIComponent(env.apiOrigin)}`;
-  env.api = (method, p, body) => env.page.evaluate(([m, pp, b]) => window.api(m, pp, b), [method, p, body]);
+  env.objectsDir = path.join(dir, 'objects');
+  env.api = (method, p, body, opts) => env.page.evaluate(([m, pp, b, o]) => window.api(m, pp, b, o), [method, p, body, opts]);
   env.cookies = () => allCookies(chrome.browser);
   env.screenshot = async (label) => {
     const file = path.join(SHOTS, `${name}-${label}.png`);
@@ -92,7 +102,8 @@ async function withDiagnostics(env, fn) {
     console.error('--- proxied exchanges ---');
     for (const e of env.proxy.log) console.error(formatExchange(e));
     console.error('--- Chromium cookie decisions (DevTools Network domain) ---');
-    console.error(JSON.stringify(env.decisions.entries().filter((d) => d.url && !d.url.startsWith('data:')), null, 1));
+    console.error(JSON.stringify(env.decisions.entries().filter((d) => d.url && !d.url.startsWith('data:'))
+      .map(({ requestHeaders, ...d }) => d), null, 1)); // request headers: see the proxied exchanges
     console.error('--- Chromium cookie store ---');
     console.error(JSON.stringify(cookies, null, 1));
     console.error('--- server output (last 4000 chars) ---');
@@ -206,9 +217,163 @@ async function signOutAndCheck(env) {
   return outX;
 }
 
+// Width and height from a PNG's IHDR chunk.
+function pngSize(buf) {
+  assert.ok(buf.length > 24 && buf.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
+    'stored object is not a PNG');
+  return { width: buf.readUInt32BE(16), height: buf.readUInt32BE(20) };
+}
+
+function findFiles(dir) {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { recursive: true }).map((f) => path.join(dir, f)).filter((f) => fs.statSync(f).isFile());
+}
+
+// Everything about one <img src=assetUrl> attempt: the element's outcome, the
+// request as it reached the proxy, and Chromium's own cookie decisions.
+function describeImageRequest(label, shown, exchanges, decisions) {
+  const x = exchanges.at(-1);
+  return `${label}: <img> ${JSON.stringify(shown)}\n` +
+    `  requests through the proxy: ${exchanges.length}\n` +
+    (x ? formatExchange(x).split('\n').map((l) => '  ' + l).join('\n') + '\n' : '') +
+    `  Chromium (DevTools Network domain): ${decisions ? JSON.stringify(decisions) : 'no record of this request'}`;
+}
+
+const WIDTH = 1328;
+
+// Signed in, after a reload: generate -> history -> <img src=assetUrl>.
+async function generateAndShowImage(t, env, r) {
+  const prompt = `browser test ${env.name}: a red bicycle on a beach at sunset`;
+  const gen = await env.api('POST', '/api/workflows/image-from-text', {
+    prompt, parameters: { size: `${WIDTH}*${WIDTH}`, n: 1 },
+  });
+  const genX = lastExchange(env, 'POST', '/api/workflows/image-from-text');
+  // The credentialed JSON POST is preflighted; the server answers it itself.
+  const pre = lastExchange(env, 'OPTIONS', '/api/workflows/image-from-text');
+  assert.equal(header(pre.reqHeaders, 'origin'), env.spaOrigin);
+  assert.match(header(pre.reqHeaders, 'access-control-request-headers') || '', /content-type/i);
+  assert.equal(pre.status, 204, `preflight: ${formatExchange(pre)}`);
+  assert.equal(header(pre.resHeaders, 'access-control-allow-origin'), env.spaOrigin, `preflight: ${formatExchange(pre)}`);
+  assert.equal(header(pre.resHeaders, 'access-control-allow-credentials'), 'true');
+  assert.match(header(pre.resHeaders, 'access-control-allow-headers') || '', /content-type/i);
+  assert.match(header(pre.resHeaders, 'access-control-allow-methods') || '', /POST/);
+
+  assert.equal(gen.status, 200, `workflow POST: ${JSON.stringify(gen)}`);
+  assert.equal(header(genX.reqHeaders, 'origin'), env.spaOrigin, 'browser sent the SPA origin on the workflow POST');
+  assert.ok(sentCookieNames(genX).includes(SESSION_COOKIE), 'workflow POST carried the session cookie');
+  assert.equal(header(genX.resHeaders, 'access-control-allow-origin'), env.spaOrigin);
+  assert.equal(header(genX.resHeaders, 'access-control-allow-credentials'), 'true');
+  assert.equal(gen.json?.status, 'completed', `workflow body: ${gen.text}`);
+  assert.equal(gen.json?.workflow, 'image-from-text');
+  const id = gen.json?.generationId;
+  assert.ok(typeof id === 'string' && id, `generationId in ${gen.text}`);
+  assert.ok(typeof gen.json?.output?.images?.[0]?.url === 'string', `output.images[0].url in ${gen.text}`);
+  assert.ok(gen.json?.credits && typeof gen.json.credits === 'object', `credits in ${gen.text}`);
+
+  // The stored object: a real PNG of the requested size.
+  const stored = findFiles(env.objectsDir).filter((f) => f.includes(id) && path.basename(f) === 'output.png');
+  assert.equal(stored.length, 1, `objects for ${id} under OBJECTS_DIR: ${JSON.stringify(findFiles(env.objectsDir))}`);
+  const size = pngSize(fs.readFileSync(stored[0]));
+  assert.deepEqual(size, { width: WIDTH, height: WIDTH }, `stored PNG ${stored[0]}`);
+
+  // The SPA's history page: preflighted GET with content-type, like its client.
+  const hist = await env.api('GET', '/api/history?limit=12', undefined, { json: true });
+  assert.equal(hist.status, 200, `history: ${JSON.stringify(hist)}`);
+  const histX = lastExchange(env, 'GET', '/api/history');
+  assert.equal(header(histX.resHeaders, 'access-control-allow-origin'), env.spaOrigin);
+  const item = hist.json?.items?.find((i) => i.id === id);
+  assert.ok(item, `generation ${id} not in history: ${hist.text}`);
+  assert.equal(item.status, 'succeeded', `history item: ${JSON.stringify(item)}`);
+  assert.equal(item.workflow, 'image-from-text');
+  const assetUrl = `${env.apiOrigin}/api/history/${id}/asset`;
+  assert.equal(item.assetUrl, assetUrl, 'assetUrl is built from BETTER_AUTH_URL (the public origin)');
+  assert.equal(hist.json?.pagination?.total, 1, `pagination: ${JSON.stringify(hist.json?.pagination)}`);
+
+  // <img src=assetUrl>: a no-cors image request, cookies per the browser's rules.
+  const assetPath = new URL(assetUrl).pathname;
+  const logStart = env.proxy.log.length;
+  const shown = await env.page.evaluate((u) => window.showImage(u), assetUrl);
+  const imgX = env.proxy.log.slice(logStart).filter((e) => e.method === 'GET' && e.url === assetPath);
+  const imgD = decisionsFor(env, 'GET', assetPath).at(-1);
+  const report = describeImageRequest(`${env.name} signed-in <img>`, shown, imgX, imgD && {
+    type: imgD.type, status: imgD.status, sentCookies: imgD.sentCookies,
+    blockedSetCookies: imgD.blockedSetCookies?.map((b) => ({ cookie: b.line.split('=')[0], blockedReasons: b.blockedReasons })),
+  });
+  t.diagnostic(report);
+  const shot = await env.screenshot('image-loaded');
+  t.diagnostic(`screenshot with the loaded image: ${shot}`);
+
+  assert.equal(imgX.length, 1, `exactly one image request should reach the server\n${report}`);
+  const x = imgX[0];
+  assert.equal(header(x.reqHeaders, 'sec-fetch-dest'), 'image', report);
+  assert.equal(header(x.reqHeaders, 'sec-fetch-mode'), 'no-cors', report);
+  assert.equal(header(x.reqHeaders, 'sec-fetch-site'), header(r.sessionX.reqHeaders, 'sec-fetch-site'), report);
+  assert.ok(sentCookieNames(x).includes(SESSION_COOKIE),
+    `Chromium did not send the session cookie on the cross-origin <img> request\n${report}`);
+  assert.equal(x.status, 200, `asset response\n${report}`);
+  assert.match(header(x.resHeaders, 'content-type') || '', /^image\/png/, report);
+  assert.equal(header(x.resHeaders, 'cache-control'), 'private, max-age=3600', report);
+  assert.ok(header(x.resHeaders, 'etag'), `asset response has an ETag\n${report}`);
+  assert.equal(shown.event, 'load', `<img> did not load\n${report}`);
+  assert.equal(shown.naturalWidth, WIDTH, report);
+  assert.equal(shown.naturalHeight, WIDTH, report);
+
+  assert.equal(imgD?.type, 'Image', `Chromium's record of the image request\n${report}`);
+  const sentToken = imgD.sentCookies?.find((c) => c.name === SESSION_COOKIE);
+  assert.ok(sentToken, `Chromium's record of the image request lacks the session cookie\n${report}`);
+  assert.deepEqual(sentToken.blockedReasons, [], report);
+
+  await imageElsewhere(t, env, assetUrl);
+  return { id, assetUrl, shot, imageDecision: imgD, sentToken };
+}
+
+// The same <img> in a fresh browser context (its own cookie jar and HTTP
+// cache, nothing shared with the signed-in page): without a session, then as
+// another signed-in user. Neither may load.
+async function imageElsewhere(t, env, assetUrl) {
+  const assetPath = new URL(assetUrl).pathname;
+  const ctx = await env.chrome.browser.newContext({ ignoreHTTPSErrors: true });
+  try {
+    const page = await ctx.newPage();
+    const decisions = await recordCookieDecisions(ctx, page);
+    await page.goto(env.spaUrl, { waitUntil: 'load' });
+    const attempt = async (label) => {
+      const logStart = env.proxy.log.length;
+      const shown = await page.evaluate((u) => window.showImage(u), assetUrl);
+      const xs = env.proxy.log.slice(logStart).filter((e) => e.method === 'GET' && e.url === assetPath);
+      const d = decisions.entries().filter((e) => e.url === assetUrl).at(-1);
+      const report = describeImageRequest(`${env.name} ${label}`, shown, xs,
+        d && { type: d.type, status: d.status, sentCookies: d.sentCookies });
+      t.diagnostic(report);
+      await page.screenshot({ path: path.join(SHOTS, `${env.name}-${label.replace(/\W+/g, '-')}.png`), fullPage: true }).catch(() => {});
+      assert.equal(xs.length, 1, `the image request must reach the server (not a cache)\n${report}`);
+      assert.notEqual(shown.event, 'load', `<img> loaded in ${label}\n${report}`);
+      assert.equal(shown.naturalWidth, 0, report);
+      return { shown, x: xs[0], report };
+    };
+
+    const anon = await attempt('no-session context');
+    assert.ok(!sentCookieNames(anon.x).includes(SESSION_COOKIE), anon.report);
+    assert.equal(anon.x.status, 401, `asset without a session\n${anon.report}`);
+
+    const email = `other-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
+    const other = await page.evaluate((e) => window.api('POST', '/api/auth/sign-up/email',
+      { name: 'Other User', email: e, password: 'correct-horse-battery-staple' }), email);
+    assert.equal(other.status, 200, `second user's sign-up: ${JSON.stringify(other)}`);
+    await page.reload({ waitUntil: 'load' });
+    const otherMe = await page.evaluate(() => window.api('GET', '/api/me'));
+    assert.equal(otherMe.json?.user?.email, email, `second user's /api/me: ${JSON.stringify(otherMe)}`);
+    const foreign = await attempt('other-user context');
+    assert.ok(sentCookieNames(foreign.x).includes(SESSION_COOKIE), `the other user's cookie was sent\n${foreign.report}`);
+    assert.equal(foreign.x.status, 404, `asset of another user\n${foreign.report}`);
+  } finally {
+    await ctx.close().catch(() => {});
+  }
+}
+
 // ------------------------------------------------------------------ tests
 
-test('two sites, SameSite=None; Secure; Partitioned: session survives a reload', async (t) => {
+test('two sites, SameSite=None; Secure; Partitioned: session survives a reload, generation + <img> of the asset', async (t) => {
   const env = await setup(t, {
     name: 'two-sites-partitioned',
     spaHost: 'app.test',
@@ -227,6 +392,11 @@ test('two sites, SameSite=None; Secure; Partitioned: session survives a reload',
         `cookie should be partitioned under the SPA's site: ${JSON.stringify(c)}`);
     }
     assertSessionKept(env, r);
+    const img = await generateAndShowImage(t, env, r);
+    // Chromium sent the partitioned cookie on the cross-site <img> subresource
+    // request: its partition key is the page's top-level site.
+    assert.equal(img.sentToken.partitionKey?.topLevelSite, 'https://app.test',
+      `cookie sent on the <img> request: ${JSON.stringify(img.sentToken)}`);
     const outX = await signOutAndCheck(env);
     // The expiring Set-Cookies must be Partitioned too, or they would miss the partitioned cookies.
     assertAuthSetCookies(outX, ['secure', 'samesite=none', 'partitioned', 'max-age=0']);
@@ -268,7 +438,7 @@ test('two sites, SameSite=None; Secure without Partitioned (COOKIE_PARTITIONED=f
   });
 });
 
-test('one site (app.example.test -> api.example.test), SameSite=Lax: session survives a reload', async (t) => {
+test('one site (app.example.test -> api.example.test), SameSite=Lax: session survives a reload, generation + <img> of the asset', async (t) => {
   const env = await setup(t, {
     name: 'one-site-lax',
     spaHost: 'app.example.test',
@@ -284,6 +454,8 @@ test('one site (app.example.test -> api.example.test), SameSite=Lax: session sur
     assert.equal(stored.length, 1, `cookie store after sign-up: ${JSON.stringify(r.storedAfterSignUp)}`);
     assert.equal(stored[0].partitionKey, undefined, 'Lax cookie is unpartitioned');
     assertSessionKept(env, r);
+    const img = await generateAndShowImage(t, env, r);
+    assert.equal(img.sentToken.partitionKey, undefined, 'the first-party Lax cookie sent on the <img> request is unpartitioned');
     const outX = await signOutAndCheck(env);
     assertAuthSetCookies(outX, ['secure', 'samesite=lax', 'max-age=0'], ['partitioned']);
   });

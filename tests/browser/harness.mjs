@@ -58,25 +58,26 @@ export async function freePort() {
 
 // A tiny page standing in for the SPA. `window.api(method, path, body)` does
 // what better-auth's client does: fetch with credentials: "include", JSON body
-// with content-type application/json on POST.
+// with content-type application/json on POST (and on any call with
+// opts.json, as the SPA's app-API client does). `window.showImage(src)` adds
+// an <img> as the SPA's history page does and reports whether it loaded.
 const SPA_HTML = `<!doctype html>
 <html><head><meta charset="utf-8"><title>adstudio browser test SPA</title>
-<style>body{font:14px monospace;margin:1em} pre{white-space:pre-wrap;word-break:break-all}</style>
+<style>body{font:14px monospace;margin:1em} pre{white-space:pre-wrap;word-break:break-all} #images img{width:360px;height:auto;border:1px solid #888;margin:4px}</style>
 </head><body>
 <h1 id="origin"></h1>
 <div>API: <span id="apibase"></span></div>
+<div id="images"></div>
 <pre id="log"></pre>
 <script>
 const API = new URLSearchParams(location.search).get('api');
 document.getElementById('origin').textContent = location.origin + ' (loaded ' + new Date().toISOString() + ')';
 document.getElementById('apibase').textContent = API;
 const logEl = document.getElementById('log');
-window.api = async (method, path, body) => {
+window.api = async (method, path, body, opts = {}) => {
   const init = { method, credentials: 'include', headers: {} };
-  if (body !== undefined) {
-    init.headers['content-type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
+  if (body !== undefined || opts.json) init.headers['content-type'] = 'application/json';
+  if (body !== undefined) init.body = JSON.stringify(body);
   let r;
   try {
     r = await fetch(API + path, init);
@@ -90,6 +91,25 @@ window.api = async (method, path, body) => {
   logEl.textContent += method + ' ' + path + ' -> ' + r.status + ' ' + text.slice(0, 400) + '\\n';
   return { status: r.status, text, json };
 };
+// What the SPA's history page does with an item: <img src=assetUrl>. Resolves
+// once the image has loaded or failed (or after timeoutMs).
+window.showImage = (src, timeoutMs = 15000) => new Promise((resolve) => {
+  const img = document.createElement('img');
+  img.alt = 'generated image';
+  let done = false;
+  const finish = (event) => {
+    if (done) return;
+    done = true;
+    const res = { event, complete: img.complete, naturalWidth: img.naturalWidth, naturalHeight: img.naturalHeight };
+    logEl.textContent += '<img src=' + src + '> -> ' + JSON.stringify(res) + '\\n';
+    resolve(res);
+  };
+  img.addEventListener('load', () => finish('load'));
+  img.addEventListener('error', () => finish('error'));
+  setTimeout(() => finish('timeout'), timeoutMs);
+  img.src = src;
+  document.getElementById('images').appendChild(img);
+});
 </script>
 </body></html>
 `;
@@ -179,7 +199,11 @@ export async function startProxy(tls) {
         ures.on('data', (c) => resChunks.push(c));
         ures.on('end', () => {
           const rb = Buffer.concat(resChunks);
-          entry.resBody = rb.toString('utf8').slice(0, 2000);
+          entry.resBytes = rb.length;
+          const ct = String(ures.headers['content-type'] || '');
+          entry.resBody = /^(image|audio|video)\/|octet-stream/i.test(ct)
+            ? `(binary, ${rb.length} bytes)`
+            : rb.toString('utf8').slice(0, 2000);
           const filtered = [];
           for (let i = 0; i < out.length; i += 2) {
             if (out[i].toLowerCase() !== 'content-length') filtered.push(out[i], out[i + 1]);
@@ -362,9 +386,11 @@ export async function recordCookieDecisions(context, page) {
     const r = get(e.requestId);
     r.method = e.request.method;
     r.url = e.request.url;
+    r.type = e.type;
   });
   cdp.on('Network.requestWillBeSentExtraInfo', (e) => {
     const r = get(e.requestId);
+    r.requestHeaders = e.headers;
     r.sentCookies = (e.associatedCookies || []).map((c) => ({
       name: c.cookie.name,
       partitionKey: c.cookie.partitionKey,

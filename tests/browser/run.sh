@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Browser cookie-session tests (headless Chromium, default cookie settings).
+# Browser cookie-session tests (headless Chromium, default cookie settings):
+# sessions across reloads, and a generation whose <img src=assetUrl> must load.
 # Usage: tests/browser/run.sh            builds ./cmd/dev into a temp dir
 #        SERVER_BIN=/path/to/adstudio-dev tests/browser/run.sh
 # Optional: SCREENSHOT_DIR=/some/dir (screenshots; default a fresh temp dir),

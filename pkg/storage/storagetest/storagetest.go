@@ -1,0 +1,81 @@
+// Package storagetest runs versitygw, a real S3-compatible server over a
+// posix directory, for tests of code that talks to R2 through the S3 API.
+package storagetest
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// Gateway is one versitygw process, signed for region "auto" as R2 is.
+type Gateway struct {
+	Endpoint       string
+	Access, Secret string
+}
+
+// Start runs VERSITYGW_BIN for the test's lifetime, with the given buckets
+// created, or skips the test when the variable is unset (make test-go sets
+// it through tests/s3/versitygw.sh).
+func Start(t testing.TB, buckets ...string) *Gateway {
+	t.Helper()
+	bin := os.Getenv("VERSITYGW_BIN")
+	if bin == "" {
+		t.Skip("VERSITYGW_BIN is not set: skipping the tests against a real S3 server " +
+			"(run VERSITYGW_BIN=$(tests/s3/versitygw.sh) go test ./..., as make test-go does)")
+	}
+	g := &Gateway{Access: "test-access-key", Secret: "test-secret-key"}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	g.Endpoint = "http://" + addr
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "versitygw.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "data")
+	// The posix backend serves each top-level directory as a bucket.
+	for _, b := range append([]string{""}, buckets...) {
+		if err := os.MkdirAll(filepath.Join(data, b), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(bin, "--access", g.Access, "--secret", g.Secret,
+		"--region", "auto", "--port", addr, "--quiet", "posix", data)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start versitygw: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+		logFile.Close()
+	})
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			conn.Close()
+			return g
+		}
+		select {
+		case <-exited:
+			log, _ := os.ReadFile(logPath)
+			t.Fatalf("versitygw exited at start-up:\n%s", log)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(logPath)
+			t.Fatalf("versitygw did not listen on %s within 15 s:\n%s", addr, log)
+		}
+	}
+}
