@@ -124,7 +124,8 @@ func New(cfg config.Config, now func() time.Time) (*App, error) {
 				RefFetcher: safefetch.New(safefetch.Options{MaxBytes: workflowapi.MaxReference, Timeout: 15 * time.Second, MaxRedirects: 3, AllowHosts: cfg.FetchAllowHosts}),
 			},
 		},
-		history: &historyapi.API{Guard: guard, Generations: gens, Storage: objects, BaseURL: cfg.BaseURL, Now: now, MaxInline: maxInline(cfg)},
+		history: &historyapi.API{Guard: guard, Generations: gens, Storage: objects, BaseURL: cfg.BaseURL, Now: now,
+			MaxInline: maxInline(cfg), StaleAfter: jobTimeout + staleMargin},
 	}
 	a.auth = &authapi.API{
 		Store: auths, Sessions: sessions, Hasher: hasher, Origins: trusted,
@@ -160,12 +161,17 @@ func (a *App) InjectFaults(f func(step string) error) { a.workflows.Runner.Injec
 // 202 (tests use a short one to exercise the slow-provider path).
 func (a *App) SetSyncBudget(d time.Duration) { a.workflows.SyncBudget = d }
 
+// staleMargin is added to the job time limit before a pending generation
+// counts as lost, so a sweep can never race a job that is still running.
+const staleMargin = 5 * time.Minute
+
 // Sweep fails (and refunds) generations left pending longer than any
 // generation can take: a request that died, or work lost with a frozen
-// Lambda. make dev runs it every minute; the stack schedules it.
+// Lambda. make dev runs it every minute; the stack schedules it; and an
+// owner's history read sweeps their own stale items on sight.
 func (a *App) Sweep(ctx context.Context) ([]string, error) {
 	now := a.auth.Now()
-	return a.Generations.Sweep(ctx, now.Add(-a.workflows.JobTimeout-5*time.Minute), now)
+	return a.Generations.Sweep(ctx, now.Add(-a.workflows.JobTimeout-staleMargin), now)
 }
 
 // Migrate applies pending migrations for the configured layout.

@@ -235,12 +235,19 @@ func TestFaultInjection(t *testing.T) {
 			}
 			if step == "after-debit" {
 				// Nothing finished it: still pending, credit still spent,
-				// until the sweeper runs past the job's time limit.
+				// until it is older than any job can run. Then the owner's
+				// own history read ends it (no scheduled sweep needed)...
 				if d, f := invariant(t, ts, email); d != 1 || f != 0 {
 					t.Fatalf("before sweep: %d/%d", d, f)
 				}
+				id := b.do("GET", "/api/history", nil, nil).json(t)["items"].([]any)[0].(map[string]any)["id"].(string)
 				ts.clock.Advance(time.Hour)
-				if ids, err := ts.app.Sweep(t.Context()); err != nil || len(ids) != 1 {
+				item := b.do("GET", "/api/history/"+id, nil, nil).json(t)["item"].(map[string]any)
+				if item["status"] != "failed" || item["errorCode"] != "UPSTREAM_TIMEOUT" {
+					t.Fatalf("stale item read by its owner: %v", item)
+				}
+				// ...and the scheduled sweep finds nothing left to do.
+				if ids, err := ts.app.Sweep(t.Context()); err != nil || len(ids) != 0 {
 					t.Fatalf("sweep: %v %v", ids, err)
 				}
 				ts.clock.Advance(-time.Hour)

@@ -295,6 +295,24 @@ WHERE "status" = 'pending' AND "updated_at" < ? RETURNING "id"`, now.Unix(), cut
 	return ids, rows.Err()
 }
 
+// SweepUser is Sweep for one user's generations: history reads call it when
+// they meet a stale pending item, so an owner always sees a final state even
+// where no scheduled sweep has run yet.
+func (s *Store) SweepUser(ctx context.Context, userID string, cutoff, now time.Time) (int, error) {
+	rows, err := s.DB.Query(ctx, `UPDATE "generation" SET "status" = 'failed', "error_code" = 'UPSTREAM_TIMEOUT', "error_message" = 'Image provider request timed out.',
+  "response_status" = 504, "updated_at" = ?
+WHERE "user_id" = ? AND "status" = 'pending' AND "updated_at" < ? RETURNING "id"`, now.Unix(), userID, cutoff.Unix())
+	if err != nil {
+		return 0, fmt.Errorf("sweep user: %w", err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	return n, rows.Err()
+}
+
 // LedgerSum returns the sum of the user's ledger deltas per workflow
 // column, for the invariant balance = opening grant + ledger.
 func (s *Store) LedgerSum(ctx context.Context, userID string) (Balance, error) {

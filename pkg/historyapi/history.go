@@ -25,6 +25,9 @@ type API struct {
 	Storage     storage.Store // nil: no bucket configured
 	BaseURL     string        // public API origin, for absolute asset URLs
 	Now         func() time.Time
+	// StaleAfter is how long a generation may stay pending before a read
+	// by its owner fails it (and refunds it); 0 never does.
+	StaleAfter time.Duration
 	// MaxInline is the largest object the asset route sends in its own
 	// response; larger ones get a presigned redirect (Lambda responses stop
 	// at 6 MB, base64 makes bytes 4/3 larger). 0 means no limit.
@@ -59,6 +62,11 @@ func (a *API) List(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if a.sweepStale(r, cur.User.ID, recs...) {
+		if recs, total, err = a.Generations.List(r.Context(), cur.User.ID, f, limit, offset); err != nil {
+			return err
+		}
+	}
 	items := make([]map[string]any, len(recs))
 	for i, rec := range recs {
 		items[i] = a.summary(rec)
@@ -86,6 +94,11 @@ func (a *API) Detail(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err != nil {
 		return err
+	}
+	if a.sweepStale(r, cur.User.ID, rec) {
+		if rec, err = a.Generations.Get(r.Context(), cur.User.ID, rec.ID); err != nil {
+			return err
+		}
 	}
 	item := a.summary(rec)
 	item["input"] = parseJSON(rec.InputJSON)
@@ -121,6 +134,23 @@ func (a *API) Delete(w http.ResponseWriter, r *http.Request) error {
 	}
 	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"id": id, "deleted": true})
 	return nil
+}
+
+// sweepStale fails the user's generations that have been pending longer
+// than any generation can take, if recs show one, and reports whether it
+// changed anything. The common read meets no such row and costs nothing.
+func (a *API) sweepStale(r *http.Request, userID string, recs ...generation.Record) bool {
+	if a.StaleAfter <= 0 {
+		return false
+	}
+	cutoff := a.Now().Add(-a.StaleAfter)
+	for _, rec := range recs {
+		if rec.Status == generation.Pending && rec.UpdatedAt.Before(cutoff) {
+			n, err := a.Generations.SweepUser(r.Context(), userID, cutoff, a.Now())
+			return err == nil && n > 0
+		}
+	}
+	return false
 }
 
 // ObjectPrefix is where a generation's objects live.
