@@ -157,6 +157,15 @@ func (a *App) deleteUserObjects(ctx context.Context, userID string) error {
 // InjectFaults makes the generation runner fail at the named steps (tests).
 func (a *App) InjectFaults(f func(step string) error) { a.workflows.Runner.Inject = f }
 
+// SetDispatcher hands generations past their sync budget to d (on Lambda:
+// an asynchronous invocation of the generate function itself).
+func (a *App) SetDispatcher(d workflowapi.Dispatcher) { a.workflows.Dispatcher = d }
+
+// Continue finishes a handed-off generation from its stored row.
+func (a *App) Continue(ctx context.Context, generationID string) error {
+	return a.workflows.Continue(ctx, generationID)
+}
+
 // SetSyncBudget changes how long workflow requests wait before answering
 // 202 (tests use a short one to exercise the slow-provider path).
 func (a *App) SetSyncBudget(d time.Duration) { a.workflows.SyncBudget = d }

@@ -34,6 +34,8 @@ type API struct {
 	SyncBudget time.Duration
 	// JobTimeout bounds a generation's provider call and copy in total.
 	JobTimeout time.Duration
+	// Dispatcher, when set (Lambda), takes over a job past its sync budget.
+	Dispatcher Dispatcher
 }
 
 type parser func([]byte) (workflow.Params, error)
@@ -173,9 +175,11 @@ func (a *API) await(w http.ResponseWriter, r *http.Request, j job) error {
 		// Leave time to answer before Lambda's own deadline.
 		budget = min(budget, time.Until(dl)-2*time.Second)
 	}
-	jobCtx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), a.JobTimeout)
+	base, abandon := context.WithCancelCause(context.WithoutCancel(r.Context()))
+	jobCtx, cancel := context.WithTimeout(base, a.JobTimeout)
 	done := make(chan response, 1)
 	go func() {
+		defer abandon(nil) // releases base once the job is over
 		defer cancel()
 		done <- a.Runner.run(jobCtx, j)
 	}()
@@ -183,6 +187,12 @@ func (a *API) await(w http.ResponseWriter, r *http.Request, j job) error {
 	case resp := <-done:
 		writeRaw(w, resp)
 	case <-time.After(max(budget, 0)):
+		if a.Dispatcher != nil {
+			// This invocation will freeze once it answers; another one
+			// finishes the generation. The job here stops unfinished.
+			abandon(errHandedOff)
+			a.handOff(r.Context(), j)
+		}
 		httpapi.WriteJSON(w, http.StatusAccepted, map[string]any{
 			"workflow": j.gen.Workflow, "status": "pending", "requestId": j.requestID, "generationId": j.gen.ID,
 			"credits": j.credits, "statusUrl": "/api/history/" + j.gen.ID,

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -86,6 +87,9 @@ func (rn *Runner) run(ctx context.Context, j job) response {
 		N: j.params.N, Size: j.params.Size, NegativePrompt: j.params.NegativePrompt, Seed: j.params.Seed,
 		PromptExtend: j.params.PromptExtend, Watermark: j.params.Watermark,
 	})
+	if errors.Is(context.Cause(ctx), errHandedOff) {
+		return response{}
+	}
 	if err != nil {
 		var pe *qwen.Error
 		if !errors.As(err, &pe) {
@@ -111,6 +115,12 @@ func (rn *Runner) run(ctx context.Context, j job) response {
 	key := ""
 	if rn.Storage != nil && len(images) > 0 {
 		k, err := rn.copyFirst(ctx, j, images[0])
+		if errors.Is(context.Cause(ctx), errHandedOff) {
+			if err == nil {
+				rn.deleteObject(k)
+			}
+			return response{}
+		}
 		if err == nil {
 			if err = rn.fault("copy"); err != nil {
 				rn.deleteObject(k)
@@ -308,6 +318,8 @@ func (rn *Runner) deleteObject(key string) {
 // mustJSON encodes like JSON.stringify (provider URLs keep their "&").
 // Only maps of strings, numbers and our own structs get here, which cannot
 // fail to encode.
+func copyAll(w io.Writer, r io.Reader) (int64, error) { return io.Copy(w, r) }
+
 func mustJSON(v any) []byte {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)

@@ -1,0 +1,95 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"adstudio/pkg/app"
+	"adstudio/pkg/lambdaentry"
+)
+
+// recorder is the Dispatcher of a test: it remembers what it was handed.
+type recorder struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+func (r *recorder) Dispatch(_ context.Context, id string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ids = append(r.ids, id)
+	return nil
+}
+
+// TestLambdaHandOff is the slow path as it runs on Lambda: past the sync
+// budget the request answers 202 and the in-request job stops WITHOUT
+// finishing (its environment would freeze); an asynchronous invocation
+// (here: the same event through the Lambda handler) finishes the generation
+// from its stored row.
+func TestLambdaHandOff(t *testing.T) {
+	t.Parallel()
+	ts, fake := newGenServer(t, nil)
+	ts.app.SetSyncBudget(300 * time.Millisecond)
+	rec := &recorder{}
+	ts.app.SetDispatcher(rec)
+	handler := lambdaentry.Handler(ts.app, app.Generate)
+	for i, tc := range []struct {
+		path string
+		body map[string]any
+	}{
+		{"/api/workflows/image-from-text", spaTextPayload("mug [fake:slow=1s]")},
+		{"/api/workflows/image-from-reference", map[string]any{"prompt": "on marble [fake:slow=1s]", "referenceImageUrl": pngDataURL(t)}},
+	} {
+		b := ts.browser()
+		email := "handoff" + string(rune('a'+i)) + "@example.com"
+		b.signUp(email, "password123")
+		r := b.do("POST", tc.path, tc.body, nil)
+		if r.StatusCode != 202 {
+			t.Fatalf("%s: %d %s", tc.path, r.StatusCode, r.body)
+		}
+		id := r.json(t)["generationId"].(string)
+		time.Sleep(1500 * time.Millisecond) // the abandoned provider call would be done by now
+		if item := b.do("GET", "/api/history/"+id, nil, nil).json(t)["item"].(map[string]any); item["status"] != "pending" {
+			t.Fatalf("the abandoned job finished the generation: %v", item)
+		}
+		if d, f := invariant(t, ts, email); d != 1 || f != 0 {
+			t.Fatalf("before continuation: %d/%d", d, f)
+		}
+		rec.mu.Lock()
+		handed := rec.ids[len(rec.ids)-1]
+		rec.mu.Unlock()
+		if handed != id {
+			t.Fatalf("dispatched %q, want %q", handed, id)
+		}
+		ev, _ := json.Marshal(map[string]string{"adstudio": "continue", "generationId": id})
+		if _, err := handler(t.Context(), ev); err != nil {
+			t.Fatalf("continue: %v", err)
+		}
+		item := b.do("GET", "/api/history/"+id, nil, nil).json(t)["item"].(map[string]any)
+		if item["status"] != "succeeded" || item["assetUrl"] == nil {
+			t.Fatalf("after continuation: %v", item)
+		}
+		if d, f := invariant(t, ts, email); d != 1 || f != 0 {
+			t.Fatalf("after continuation: %d/%d", d, f)
+		}
+		if strings.Contains(tc.path, "reference") && !strings.Contains(string(fake.LastBody()), `"image":"data:image/png;base64,`) {
+			t.Fatalf("continuation lost the reference: %.200s", fake.LastBody())
+		}
+		// A duplicated delivery of the same event changes nothing.
+		if _, err := handler(t.Context(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The schedule's sweep event goes through the same handler.
+	out, err := handler(t.Context(), json.RawMessage(`{"adstudio":"sweep"}`))
+	if err != nil || out.(map[string]any)["swept"] != 0 {
+		t.Fatalf("sweep event: %v %v", out, err)
+	}
+	if _, err := handler(t.Context(), json.RawMessage(`{"adstudio":"bogus"}`)); err == nil {
+		t.Fatal("unknown event accepted")
+	}
+}
