@@ -175,11 +175,14 @@ func (a *App) SetSyncBudget(d time.Duration) { a.workflows.SyncBudget = d }
 const staleMargin = 5 * time.Minute
 
 // Sweep fails (and refunds) generations left pending longer than any
-// generation can take: a request that died, or work lost with a frozen
-// Lambda. make dev runs it every minute; the stack schedules it; and an
+// generation can take (a request that died, or work lost with a frozen
+// Lambda), and drops idle rate-limit counters. make dev runs it every minute; the stack schedules it; and an
 // owner's history read sweeps their own stale items on sight.
 func (a *App) Sweep(ctx context.Context) ([]string, error) {
 	now := a.auth.Now()
+	if err := a.auth.Limiter.Purge(ctx, time.Hour); err != nil {
+		return nil, err
+	}
 	return a.Generations.Sweep(ctx, now.Add(-a.workflows.JobTimeout-staleMargin), now)
 }
 

@@ -70,3 +70,25 @@ func TestRateLimitKeyCannotBeSpoofed(t *testing.T) {
 		}
 	}
 }
+
+func TestSweepPurgesIdleRateLimits(t *testing.T) {
+	t.Parallel()
+	ts := newServer(t, map[string]string{"RATE_LIMIT_ENABLED": "true"})
+	ts.browser().do("GET", "/api/auth/ok", nil, nil)
+	count := func() (n int) {
+		ts.app.DB.QueryRow(t.Context(), `SELECT count(*) FROM "rate_limit"`).Scan(&n)
+		return n
+	}
+	if count() != 1 {
+		t.Fatalf("%d counters", count())
+	}
+	ts.app.Sweep(t.Context())
+	if count() != 1 {
+		t.Fatal("a fresh counter was purged")
+	}
+	ts.clock.Advance(2 * time.Hour)
+	ts.app.Sweep(t.Context())
+	if count() != 0 {
+		t.Fatal("an idle counter was kept")
+	}
+}

@@ -114,3 +114,13 @@ func normalize(s string) string {
 	}
 	return ip.Mask(net.CIDRMask(64, 128)).String()
 }
+
+// Purge deletes counters idle for longer than any window (the longest rule
+// is 60 s), so the table holds only recent clients. The scheduled sweep
+// calls it; a deleted counter is exactly a counter whose window has reset.
+func (l *Limiter) Purge(ctx context.Context, idle time.Duration) error {
+	if err := l.DB.Exec(ctx, `DELETE FROM "rate_limit" WHERE "last_request" < ?`, l.Now().Add(-idle).UnixMilli()); err != nil {
+		return fmt.Errorf("purge rate limits: %w", err)
+	}
+	return nil
+}
