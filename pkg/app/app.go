@@ -117,7 +117,7 @@ func New(cfg config.Config, now func() time.Time) (*App, error) {
 		profile:     &profile.API{Guard: guard, Profiles: &profile.Store{DB: db}, Now: now},
 		workflows: &workflowapi.API{
 			Guard: guard, Generations: gens, Provider: provider, Now: now,
-			SyncBudget: 25 * time.Second, JobTimeout: jobTimeout,
+			SyncBudget: cfg.SyncBudget, JobTimeout: jobTimeout,
 			Runner: &workflowapi.Runner{
 				Generations: gens, Storage: objects, BaseURL: cfg.BaseURL, Now: now, CopyAttempts: 3,
 				Fetcher:    safefetch.New(safefetch.Options{MaxBytes: 32 << 20, Timeout: 60 * time.Second, AllowHosts: cfg.FetchAllowHosts}),

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"adstudio/pkg/qwen"
 	"adstudio/pkg/storage"
@@ -51,6 +52,10 @@ type Config struct {
 
 	IPAddressHeaders []string
 	RateLimitEnabled bool
+	// SyncBudget is how long a workflow request waits for its generation
+	// before answering 202 pending (WORKFLOW_SYNC_BUDGET_MS, default 25 s:
+	// under API Gateway's 30 s cut-off).
+	SyncBudget time.Duration
 
 	// Qwen is the image provider's configuration. QwenErr is reported per
 	// request as BACKEND_MISCONFIGURED (app-api.md §1), not at start: only
@@ -215,6 +220,14 @@ func Load(getenv Getenv, local bool) (Config, error) {
 		if c.RateLimitEnabled, err = strconv.ParseBool(v); err != nil {
 			return c, &Error{"RATE_LIMIT_ENABLED", "expected true or false"}
 		}
+	}
+	c.SyncBudget = 25 * time.Second
+	if v := get("WORKFLOW_SYNC_BUDGET_MS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 28000 {
+			return c, &Error{"WORKFLOW_SYNC_BUDGET_MS", "expected milliseconds between 1 and 28000 (API Gateway cuts requests at 30 s)"}
+		}
+		c.SyncBudget = time.Duration(n) * time.Millisecond
 	}
 	return c, nil
 }

@@ -33,6 +33,8 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"COOKIE_PARTITIONED": "true", "COOKIE_SECURE": "false"}, "COOKIE_PARTITIONED"},
 		{map[string]string{"COOKIE_PREFIX": "a;b"}, "COOKIE_PREFIX"},
 		{map[string]string{"RATE_LIMIT_ENABLED": "maybe"}, "RATE_LIMIT_ENABLED"},
+		{map[string]string{"WORKFLOW_SYNC_BUDGET_MS": "30000"}, "WORKFLOW_SYNC_BUDGET_MS"},
+		{map[string]string{"WORKFLOW_SYNC_BUDGET_MS": "soon"}, "WORKFLOW_SYNC_BUDGET_MS"},
 		{map[string]string{"PORT": "http"}, "PORT"},
 		{map[string]string{"FRONTEND_URL": "app.example.com"}, "FRONTEND_URL"},
 	} {

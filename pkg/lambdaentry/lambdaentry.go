@@ -56,7 +56,14 @@ func run(fn app.Function) error {
 		return err
 	}
 	if fn == app.Generate {
-		a.SetDispatcher(&selfInvoker{client: lambdasvc.NewFromConfig(awsCfg), name: os.Getenv("AWS_LAMBDA_FUNCTION_NAME")})
+		// The stack sets GENERATE_FUNCTION_NAME; Lambda's own name is the
+		// fallback. AWS_ENDPOINT_URL_LAMBDA (read by the SDK) lets the local
+		// gateway receive the invocation instead of AWS.
+		name := os.Getenv("GENERATE_FUNCTION_NAME")
+		if name == "" {
+			name = os.Getenv("AWS_LAMBDA_FUNCTION_NAME")
+		}
+		a.SetDispatcher(&selfInvoker{client: lambdasvc.NewFromConfig(awsCfg), name: name})
 	}
 	lambda.Start(Handler(a, fn))
 	return nil
