@@ -4,7 +4,7 @@ GO    ?= go
 FUNCTIONS := auth generate history imageproxy
 BIN := bin
 
-.PHONY: help dev admin test test-go test-compat test-dbcompat test-browser bench migrate build clean
+.PHONY: help dev admin test test-go test-compat test-dbcompat test-browser bench migrate build synth deploy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -18,11 +18,18 @@ migrate: ## apply migrations to TURSO_DATABASE_URL (default: the .data/ dev data
 admin: ## operator tool: make admin ARGS="grant ann@example.com image-from-text 5" (or "paid EMAIL", "show EMAIL")
 	$(GO) run ./cmd/admin $(ARGS)
 
-test: test-go build test-compat test-dbcompat test-browser ## run every test, and build the Lambda packages
+test: test-go build synth test-compat test-dbcompat test-browser ## run every test, and build the Lambda packages
 
-test-go: ## Go tests with the race detector (remote libSQL via tursodb, S3 via versitygw)
+# infra's npm packages: the CDK CLI and a pinned Node 22, which jsii (the CDK
+# from Go) needs on PATH for the stack test and for synth (platform.md §4.4).
+INFRA_NODE := $(CURDIR)/infra/node_modules/.bin
+$(INFRA_NODE)/cdk: infra/package-lock.json
+	cd infra && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test-go: $(INFRA_NODE)/cdk ## Go tests with the race detector (remote libSQL via tursodb, S3 via versitygw, the CDK stack via jsii)
 	$(GO) vet ./...
-	TURSODB_BIN=$$(tests/remote/tursodb.sh) VERSITYGW_BIN=$$(tests/s3/versitygw.sh) $(GO) test -race -count=1 ./...
+	PATH="$(INFRA_NODE):$$PATH" TURSODB_BIN=$$(tests/remote/tursodb.sh) VERSITYGW_BIN=$$(tests/s3/versitygw.sh) $(GO) test -race -count=1 ./...
 
 $(BIN)/adstudio-dev: FORCE
 	@mkdir -p $(BIN)
@@ -48,5 +55,11 @@ build: ## Lambda packages: dist/<function>/bootstrap (linux/arm64) and dist/<fun
 	  printf '%-11s bootstrap %9d bytes, zip %9d bytes\n' $$f $$(stat -c %s dist/$$f/bootstrap) $$(stat -c %s dist/$$f.zip); \
 	done
 
+synth: build $(INFRA_NODE)/cdk ## the CDK app's CloudFormation template, offline: infra/cdk.out/AdstudioStack.template.json (CTX="-c key=value …")
+	infra/synth.sh $(CTX)
+
+deploy: build $(INFRA_NODE)/cdk ## cdk deploy with your AWS credentials (docs/deploy.md first; CTX="-c key=value …")
+	cd infra && PATH="$(INFRA_NODE):$$PATH" CDK_DISABLE_CLI_TELEMETRY=true cdk deploy $(CTX)
+
 clean: ## remove build output (not the .data/ dev database)
-	rm -rf dist $(BIN)
+	rm -rf dist $(BIN) infra/cdk.out

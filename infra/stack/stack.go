@@ -1,0 +1,362 @@
+// Package stack is the adstudio CDK stack: one HTTP API whose routes come
+// from the project's route table (pkg/app.Routes), the four Lambda functions
+// that own them, their log groups, the 5-minute sweep schedule, and an
+// optional custom domain. Secrets stay in SSM Parameter Store: the functions
+// get parameter names only.
+package stack
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"adstudio/pkg/app"
+)
+
+// Props configures the stack. FromContext fills it from CDK context.
+type Props struct {
+	awscdk.StackProps
+
+	// AssetRoot holds <function>/bootstrap for every function (make build
+	// writes dist/<function>/bootstrap). Tests point it at a temp dir.
+	AssetRoot string
+	// ParameterPrefix is prepended to every Secret.Param; default /adstudio/.
+	ParameterPrefix string
+	// Settings maps a plain setting's environment variable (one of
+	// Settings[].Env) to its value; empty values are left out.
+	Settings map[string]string
+	// DomainName + CertificateArn (ACM, same region) add a custom domain.
+	DomainName     string
+	CertificateArn string
+	// GenerateFunctionName is the generate function's fixed name; default
+	// <stack name>-generate.
+	GenerateFunctionName string
+	// Stage throttling (whole stage, every route); defaults 50 rps, burst 100.
+	ThrottleRate  float64
+	ThrottleBurst float64
+	// LogRetention of every function's log group; default one month.
+	LogRetention awslogs.RetentionDays
+}
+
+// Stack is the synthesised stack and the constructs tests look at.
+type Stack struct {
+	awscdk.Stack
+	Api          awsapigatewayv2.HttpApi
+	Stage        awsapigatewayv2.HttpStage
+	Functions    map[app.Function]awslambda.Function
+	Integrations map[app.Function]awsapigatewayv2integrations.HttpLambdaIntegration
+	// ParameterNames are the full SSM parameter names, per function.
+	ParameterNames map[app.Function][]string
+}
+
+// GenerateFunctionNameEnv tells the generate function its own name, for the
+// asynchronous self-invocation that continues a slow generation.
+const GenerateFunctionNameEnv = "GENERATE_FUNCTION_NAME"
+
+// SweepEvent is what the schedule sends to the generate function.
+func SweepEvent() map[string]any { return map[string]any{"adstudio": "sweep"} }
+
+// CheckAssets reports a missing dist/<function>/bootstrap, which would
+// otherwise deploy a function that cannot start.
+func CheckAssets(root string) error {
+	var errs []error
+	for _, fn := range app.Functions() {
+		p := filepath.Join(root, string(fn), "bootstrap")
+		if st, err := os.Stat(p); err != nil || st.IsDir() {
+			errs = append(errs, fmt.Errorf("missing %s", p))
+		}
+	}
+	if len(errs) > 0 {
+		abs, _ := filepath.Abs(root)
+		return fmt.Errorf("Lambda packages not built in %s (run `make build` in the repository root first): %w", abs, errors.Join(errs...))
+	}
+	return nil
+}
+
+var functionNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// New builds the stack. It panics on a configuration error, as constructs do.
+func New(scope constructs.Construct, id string, props *Props) *Stack {
+	if props == nil {
+		props = &Props{}
+	}
+	if props.AssetRoot == "" {
+		panic("stack: Props.AssetRoot is required")
+	}
+	if err := CheckAssets(props.AssetRoot); err != nil {
+		panic(err)
+	}
+	routes, err := app.GatewayRoutes()
+	if err != nil {
+		panic(err)
+	}
+	known := map[string]bool{}
+	for _, s := range Settings() {
+		known[s.Env] = true
+	}
+	for k := range props.Settings {
+		if !known[k] {
+			panic(fmt.Sprintf("stack: %s is not a plain setting (secrets go through SSM, see Secret)", k))
+		}
+	}
+	prefix := normalizePrefix(props.ParameterPrefix)
+	rate, burst := props.ThrottleRate, props.ThrottleBurst
+	if rate == 0 {
+		rate = DefaultThrottleRate
+	}
+	if burst == 0 {
+		burst = DefaultThrottleBurst
+	}
+	retention := props.LogRetention
+	if retention == "" {
+		retention = awslogs.RetentionDays_ONE_MONTH
+	}
+
+	st := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+	s := &Stack{
+		Stack:          st,
+		Functions:      map[app.Function]awslambda.Function{},
+		Integrations:   map[app.Function]awsapigatewayv2integrations.HttpLambdaIntegration{},
+		ParameterNames: map[app.Function][]string{},
+	}
+
+	generateName := props.GenerateFunctionName
+	if generateName == "" {
+		generateName = *st.StackName() + "-generate"
+	}
+	if !functionNameRE.MatchString(generateName) {
+		panic(fmt.Sprintf("stack: generate function name %q is not a valid Lambda name (letters, digits, - and _, at most 64); set generateFunctionName", generateName))
+	}
+
+	// The API comes first: BETTER_AUTH_URL defaults to its endpoint. That
+	// reference (function → Api) makes no cycle: only routes, integrations
+	// and permissions point at the functions, never the Api resource itself.
+	// No CorsPreflight: with a CorsConfiguration, API Gateway answers
+	// preflights itself and drops the functions' Access-Control-* headers
+	// (platform.md §1.4); the functions' middleware does CORS instead.
+	s.Api = awsapigatewayv2.NewHttpApi(st, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{
+		ApiName:            jsii.String(id),
+		Description:        jsii.String("adstudio API: routes from pkg/app/routes.go"),
+		CreateDefaultStage: jsii.Bool(false),
+	})
+	// The $default stage is created here rather than by HttpApi, because only
+	// HttpStage takes throttling (DefaultRouteSettings).
+	s.Stage = awsapigatewayv2.NewHttpStage(st, jsii.String("DefaultStage"), &awsapigatewayv2.HttpStageProps{
+		HttpApi:    s.Api,
+		StageName:  jsii.String("$default"),
+		AutoDeploy: jsii.Bool(true),
+		Throttle:   &awsapigatewayv2.ThrottleSettings{RateLimit: jsii.Number(rate), BurstLimit: jsii.Number(burst)},
+	})
+
+	plain := map[string]*string{}
+	for k, v := range props.Settings {
+		if v = strings.TrimSpace(v); v != "" {
+			plain[k] = jsii.String(v)
+		}
+	}
+	if plain["BETTER_AUTH_URL"] == nil {
+		if props.DomainName != "" {
+			plain["BETTER_AUTH_URL"] = jsii.String("https://" + props.DomainName)
+		} else {
+			plain["BETTER_AUTH_URL"] = s.Api.ApiEndpoint()
+		}
+	}
+	warn := func(key, msg string) {
+		awscdk.Annotations_Of(st).AddWarningV2(jsii.String("adstudio:"+key), jsii.String(msg))
+	}
+	if plain["TURSO_DATABASE_URL"] == nil {
+		warn("databaseUrl", "context databaseUrl (TURSO_DATABASE_URL) is not set: every function will fail its cold start")
+	}
+	if plain["TRUSTED_ORIGINS"] == nil {
+		warn("trustedOrigins", "context trustedOrigins (TRUSTED_ORIGINS) is not set: no browser origin will be allowed")
+	}
+	if plain["R2_ACCOUNT_ID"] == nil || plain["R2_BUCKET"] == nil {
+		warn("r2", "context r2AccountId / r2Bucket not set: generations cannot be stored")
+	}
+
+	for _, fn := range app.Functions() {
+		spec, ok := Specs()[fn]
+		if !ok {
+			panic(fmt.Sprintf("stack: function %q has no entry in Specs", fn))
+		}
+		name := string(fn)
+		title := strings.ToUpper(name[:1]) + name[1:]
+
+		env := map[string]*string{}
+		for k, v := range plain {
+			env[k] = v
+		}
+		var paramArns []*string
+		for _, sec := range spec.Secrets {
+			full := prefix + sec.Param
+			env[sec.Env+"_SSM"] = jsii.String(full)
+			s.ParameterNames[fn] = append(s.ParameterNames[fn], full)
+			paramArns = append(paramArns, st.FormatArn(&awscdk.ArnComponents{
+				Service:      jsii.String("ssm"),
+				Resource:     jsii.String("parameter"),
+				ResourceName: jsii.String(strings.TrimPrefix(full, "/")),
+				ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
+			}))
+		}
+		sort.Strings(s.ParameterNames[fn])
+		if fn == app.Generate {
+			env[GenerateFunctionNameEnv] = jsii.String(generateName) // see FunctionName below
+		}
+
+		fprops := &awslambda.FunctionProps{
+			Description:  jsii.String("adstudio " + name + ": " + spec.Description),
+			Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+			Architecture: awslambda.Architecture_ARM_64(),
+			Handler:      jsii.String("bootstrap"), // ignored by OS-only runtimes, required by CDK
+			Code:         awslambda.Code_FromAsset(jsii.String(filepath.Join(props.AssetRoot, name)), nil),
+			MemorySize:   jsii.Number(spec.MemoryMB),
+			Timeout:      awscdk.Duration_Seconds(jsii.Number(spec.TimeoutSeconds)),
+			Environment:  &env,
+			// A LogGroup of our own, not the deprecated LogRetention (which
+			// adds a custom resource).
+			LogGroup: awslogs.NewLogGroup(st, jsii.String(title+"Logs"), &awslogs.LogGroupProps{
+				Retention: retention,
+			}),
+			LoggingFormat: awslambda.LoggingFormat_JSON,
+		}
+		if fn == app.Generate {
+			// Self-invocation: a function cannot put its own name token
+			// (Ref) in its own environment (the function would depend on
+			// itself), nor can its role policy name its own ARN through
+			// GetAtt (function → role policy → function). A fixed name,
+			// derived from the stack name, breaks both cycles: the
+			// environment and the policy use the same literal. (Lambda's
+			// own AWS_LAMBDA_FUNCTION_NAME holds the same value at run time;
+			// GENERATE_FUNCTION_NAME makes the target explicit and lets a
+			// local runner point somewhere else.)
+			fprops.FunctionName = jsii.String(generateName)
+			// A continuation that waited longer than this is pointless: the
+			// sweeper fails and refunds a generation pending for more than
+			// JobTimeout + 5 min (about 7 min), and Continue then ignores it.
+			fprops.MaxEventAge = awscdk.Duration_Minutes(jsii.Number(15))
+		}
+		f := awslambda.NewFunction(st, jsii.String(title), fprops)
+		s.Functions[fn] = f
+
+		if len(paramArns) > 0 {
+			// Exactly the parameters this function reads, and only the one
+			// action pkg/secrets calls. SecureStrings under the AWS-managed
+			// aws/ssm key need no kms:Decrypt grant (the key policy allows
+			// SSM use within the account).
+			f.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("ReadOwnSecrets"),
+				Actions:   jsii.Strings("ssm:GetParameters"),
+				Resources: &paramArns,
+			}))
+		}
+		if fn == app.Generate {
+			f.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:     jsii.String("InvokeSelfAsync"),
+				Actions: jsii.Strings("lambda:InvokeFunction"),
+				Resources: &[]*string{st.FormatArn(&awscdk.ArnComponents{
+					Service:      jsii.String("lambda"),
+					Resource:     jsii.String("function"),
+					ResourceName: jsii.String(generateName),
+					ArnFormat:    awscdk.ArnFormat_COLON_RESOURCE_NAME,
+				})},
+			}))
+		}
+
+		s.Integrations[fn] = awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String(title+"Integration"), f,
+			&awsapigatewayv2integrations.HttpLambdaIntegrationProps{
+				PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0(),
+				// One invoke permission per function instead of one per route.
+				ScopePermissionToRoute: jsii.Bool(false),
+			})
+	}
+
+	// Explicit routes only, no $default route: a request that matches no
+	// route gets API Gateway's 404 without invoking anything.
+	for _, r := range routes {
+		method, path, _ := strings.Cut(r.Key, " ")
+		s.Api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+			Path:        jsii.String(path),
+			Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod(method)},
+			Integration: s.Integrations[r.Function],
+		})
+	}
+
+	// The sweep: fail and refund generations stuck in pending.
+	awsevents.NewRule(st, jsii.String("SweepSchedule"), &awsevents.RuleProps{
+		Description: jsii.String("adstudio: sweep stuck generations every 5 minutes"),
+		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(5))),
+		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(s.Functions[app.Generate], &awseventstargets.LambdaFunctionProps{
+			Event: awsevents.RuleTargetInput_FromObject(SweepEvent()),
+		})},
+	})
+
+	awscdk.NewCfnOutput(st, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{
+		Description: jsii.String("The API's execute-api URL"),
+		Value:       s.Api.ApiEndpoint(),
+	})
+	if props.DomainName != "" {
+		if props.CertificateArn == "" {
+			panic("stack: DomainName needs CertificateArn (an ACM certificate in the stack's region)")
+		}
+		dn := awsapigatewayv2.NewDomainName(st, jsii.String("CustomDomain"), &awsapigatewayv2.DomainNameProps{
+			DomainName:  jsii.String(props.DomainName),
+			Certificate: awscertificatemanager.Certificate_FromCertificateArn(st, jsii.String("Certificate"), jsii.String(props.CertificateArn)),
+		})
+		awsapigatewayv2.NewApiMapping(st, jsii.String("CustomDomainMapping"), &awsapigatewayv2.ApiMappingProps{
+			Api:        s.Api,
+			DomainName: dn,
+			Stage:      s.Stage,
+		})
+		awscdk.NewCfnOutput(st, jsii.String("CustomDomainUrl"), &awscdk.CfnOutputProps{
+			Description: jsii.String("The API's public origin (BETTER_AUTH_URL)"),
+			Value:       jsii.String("https://" + props.DomainName),
+		})
+		awscdk.NewCfnOutput(st, jsii.String("CustomDomainCnameTarget"), &awscdk.CfnOutputProps{
+			Description: jsii.String("Create DNS: " + props.DomainName + " CNAME <this value>"),
+			Value:       dn.RegionalDomainName(),
+		})
+	} else if props.CertificateArn != "" {
+		panic("stack: CertificateArn without DomainName")
+	}
+	var all []string
+	seen := map[string]bool{}
+	for _, fn := range app.Functions() {
+		for _, n := range s.ParameterNames[fn] {
+			if !seen[n] {
+				seen[n] = true
+				all = append(all, n)
+			}
+		}
+	}
+	sort.Strings(all)
+	awscdk.NewCfnOutput(st, jsii.String("SecretParameters"), &awscdk.CfnOutputProps{
+		Description: jsii.String("SSM SecureString parameters the functions read (create them before the first request)"),
+		Value:       jsii.String(strings.Join(all, ",")),
+	})
+	return s
+}
+
+// normalizePrefix makes a parameter path prefix: leading and trailing "/".
+func normalizePrefix(p string) string {
+	p = strings.Trim(strings.TrimSpace(p), "/")
+	if p == "" {
+		p = strings.Trim(DefaultParameterPrefix, "/")
+	}
+	return "/" + p + "/"
+}
