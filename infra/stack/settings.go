@@ -39,6 +39,8 @@ func Settings() []Setting {
 		{"qwenImageModel", "QWEN_IMAGE_MODEL"},
 		{"qwenImageEditModel", "QWEN_IMAGE_EDIT_MODEL"},
 		{"qwenTimeoutMs", "QWEN_TIMEOUT_MS"},
+		{"googleClientId", "GOOGLE_CLIENT_ID"},
+		{"githubClientId", "GITHUB_CLIENT_ID"},
 	}
 }
 
@@ -50,14 +52,17 @@ type Secret struct {
 	Param string // parameter name below the prefix
 }
 
-// The secrets. Add GOOGLE_CLIENT_SECRET / GITHUB_CLIENT_SECRET here (and to
-// the functions that need them in Specs) when social sign-in lands.
+// The secrets.
 var (
 	SecretAuth     = Secret{"BETTER_AUTH_SECRET", "better-auth-secret"}
 	SecretDBToken  = Secret{"TURSO_AUTH_TOKEN", "turso-auth-token"}
 	SecretR2KeyID  = Secret{"R2_ACCESS_KEY_ID", "r2-access-key-id"}
 	SecretR2Secret = Secret{"R2_SECRET_ACCESS_KEY", "r2-secret-access-key"}
 	SecretQwenKey  = Secret{"QWEN_API_KEY", "qwen-api-key"}
+	// Only the auth function signs in with Google and GitHub. A provider
+	// whose client id is unset is not offered, and its secret not read.
+	SecretGoogle = Secret{"GOOGLE_CLIENT_SECRET", "google-client-secret"}
+	SecretGitHub = Secret{"GITHUB_CLIENT_SECRET", "github-client-secret"}
 )
 
 // Spec is what differs between the functions.

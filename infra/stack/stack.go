@@ -203,7 +203,17 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 			env[k] = v
 		}
 		var paramArns []*string
-		for _, sec := range spec.Secrets {
+		secrets := spec.Secrets
+		if fn == app.Auth {
+			// Social sign-in: the secret of each provider given a client id.
+			if plain["GOOGLE_CLIENT_ID"] != nil {
+				secrets = append(secrets[:len(secrets):len(secrets)], SecretGoogle)
+			}
+			if plain["GITHUB_CLIENT_ID"] != nil {
+				secrets = append(secrets[:len(secrets):len(secrets)], SecretGitHub)
+			}
+		}
+		for _, sec := range secrets {
 			full := prefix + sec.Param
 			env[sec.Env+"_SSM"] = jsii.String(full)
 			s.ParameterNames[fn] = append(s.ParameterNames[fn], full)

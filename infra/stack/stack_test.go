@@ -104,7 +104,7 @@ func resources(d obj, typ string) map[string]obj {
 
 func props(r obj) obj { return r["Properties"].(obj) }
 
-var secretVars = []string{"BETTER_AUTH_SECRET", "TURSO_AUTH_TOKEN", "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY", "QWEN_API_KEY"}
+var secretVars = []string{"BETTER_AUTH_SECRET", "TURSO_AUTH_TOKEN", "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY", "QWEN_API_KEY", "GOOGLE_CLIENT_SECRET", "GITHUB_CLIENT_SECRET"}
 
 // One test function: an assertions failure panics and ends the binary
 // (platform.md §4.3), and jsii starts once.
@@ -131,7 +131,8 @@ func TestStack(t *testing.T) {
 		"r2Bucket":       "adstudio-generations",
 		"qwenRegion":     "sg",
 		"qwenTimeoutMs":  45000, // numbers from cdk.json arrive as numbers
-		"authSchema":     "",    // empty: left out
+		"githubClientId": "Iv1.abc",
+		"authSchema":     "", // empty: left out
 		"domainName":     "api.example.com",
 		"certificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc",
 	}
@@ -194,13 +195,14 @@ func TestStack(t *testing.T) {
 			"R2_BUCKET":          "adstudio-generations",
 			"QWEN_REGION":        "sg",
 			"QWEN_TIMEOUT_MS":    "45000",
+			"GITHUB_CLIENT_ID":   "Iv1.abc",
 			"BETTER_AUTH_URL":    "https://api.example.com",
 		} {
 			if env[k] != want {
 				t.Errorf("%s: %s = %q, want %q", fn, k, env[k], want)
 			}
 		}
-		for _, k := range []string{"AUTH_SCHEMA", "COOKIE_PREFIX", "COOKIE_PARTITIONED", "QWEN_IMAGE_MODEL"} {
+		for _, k := range []string{"AUTH_SCHEMA", "COOKIE_PREFIX", "COOKIE_PARTITIONED", "QWEN_IMAGE_MODEL", "GOOGLE_CLIENT_ID"} {
 			if _, ok := env[k]; ok {
 				t.Errorf("%s: unset setting %s is in the environment", fn, k)
 			}
@@ -214,6 +216,9 @@ func TestStack(t *testing.T) {
 		var want []string
 		for _, sec := range stack.Specs()[fn].Secrets {
 			want = append(want, sec.Env+"_SSM=/adstudio/"+sec.Param)
+		}
+		if fn == app.Auth { // githubClientId is set, googleClientId is not
+			want = append(want, "GITHUB_CLIENT_SECRET_SSM=/adstudio/github-client-secret")
 		}
 		sort.Strings(ssm)
 		sort.Strings(want)
@@ -234,7 +239,7 @@ func TestStack(t *testing.T) {
 		}
 	}
 	wantSecrets := map[app.Function][]string{
-		app.Auth:       {"/adstudio/better-auth-secret", "/adstudio/r2-access-key-id", "/adstudio/r2-secret-access-key", "/adstudio/turso-auth-token"},
+		app.Auth:       {"/adstudio/better-auth-secret", "/adstudio/github-client-secret", "/adstudio/r2-access-key-id", "/adstudio/r2-secret-access-key", "/adstudio/turso-auth-token"},
 		app.History:    {"/adstudio/better-auth-secret", "/adstudio/r2-access-key-id", "/adstudio/r2-secret-access-key", "/adstudio/turso-auth-token"},
 		app.ImageProxy: {"/adstudio/better-auth-secret", "/adstudio/r2-access-key-id", "/adstudio/r2-secret-access-key", "/adstudio/turso-auth-token"},
 		app.Generate:   {"/adstudio/better-auth-secret", "/adstudio/qwen-api-key", "/adstudio/r2-access-key-id", "/adstudio/r2-secret-access-key", "/adstudio/turso-auth-token"},
@@ -402,7 +407,7 @@ func TestStack(t *testing.T) {
 	tpl.HasOutput(jsii.String("ApiUrl"), obj{})
 	tpl.HasOutput(jsii.String("CustomDomainCnameTarget"), obj{})
 	tpl.HasOutput(jsii.String("SecretParameters"), obj{
-		"Value": "/adstudio/better-auth-secret,/adstudio/qwen-api-key,/adstudio/r2-access-key-id,/adstudio/r2-secret-access-key,/adstudio/turso-auth-token",
+		"Value": "/adstudio/better-auth-secret,/adstudio/github-client-secret,/adstudio/qwen-api-key,/adstudio/r2-access-key-id,/adstudio/r2-secret-access-key,/adstudio/turso-auth-token",
 	})
 	assertions.Annotations_FromStack(s.Stack).HasNoWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("context ")))
 
