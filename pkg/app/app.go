@@ -19,6 +19,7 @@ import (
 	"adstudio/pkg/historyapi"
 	"adstudio/pkg/httpapi"
 	"adstudio/pkg/imagegen"
+	"adstudio/pkg/oauth"
 	"adstudio/pkg/origin"
 	"adstudio/pkg/password"
 	"adstudio/pkg/profile"
@@ -131,6 +132,7 @@ func New(cfg config.Config, now func() time.Time) (*App, error) {
 		Store: auths, Sessions: sessions, Hasher: hasher, Origins: trusted,
 		Limiter: limiter, Limits: cfg.RateLimitEnabled, FrontendURL: cfg.FrontendURL, Now: now,
 		BeforeDeleteUser: a.deleteUserObjects,
+		Social:           socialConfig(cfg),
 	}
 	return a, nil
 }
@@ -181,6 +183,10 @@ const staleMargin = 5 * time.Minute
 func (a *App) Sweep(ctx context.Context) ([]string, error) {
 	now := a.auth.Now()
 	if err := a.auth.Limiter.Purge(ctx, time.Hour); err != nil {
+		return nil, err
+	}
+	// Abandoned OAuth states and unredeemed one-time tokens.
+	if err := a.auth.Store.PurgeVerifications(ctx, now); err != nil {
 		return nil, err
 	}
 	return a.Generations.Sweep(ctx, now.Add(-a.workflows.JobTimeout-staleMargin), now)
@@ -262,4 +268,23 @@ func strictPaths(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// socialConfig builds the configured OAuth providers. Their HTTP client has
+// a timeout of its own: a provider that hangs must not hold a Lambda until
+// its deadline.
+func socialConfig(cfg config.Config) authapi.Social {
+	hc := &http.Client{Timeout: 10 * time.Second}
+	providers := map[string]*oauth.Provider{}
+	if c, ok := cfg.OAuth["google"]; ok {
+		providers["google"] = oauth.NewGoogle(c.ClientID, c.ClientSecret, oauth.Endpoints{AuthURL: c.AuthURL, TokenURL: c.TokenURL}, hc)
+	}
+	if c, ok := cfg.OAuth["github"]; ok {
+		ep := oauth.Endpoints{AuthURL: c.AuthURL, TokenURL: c.TokenURL}
+		if c.APIURL != "" {
+			ep.UserURL, ep.EmailsURL = c.APIURL+"/user", c.APIURL+"/user/emails"
+		}
+		providers["github"] = oauth.NewGitHub(c.ClientID, c.ClientSecret, ep, hc)
+	}
+	return authapi.Social{Providers: providers, Tokens: oauth.NewTokenCipher(cfg.Secrets), BaseURL: cfg.BaseURL}
 }

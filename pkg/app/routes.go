@@ -58,6 +58,14 @@ func Routes() []Route {
 		{"POST", "/api/auth/change-email", Auth, func(a *App) http.Handler { return a.auth.ChangeEmail() }},
 		{"POST", "/api/auth/delete-user", Auth, func(a *App) http.Handler { return a.auth.DeleteUser() }},
 		{"GET", "/api/auth/list-accounts", Auth, func(a *App) http.Handler { return h(a.auth.ListAccounts) }},
+		// Social sign-in (auth-protocol.md §7).
+		{"POST", "/api/auth/sign-in/social", Auth, func(a *App) http.Handler { return a.auth.SignInSocial() }},
+		{"GET", "/api/auth/callback/{provider}", Auth, func(a *App) http.Handler { return h(a.auth.Callback) }},
+		{"POST", "/api/auth/callback/{provider}", Auth, func(a *App) http.Handler { return h(a.auth.CallbackPost) }},
+		{"POST", "/api/auth/link-social", Auth, func(a *App) http.Handler { return a.auth.LinkSocial() }},
+		{"POST", "/api/auth/unlink-account", Auth, func(a *App) http.Handler { return a.auth.UnlinkAccount() }},
+		// The two-site shape's last step of a social sign-in (README).
+		{"POST", "/api/auth/one-time-token/verify", Auth, func(a *App) http.Handler { return a.auth.VerifyOneTimeToken() }},
 		{"GET", "/api/auth/ok", Auth, func(a *App) http.Handler { return h(a.auth.OK) }},
 		{"GET", "/api/auth/error", Auth, func(a *App) http.Handler { return h(a.auth.Error) }},
 

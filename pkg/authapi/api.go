@@ -34,6 +34,8 @@ type API struct {
 	// BeforeDeleteUser removes what a user owns outside the database (their
 	// stored images) before delete-user removes the rows.
 	BeforeDeleteUser func(ctx context.Context, userID string) error
+	// Social is Google and GitHub sign-in (social.go).
+	Social Social
 }
 
 // Error codes and messages exactly as better-auth spells them; the SPA

@@ -52,6 +52,9 @@ type Config struct {
 
 	IPAddressHeaders []string
 	RateLimitEnabled bool
+	// OAuth holds the configured social providers by id ("google",
+	// "github"); a provider without credentials is absent.
+	OAuth map[string]OAuthClient
 	// SyncBudget is how long a workflow request waits for its generation
 	// before answering 202 pending (WORKFLOW_SYNC_BUDGET_MS, default 25 s:
 	// under API Gateway's 30 s cut-off).
@@ -221,6 +224,9 @@ func Load(getenv Getenv, local bool) (Config, error) {
 			return c, &Error{"RATE_LIMIT_ENABLED", "expected true or false"}
 		}
 	}
+	if c.OAuth, err = loadOAuth(get); err != nil {
+		return c, err
+	}
 	c.SyncBudget = 25 * time.Second
 	if v := get("WORKFLOW_SYNC_BUDGET_MS"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -320,4 +326,45 @@ func (c Config) Summary() string {
 func redactURL(raw string) string {
 	base, _, _ := strings.Cut(raw, "?")
 	return base
+}
+
+// OAuthClient is one social provider's registration. The endpoint URLs are
+// empty for the real provider; tests (and GitHub Enterprise) set them.
+type OAuthClient struct {
+	ClientID     string
+	ClientSecret string
+	AuthURL      string // <P>_AUTH_URL
+	TokenURL     string // <P>_TOKEN_URL
+	APIURL       string // GITHUB_API_URL: /user and /user/emails live below it
+}
+
+// loadOAuth reads GOOGLE_* and GITHUB_*: an id without its secret (or the
+// reverse) is an error, neither leaves the provider out.
+func loadOAuth(get func(string) string) (map[string]OAuthClient, error) {
+	out := map[string]OAuthClient{}
+	for _, p := range []struct{ id, env string }{{"google", "GOOGLE"}, {"github", "GITHUB"}} {
+		c := OAuthClient{
+			ClientID: get(p.env + "_CLIENT_ID"), ClientSecret: get(p.env + "_CLIENT_SECRET"),
+			AuthURL: get(p.env + "_AUTH_URL"), TokenURL: get(p.env + "_TOKEN_URL"),
+		}
+		if p.id == "github" {
+			c.APIURL = strings.TrimRight(get("GITHUB_API_URL"), "/")
+		}
+		if c.ClientID == "" && c.ClientSecret == "" {
+			continue
+		}
+		if c.ClientID == "" || c.ClientSecret == "" {
+			return nil, &Error{p.env + "_CLIENT_SECRET", p.env + "_CLIENT_ID and " + p.env + "_CLIENT_SECRET go together"}
+		}
+		for k, v := range map[string]string{"_AUTH_URL": c.AuthURL, "_TOKEN_URL": c.TokenURL, "_API_URL": c.APIURL} {
+			if v == "" {
+				continue
+			}
+			if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return nil, &Error{p.env + k, "expected an absolute http(s) URL"}
+			}
+		}
+		out[p.id] = c
+	}
+	return out, nil
 }

@@ -35,6 +35,9 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"RATE_LIMIT_ENABLED": "maybe"}, "RATE_LIMIT_ENABLED"},
 		{map[string]string{"WORKFLOW_SYNC_BUDGET_MS": "30000"}, "WORKFLOW_SYNC_BUDGET_MS"},
 		{map[string]string{"WORKFLOW_SYNC_BUDGET_MS": "soon"}, "WORKFLOW_SYNC_BUDGET_MS"},
+		{map[string]string{"GOOGLE_CLIENT_ID": "gid"}, "GOOGLE_CLIENT_SECRET"},
+		{map[string]string{"GITHUB_CLIENT_SECRET": "s"}, "GITHUB_CLIENT_SECRET"},
+		{map[string]string{"GITHUB_CLIENT_ID": "i", "GITHUB_CLIENT_SECRET": "s", "GITHUB_API_URL": "api.github.com"}, "GITHUB_API_URL"},
 		{map[string]string{"PORT": "http"}, "PORT"},
 		{map[string]string{"FRONTEND_URL": "app.example.com"}, "FRONTEND_URL"},
 	} {

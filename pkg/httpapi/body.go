@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -122,6 +123,52 @@ func (b *Body) Bool(name string) (val, present bool) {
 		return false, false
 	}
 	return bv, true
+}
+
+// Strings reads an optional array of strings.
+func (b *Body) Strings(name string) []string {
+	v, ok := b.m[name]
+	if !ok || v == nil {
+		return nil
+	}
+	arr, isArr := v.([]any)
+	if !isArr {
+		b.issue(name, "Invalid input: expected array, received "+typeName(v))
+		return nil
+	}
+	out := make([]string, 0, len(arr))
+	for i, e := range arr {
+		s, isStr := e.(string)
+		if !isStr {
+			b.issue(fmt.Sprintf("%s.%d", name, i), "Invalid input: expected string, received "+typeName(e))
+			return nil
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// StringMap reads an optional object whose members are all strings.
+func (b *Body) StringMap(name string) map[string]string {
+	v, ok := b.m[name]
+	if !ok || v == nil {
+		return nil
+	}
+	obj, isObj := v.(map[string]any)
+	if !isObj {
+		b.issue(name, "Invalid input: expected record, received "+typeName(v))
+		return nil
+	}
+	out := make(map[string]string, len(obj))
+	for k, e := range obj {
+		s, isStr := e.(string)
+		if !isStr {
+			b.issue(name+"."+k, "Invalid input: expected string, received "+typeName(e))
+			return nil
+		}
+		out[k] = s
+	}
+	return out
 }
 
 // Email records zod's email issue if s is not an email.

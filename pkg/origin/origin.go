@@ -3,9 +3,12 @@
 package origin
 
 import (
+	"net"
 	"net/url"
 	"regexp"
 	"strings"
+
+	"golang.org/x/net/publicsuffix"
 )
 
 // List is the set of trusted origins: the API's own origin plus the
@@ -104,4 +107,28 @@ func (l List) TrustedTarget(raw string) bool {
 		return relative.MatchString(raw)
 	}
 	return l.Trusted(raw)
+}
+
+// SameSite reports whether two URLs are schemeful same-site, as browsers
+// decide which cookies a request carries: the same scheme and the same
+// registrable domain (eTLD+1 by the public suffix list; an IP address or a
+// single-label host such as localhost only matches itself).
+func SameSite(a, b string) bool {
+	ua, err1 := url.Parse(a)
+	ub, err2 := url.Parse(b)
+	if err1 != nil || err2 != nil || ua.Scheme != ub.Scheme {
+		return false
+	}
+	return site(ua.Hostname()) == site(ub.Hostname())
+}
+
+func site(host string) string {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if net.ParseIP(host) != nil || !strings.Contains(host, ".") {
+		return host
+	}
+	if s, err := publicsuffix.EffectiveTLDPlusOne(host); err == nil {
+		return s
+	}
+	return host
 }

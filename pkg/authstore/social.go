@@ -1,0 +1,247 @@
+package authstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"adstudio/pkg/store"
+)
+
+// SocialAccount is an account row of an OAuth provider, tokens included.
+// Tokens are stored as given: the caller encrypts them.
+type SocialAccount struct {
+	ID                    string
+	ProviderID            string
+	AccountID             string // the provider's user id
+	UserID                string
+	AccessToken           string
+	RefreshToken          string
+	IDToken               string
+	AccessTokenExpiresAt  *time.Time
+	RefreshTokenExpiresAt *time.Time
+	Scope                 string // comma-separated, as better-auth stores it
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func (s *Store) nullableTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return s.dates.Encode(*t)
+}
+
+func (s *Store) insertAccount(a SocialAccount) store.Stmt {
+	return store.Stmt{
+		SQL: `INSERT INTO "account" ("id", "account_id", "provider_id", "user_id", "access_token", "refresh_token", "id_token", "access_token_expires_at", "refresh_token_expires_at", "scope", "created_at", "updated_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		Args: []any{a.ID, a.AccountID, a.ProviderID, a.UserID, nullable(a.AccessToken), nullable(a.RefreshToken), nullable(a.IDToken),
+			s.nullableTime(a.AccessTokenExpiresAt), s.nullableTime(a.RefreshTokenExpiresAt), nullable(a.Scope),
+			s.dates.Encode(a.CreatedAt), s.dates.Encode(a.UpdatedAt)},
+	}
+}
+
+// AccountByProvider finds the account of a provider's user with its owner.
+// better-auth 1.7.24 keys accounts by (providerId, accountId).
+func (s *Store) AccountByProvider(ctx context.Context, providerID, accountID string) (SocialAccount, User, error) {
+	row := make([]any, 9)
+	err := s.db.QueryRow(ctx, `SELECT a."id", a."scope", `+userCols+` FROM "account" a JOIN `+s.user+` u ON u."id" = a."user_id" WHERE a."provider_id" = ? AND a."account_id" = ? ORDER BY a."rowid" LIMIT 1`, providerID, accountID).Scan(ptrs(row)...)
+	if store.IsNoRows(err) {
+		return SocialAccount{}, User{}, ErrNotFound
+	}
+	if err != nil {
+		return SocialAccount{}, User{}, fmt.Errorf("account by provider: %w", err)
+	}
+	u := s.scanUser(row[2:])
+	return SocialAccount{ID: store.String(row[0]), ProviderID: providerID, AccountID: accountID, UserID: u.ID, Scope: store.String(row[1])}, u, nil
+}
+
+// UserByEmail finds a user by (lower-cased) email.
+func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
+	v := make([]any, 7)
+	err := s.db.QueryRow(ctx, `SELECT `+userCols+` FROM `+s.user+` u WHERE u."email" = ?`, email).Scan(ptrs(v)...)
+	if store.IsNoRows(err) {
+		return User{}, ErrNotFound
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("user by email: %w", err)
+	}
+	return s.scanUser(v), nil
+}
+
+// UserByID finds a user by id.
+func (s *Store) UserByID(ctx context.Context, id string) (User, error) {
+	v := make([]any, 7)
+	err := s.db.QueryRow(ctx, `SELECT `+userCols+` FROM `+s.user+` u WHERE u."id" = ?`, id).Scan(ptrs(v)...)
+	if store.IsNoRows(err) {
+		return User{}, ErrNotFound
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("user by id: %w", err)
+	}
+	return s.scanUser(v), nil
+}
+
+// SignUpSocial creates a user from a provider's profile with its account,
+// first session and free profile, in one atomic batch. A taken email (a
+// concurrent sign-up) is ErrEmailTaken.
+func (s *Store) SignUpSocial(ctx context.Context, u User, a SocialAccount, ss Session) error {
+	var image any
+	if u.Image != nil {
+		image = *u.Image
+	}
+	err := s.db.Batch(ctx,
+		store.Stmt{
+			SQL:  `INSERT INTO ` + s.user + ` ("id", "name", "email", "email_verified", "image", "created_at", "updated_at") VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			Args: []any{u.ID, u.Name, u.Email, u.EmailVerified, image, s.dates.Encode(u.CreatedAt), s.dates.Encode(u.UpdatedAt)},
+		},
+		s.insertAccount(a),
+		s.insertSession(ss),
+		store.Stmt{
+			SQL:  `INSERT INTO "user_profile" ("user_id", "created_at", "updated_at") VALUES (?, ?, ?) ON CONFLICT ("user_id") DO NOTHING`,
+			Args: []any{u.ID, u.CreatedAt.Unix(), u.CreatedAt.Unix()},
+		},
+	)
+	if store.IsUniqueViolation(err) {
+		return ErrEmailTaken
+	}
+	if err != nil {
+		return fmt.Errorf("social sign up: %w", err)
+	}
+	return nil
+}
+
+// SignInSocial refreshes a linked account's tokens (better-auth 1.7 keeps
+// the stored scope), marks the email verified when the provider vouches for
+// it, and creates the session: one atomic batch.
+func (s *Store) SignInSocial(ctx context.Context, a SocialAccount, verifyEmail bool, ss Session) error {
+	stmts := []store.Stmt{s.updateTokens(a, false)}
+	if verifyEmail {
+		stmts = append(stmts, store.Stmt{
+			SQL:  `UPDATE ` + s.user + ` SET "email_verified" = 1, "updated_at" = ? WHERE "id" = ?`,
+			Args: []any{s.dates.Encode(a.UpdatedAt), a.UserID},
+		})
+	}
+	stmts = append(stmts, s.insertSession(ss))
+	if err := s.db.Batch(ctx, stmts...); err != nil {
+		return fmt.Errorf("social sign in: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) updateTokens(a SocialAccount, withScope bool) store.Stmt {
+	sql := `UPDATE "account" SET "access_token" = ?, "refresh_token" = COALESCE(?, "refresh_token"), "id_token" = COALESCE(?, "id_token"), "access_token_expires_at" = ?, "refresh_token_expires_at" = COALESCE(?, "refresh_token_expires_at"), "updated_at" = ?`
+	args := []any{nullable(a.AccessToken), nullable(a.RefreshToken), nullable(a.IDToken), s.nullableTime(a.AccessTokenExpiresAt), s.nullableTime(a.RefreshTokenExpiresAt), s.dates.Encode(a.UpdatedAt)}
+	if withScope {
+		sql += `, "scope" = ?`
+		args = append(args, nullable(a.Scope))
+	}
+	return store.Stmt{SQL: sql + ` WHERE "id" = ?`, Args: append(args, a.ID)}
+}
+
+// LinkAccount adds a provider account to an existing user, optionally with a
+// session (implicit linking at sign-in) in the same batch.
+func (s *Store) LinkAccount(ctx context.Context, a SocialAccount, ss *Session) error {
+	stmts := []store.Stmt{s.insertAccount(a)}
+	if ss != nil {
+		stmts = append(stmts, s.insertSession(*ss))
+	}
+	if err := s.db.Batch(ctx, stmts...); err != nil {
+		return fmt.Errorf("link account: %w", err)
+	}
+	return nil
+}
+
+// RelinkAccount refreshes the tokens of an account its owner links again,
+// with the merged scope.
+func (s *Store) RelinkAccount(ctx context.Context, a SocialAccount) error {
+	st := s.updateTokens(a, true)
+	if err := s.db.Exec(ctx, st.SQL, st.Args...); err != nil {
+		return fmt.Errorf("relink account: %w", err)
+	}
+	return nil
+}
+
+// UnlinkAccount deletes one of the user's accounts unless it is their last
+// one, in one statement so two concurrent unlinks cannot remove both of the
+// last two. It reports ErrNotFound for an account the user does not have
+// and ErrLastAccount for their only one.
+func (s *Store) UnlinkAccount(ctx context.Context, userID string, match func(SocialAccount) bool) error {
+	accts, err := s.ListAccounts(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if len(accts) == 1 {
+		// better-auth checks this first, whatever the id.
+		return ErrLastAccount
+	}
+	id := ""
+	for _, a := range accts {
+		if match(SocialAccount{ID: a.ID, ProviderID: a.ProviderID, AccountID: a.AccountID}) {
+			id = a.ID
+			break
+		}
+	}
+	if id == "" {
+		return ErrNotFound
+	}
+	var gone string
+	err = s.db.QueryRow(ctx, `DELETE FROM "account" WHERE "id" = ? AND "user_id" = ? AND (SELECT COUNT(*) FROM "account" WHERE "user_id" = ?) > 1 RETURNING "id"`, id, userID, userID).Scan(&gone)
+	if store.IsNoRows(err) {
+		return ErrLastAccount
+	}
+	if err != nil {
+		return fmt.Errorf("unlink account: %w", err)
+	}
+	return nil
+}
+
+// ErrLastAccount refuses to remove a user's only way in.
+var ErrLastAccount = fmt.Errorf("last account")
+
+// CreateVerification stores a verification value (OAuth state, one-time
+// token) under identifier until expiresAt.
+func (s *Store) CreateVerification(ctx context.Context, identifier, value string, expiresAt, now time.Time) error {
+	err := s.db.Exec(ctx, `INSERT INTO "verification" ("id", "identifier", "value", "expires_at", "created_at", "updated_at") VALUES (?, ?, ?, ?, ?, ?)`,
+		NewID(), identifier, value, s.dates.Encode(expiresAt), s.dates.Encode(now), s.dates.Encode(now))
+	if err != nil {
+		return fmt.Errorf("create verification: %w", err)
+	}
+	return nil
+}
+
+// ConsumeVerification deletes and returns the value stored under
+// identifier, in one statement: of two concurrent callers only one gets it,
+// which makes states and one-time tokens single-use. An expired value is
+// deleted too and reported as ErrNotFound.
+func (s *Store) ConsumeVerification(ctx context.Context, identifier string, now time.Time) (string, error) {
+	v := make([]any, 2)
+	err := s.db.QueryRow(ctx, `DELETE FROM "verification" WHERE "id" = (SELECT "id" FROM "verification" WHERE "identifier" = ? ORDER BY "rowid" DESC LIMIT 1) RETURNING "value", "expires_at"`, identifier).Scan(ptrs(v)...)
+	if store.IsNoRows(err) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("consume verification: %w", err)
+	}
+	exp, ok := s.dates.Decode(v[1])
+	if !ok || !exp.After(now) {
+		return "", ErrNotFound
+	}
+	return store.String(v[0]), nil
+}
+
+// PurgeVerifications deletes expired verification rows (abandoned OAuth
+// flows), for the scheduled sweep.
+func (s *Store) PurgeVerifications(ctx context.Context, now time.Time) error {
+	if err := s.db.Exec(ctx, `DELETE FROM "verification" WHERE "expires_at" < ?`, s.dates.Encode(now)); err != nil {
+		return fmt.Errorf("purge verifications: %w", err)
+	}
+	return nil
+}
