@@ -4,7 +4,7 @@ GO    ?= go
 FUNCTIONS := auth generate history imageproxy
 BIN := bin
 
-.PHONY: help dev admin test test-go test-compat test-dbcompat test-browser bench migrate build synth deploy clean
+.PHONY: help dev admin test test-go test-compat test-dbcompat test-browser bench migrate build synth deploy clean build-local local-lambda test-lambda
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -18,7 +18,7 @@ migrate: ## apply migrations to TURSO_DATABASE_URL (default: the .data/ dev data
 admin: ## operator tool: make admin ARGS="grant ann@example.com image-from-text 5" (or "paid EMAIL", "show EMAIL")
 	$(GO) run ./cmd/admin $(ARGS)
 
-test: test-go build synth test-compat test-dbcompat test-browser ## run every test, and build the Lambda packages
+test: test-go build synth test-compat test-dbcompat test-browser test-lambda ## run every test, and build the Lambda packages
 
 # infra's npm packages: the CDK CLI and a pinned Node 22, which jsii (the CDK
 # from Go) needs on PATH for the stack test and for synth (platform.md §4.4).
@@ -27,9 +27,9 @@ $(INFRA_NODE)/cdk: infra/package-lock.json
 	cd infra && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-test-go: $(INFRA_NODE)/cdk ## Go tests with the race detector (remote libSQL via tursodb, S3 via versitygw, the CDK stack via jsii)
+test-go: $(INFRA_NODE)/cdk ## Go tests with the race detector (remote libSQL via tursodb, S3 via versitygw, the CDK stack via jsii, packaged functions via the Lambda RIE)
 	$(GO) vet ./...
-	PATH="$(INFRA_NODE):$$PATH" TURSODB_BIN=$$(tests/remote/tursodb.sh) VERSITYGW_BIN=$$(tests/s3/versitygw.sh) $(GO) test -race -count=1 ./...
+	PATH="$(INFRA_NODE):$$PATH" TURSODB_BIN=$$(tests/remote/tursodb.sh) VERSITYGW_BIN=$$(tests/s3/versitygw.sh) RIE_BIN=$$(tests/lambda/rie.sh) $(GO) test -race -count=1 ./...
 
 $(BIN)/adstudio-dev: FORCE
 	@mkdir -p $(BIN)
@@ -45,8 +45,8 @@ test-dbcompat: $(BIN)/adstudio-dev ## databases written by better-auth itself, b
 test-browser: $(BIN)/adstudio-dev ## headless Chromium, cross-site and same-site cookies
 	SERVER_BIN=$(CURDIR)/$(BIN)/adstudio-dev tests/browser/run.sh
 
-bench: ## benchmarks: endpoints vs one scrypt hash, round trips per request
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+bench: build-local ## benchmarks: endpoints vs one scrypt hash, round trips per request, Lambda cold starts under RIE
+	RIE_BIN=$$(tests/lambda/rie.sh) LAMBDA_DIST=$(CURDIR)/dist/local $(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 
 build: ## Lambda packages: dist/<function>/bootstrap (linux/arm64) and dist/<function>.zip
 	@for f in $(FUNCTIONS); do \
@@ -60,6 +60,23 @@ synth: build $(INFRA_NODE)/cdk ## the CDK app's CloudFormation template, offline
 
 deploy: build $(INFRA_NODE)/cdk ## cdk deploy with your AWS credentials (docs/deploy.md first; CTX="-c key=value …")
 	cd infra && PATH="$(INFRA_NODE):$$PATH" CDK_DISABLE_CLI_TELEMETRY=true cdk deploy $(CTX)
+
+build-local: ## host-architecture Lambda builds for the RIE: dist/local/<function>/bootstrap
+	@for f in $(FUNCTIONS); do \
+	  CGO_ENABLED=0 $(GO) build -trimpath -tags lambda.norpc -ldflags "-s -w" -o dist/local/$$f/bootstrap ./functions/$$f || exit 1; \
+	done
+
+$(BIN)/adstudio-localgateway: FORCE
+	@mkdir -p $(BIN)
+	$(GO) build -o $@ ./cmd/localgateway
+
+local-lambda: build-local $(BIN)/adstudio-localgateway ## run the packaged functions under the Lambda RIE behind a local API Gateway on :8787
+	RIE_BIN=$$(tests/lambda/rie.sh) LAMBDA_DIST=$(CURDIR)/dist/local $(BIN)/adstudio-localgateway
+
+test-lambda: build-local $(BIN)/adstudio-localgateway ## the packaged functions under RIE behind the local gateway: better-auth client suite, Chromium
+	RIE_BIN=$$(tests/lambda/rie.sh) && export RIE_BIN LAMBDA_DIST=$(CURDIR)/dist/local PATH=$$(dirname $$RIE_BIN):$$PATH && \
+	  SERVER_BIN=$(CURDIR)/$(BIN)/adstudio-localgateway COMPAT_AUTH_SCHEMAS=users tests/compat/run.sh && \
+	  SERVER_BIN=$(CURDIR)/$(BIN)/adstudio-localgateway tests/browser/run.sh
 
 clean: ## remove build output (not the .data/ dev database)
 	rm -rf dist $(BIN) infra/cdk.out

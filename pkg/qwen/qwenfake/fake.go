@@ -59,6 +59,15 @@ type result struct {
 // New starts a fake on a loopback port; it is closed when the test ends.
 func New(t testing.TB) *Server {
 	t.Helper()
+	s := Start()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a fake on a loopback port outside a test: the local Lambda
+// gateway (pkg/localgateway) serves one to the packaged generate function
+// when no real QWEN_API_KEY is set. The caller closes it.
+func Start() *Server {
 	var b [12]byte
 	rand.Read(b[:])
 	s := &Server{key: "sk-fake-" + hex.EncodeToString(b[:]), results: map[string]*result{}}
@@ -66,7 +75,6 @@ func New(t testing.TB) *Server {
 	mux.HandleFunc("POST "+qwen.GenerationPath, s.generate)
 	mux.HandleFunc("GET /results/{file}", s.serveImage)
 	s.srv = httptest.NewServer(mux)
-	t.Cleanup(s.Close)
 	return s
 }
 
