@@ -119,7 +119,7 @@ func (in *Instance) Invoke(ctx context.Context, payload []byte) ([]byte, error) 
 					return nil, fmt.Errorf("%s: aws-lambda-rie exited", in.cfg.Name)
 				case <-ctx.Done():
 					return nil, ctx.Err()
-				case <-time.After(2 * time.Millisecond):
+				case <-time.After(time.Millisecond):
 					continue
 				}
 			}
