@@ -213,9 +213,8 @@ func (a *App) Handler(fns ...Function) http.Handler {
 			mux.Handle(r.Pattern(), r.handler(a))
 		}
 	}
-	// Unknown paths and methods: better-auth answers 404 with no body below
-	// its base path; the app API answers {"error":"Not found"}.
-	mux.Handle(authapi.BasePath+"/", httpapi.Handler(a.auth.NotFound))
+	// Unknown paths and methods outside the table's subtrees (below
+	// /api/auth the table's own catch-all answers as better-auth does).
 	mux.Handle("/", httpapi.Handler(notFound))
 
 	var h http.Handler = mux

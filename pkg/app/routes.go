@@ -66,6 +66,10 @@ func Routes() []Route {
 		{"POST", "/api/auth/unlink-account", Auth, func(a *App) http.Handler { return a.auth.UnlinkAccount() }},
 		// The two-site shape's last step of a social sign-in (README).
 		{"POST", "/api/auth/one-time-token/verify", Auth, func(a *App) http.Handler { return a.auth.VerifyOneTimeToken() }},
+		// Anything else below /api/auth: better-auth's empty 404, answered by
+		// the auth function (after its rate limit) rather than by API
+		// Gateway's own {"message":"Not Found"}.
+		{"", "/api/auth/", Auth, func(a *App) http.Handler { return h(a.auth.NotFound) }},
 		{"GET", "/api/auth/ok", Auth, func(a *App) http.Handler { return h(a.auth.OK) }},
 		{"GET", "/api/auth/error", Auth, func(a *App) http.Handler { return h(a.auth.Error) }},
 

@@ -85,8 +85,8 @@ func TestRouterSpecificity(t *testing.T) {
 		{"GET", "/api/workflows/image-from-text", "ANY /api/workflows/{proxy+}", app.Generate},
 		{"POST", "/api/workflows/image-from-text", "POST /api/workflows/image-from-text", app.Generate},
 		// Preflights: the catch-all OPTIONS route goes to auth, except below
-		// /api/workflows/, where the more specific ANY route wins.
-		{"OPTIONS", "/api/auth/sign-in/email", "OPTIONS /{proxy+}", app.Auth},
+		// /api/workflows/ and /api/auth/, where the more specific ANY route wins.
+		{"OPTIONS", "/api/auth/sign-in/email", "ANY /api/auth/{proxy+}", app.Auth},
 		{"OPTIONS", "/api/history/abc/asset", "OPTIONS /{proxy+}", app.Auth},
 		{"OPTIONS", "/anything/at/all", "OPTIONS /{proxy+}", app.Auth},
 		{"OPTIONS", "/api/workflows/image-from-text", "ANY /api/workflows/{proxy+}", app.Generate},
@@ -95,7 +95,8 @@ func TestRouterSpecificity(t *testing.T) {
 		{"GET", "/", "", ""},
 		{"HEAD", "/api/health", "", ""}, // a GET route does not take HEAD
 		{"POST", "/api/health", "", ""},
-		{"GET", "/api/auth/unknown", "", ""},
+		{"GET", "/api/auth/unknown", "ANY /api/auth/{proxy+}", app.Auth}, // better-auth's own 404
+		{"GET", "/api/unknown", "", ""},
 		{"GET", "/api/workflows", "", ""},
 		{"GET", "/api/workflows/", "", ""}, // {proxy+} needs a segment
 		{"GET", "/api/history/", "", ""},   // {id} needs a segment
@@ -115,7 +116,7 @@ func TestRouterSpecificity(t *testing.T) {
 			t.Errorf("%s %s: %+v (%v), want %s → %s", c.method, c.path, m, ok, c.key, c.fn)
 		}
 	}
-	if m, _ := rt.Match("OPTIONS", "/api/auth/sign-in/email"); m.PathParameters["proxy"] != "api/auth/sign-in/email" {
+	if m, _ := rt.Match("OPTIONS", "/api/me"); m.PathParameters["proxy"] != "api/me" {
 		t.Errorf("preflight proxy parameter: %v", m.PathParameters)
 	}
 }

@@ -21,17 +21,6 @@ describe("server start-up", () => {
   });
 });
 
-// Under `make test-lambda` the server is the packaged functions behind the
-// local API Gateway (cmd/localgateway), routed by the deployed stack's route
-// keys. A path or method with no route never reaches a function there:
-// API Gateway answers 404 {"message":"Not Found"} as JSON itself, not
-// better-auth's empty 404. That is a gap of the deployed route table (no
-// ANY /api/auth/{proxy+} route), so these run as TODO there, still
-// reported, until the route table closes it.
-const unroutedOnApiGateway = process.env.COMPAT_VIA_API_GATEWAY
-  ? "deployed stack: API Gateway answers unrouted /api/auth paths itself (no ANY /api/auth/{proxy+} route)"
-  : false;
-
 describe("auth handler basics", () => {
   it("GET /api/auth/ok answers 200 {ok:true} as JSON", async () => {
     const r = await raw(server, "/api/auth/ok");
@@ -48,7 +37,7 @@ describe("auth handler basics", () => {
     assert.ok(r.text.includes("state_mismatch"), "the error code matching ^['A-Za-z0-9_-]+$ is shown");
   });
 
-  it("unknown path under /api/auth answers 404 with an empty body and no Content-Type", { todo: unroutedOnApiGateway }, async () => {
+  it("unknown path under /api/auth answers 404 with an empty body and no Content-Type", async () => {
     for (const method of ["GET", "POST"]) {
       const r = await raw(server, "/api/auth/nope", { method });
       assert.equal(r.status, 404, `${method} /api/auth/nope`);
@@ -57,13 +46,13 @@ describe("auth handler basics", () => {
     }
   });
 
-  it("a known path with the wrong method answers 404 with an empty body", { todo: unroutedOnApiGateway }, async () => {
+  it("a known path with the wrong method answers 404 with an empty body", async () => {
     const r = await raw(server, "/api/auth/sign-in/email");
     assert.equal(r.status, 404);
     assert.equal(r.text, "");
   });
 
-  it("a trailing slash the route does not have answers 404", { todo: unroutedOnApiGateway }, async () => {
+  it("a trailing slash the route does not have answers 404", async () => {
     const r = await raw(server, "/api/auth/ok/");
     assert.equal(r.status, 404);
     assert.equal(r.text, "");
