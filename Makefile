@@ -75,7 +75,7 @@ local-lambda: build-local $(BIN)/adstudio-localgateway ## run the packaged funct
 
 test-lambda: build-local $(BIN)/adstudio-localgateway ## the packaged functions under RIE behind the local gateway: better-auth client suite, Chromium
 	RIE_BIN=$$(tests/lambda/rie.sh) && export RIE_BIN LAMBDA_DIST=$(CURDIR)/dist/local PATH=$$(dirname $$RIE_BIN):$$PATH && \
-	  SERVER_BIN=$(CURDIR)/$(BIN)/adstudio-localgateway COMPAT_AUTH_SCHEMAS=users COMPAT_VIA_API_GATEWAY=1 tests/compat/run.sh && \
+	  SERVER_BIN=$(CURDIR)/$(BIN)/adstudio-localgateway COMPAT_AUTH_SCHEMAS=users tests/compat/run.sh && \
 	  SERVER_BIN=$(CURDIR)/$(BIN)/adstudio-localgateway tests/browser/run.sh
 
 clean: ## remove build output (not the .data/ dev database)
