@@ -217,7 +217,7 @@ func TestPackagedFunctions(t *testing.T) {
 	dist := lambdaDist(t)
 	// The budget is short and the slow prompt longer, so the second
 	// generation is handed off; the fake answers the first at once.
-	s := startServer(t, rie, dist, map[string]string{"WORKFLOW_SYNC_BUDGET_MS": "1500"})
+	s := startServer(t, rie, dist, map[string]string{"WORKFLOW_SYNC_BUDGET_MS": "5000"})
 	c := newClient(t, s.URL)
 
 	if h := c.json("GET", "/api/health", nil, 200); h["status"] != "ok" {
@@ -269,7 +269,7 @@ func TestPackagedFunctions(t *testing.T) {
 	b := newClient(t, s.URL)
 	b.signUp("bob@example.com")
 	calls := s.Fake.Calls()
-	pending := b.json("POST", "/api/workflows/image-from-text", map[string]string{"prompt": "a slow boat " + qwenfake.Slow(4*time.Second)}, 202)
+	pending := b.json("POST", "/api/workflows/image-from-text", map[string]string{"prompt": "a slow boat " + qwenfake.Slow(7*time.Second)}, 202)
 	slowID, _ := pending["generationId"].(string)
 	if pending["status"] != "pending" || slowID == "" || pending["statusUrl"] != "/api/history/"+slowID {
 		t.Fatalf("slow generation: %v", pending)
