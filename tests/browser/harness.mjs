@@ -61,16 +61,29 @@ export async function freePort() {
 // with content-type application/json on POST (and on any call with
 // opts.json, as the SPA's app-API client does). `window.showImage(src)` adds
 // an <img> as the SPA's history page does and reports whether it loaded.
+//
+// The API origin comes from ?api= and is kept in sessionStorage, so the pages
+// the social sign-in lands on (/done, /welcome, /error, without ?api=) know it.
+// "Sign in with GitHub" (#signin-github, identity from #login-hint) does what
+// better-auth's signIn.social does: POST /sign-in/social, then
+// location.href = data.url. On a landing page, `window.landing` (a promise) is
+// what the SPA saw there: with ?ott= (the two-site shape) it first asks
+// get-session (the test's probe: no session before the opt-in), then makes
+// the opt-in call oneTimeToken.verify({token: ott}) and drops ott from the
+// address bar; then get-session, whose user it shows in #user.
 const SPA_HTML = `<!doctype html>
 <html><head><meta charset="utf-8"><title>adstudio browser test SPA</title>
 <style>body{font:14px monospace;margin:1em} pre{white-space:pre-wrap;word-break:break-all} #images img{width:360px;height:auto;border:1px solid #888;margin:4px}</style>
 </head><body>
 <h1 id="origin"></h1>
 <div>API: <span id="apibase"></span></div>
+<div><input id="login-hint" size="40" placeholder="login hint (email)"> <button id="signin-github" type="button">Sign in with GitHub</button></div>
+<div>Signed in as: <strong id="user">(nobody)</strong></div>
 <div id="images"></div>
 <pre id="log"></pre>
 <script>
-const API = new URLSearchParams(location.search).get('api');
+const API = new URLSearchParams(location.search).get('api') || sessionStorage.getItem('api');
+if (API) sessionStorage.setItem('api', API);
 document.getElementById('origin').textContent = location.origin + ' (loaded ' + new Date().toISOString() + ')';
 document.getElementById('apibase').textContent = API;
 const logEl = document.getElementById('log');
@@ -110,14 +123,52 @@ window.showImage = (src, timeoutMs = 15000) => new Promise((resolve) => {
   img.src = src;
   document.getElementById('images').appendChild(img);
 });
+const userEl = document.getElementById('user');
+const showUser = (r) => {
+  const u = r && r.json && r.json.user;
+  userEl.textContent = u ? u.email + ' (' + u.name + ', id ' + u.id + ')' : '(nobody)';
+};
+// better-auth's signIn.social({provider, callbackURL, errorCallbackURL, newUserCallbackURL, loginHint}).
+document.getElementById('signin-github').addEventListener('click', async () => {
+  const hint = document.getElementById('login-hint').value;
+  const r = await window.api('POST', '/api/auth/sign-in/social', {
+    provider: 'github',
+    callbackURL: location.origin + '/done',
+    errorCallbackURL: location.origin + '/error',
+    newUserCallbackURL: location.origin + '/welcome',
+    loginHint: hint || undefined,
+  });
+  window.lastSignInSocial = r;
+  if (r.json && r.json.url && r.json.redirect) location.href = r.json.url;
+});
+if (location.pathname !== '/') {
+  window.landing = (async () => {
+    const q = new URLSearchParams(location.search);
+    const out = { href: location.href, ott: q.get('ott'), error: q.get('error') };
+    if (out.ott) {
+      out.beforeVerify = await window.api('GET', '/api/auth/get-session');
+      out.verify = await window.api('POST', '/api/auth/one-time-token/verify', { token: out.ott });
+      q.delete('ott');
+      history.replaceState(null, '', location.pathname + (q.size ? '?' + q : ''));
+    }
+    out.session = await window.api('GET', '/api/auth/get-session');
+    showUser(out.session);
+    if (out.error) userEl.textContent += ' - sign-in failed: ' + out.error;
+    document.body.dataset.landed = 'yes';
+    return out;
+  })();
+}
 </script>
 </body></html>
 `;
 
+// The SPA's page is served at / and at the social sign-in's landing paths.
+export const SPA_PATHS = ['/', '/done', '/welcome', '/error'];
+
 export async function startSpaServer(tls) {
   const server = https.createServer(tls, (req, res) => {
     const u = new URL(req.url, 'https://x');
-    if (u.pathname === '/') {
+    if (SPA_PATHS.includes(u.pathname)) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
       res.end(SPA_HTML);
     } else {
@@ -375,11 +426,23 @@ export async function launchChromium(userDataDir) {
 // Records, for every network request of `page`, the cookies Chromium attached
 // or withheld (with Chromium's reasons) and the Set-Cookie lines it accepted
 // or rejected (with reasons), from the DevTools Network domain.
+//
+// entries(): one record per request id, as the last hop left it (a redirect
+// chain, e.g. a navigation through an OAuth callback, shares one id).
+// hops(): one record per hop of every request, oldest first, so each leg of a
+// redirect chain has its own URL, sent cookies and Set-Cookie decisions (the
+// DevTools events of one id arrive in hop order; hop i is the i-th of each).
 export async function recordCookieDecisions(context, page) {
   const cdp = await context.newCDPSession(page);
   const byId = new Map();
+  const hopsById = new Map();
+  const order = [];
   const get = (id) => {
-    if (!byId.has(id)) byId.set(id, { requestId: id });
+    if (!byId.has(id)) {
+      byId.set(id, { requestId: id });
+      hopsById.set(id, { sent: [], extra: [], res: [] });
+      order.push(id);
+    }
     return byId.get(id);
   };
   cdp.on('Network.requestWillBeSent', (e) => {
@@ -387,6 +450,7 @@ export async function recordCookieDecisions(context, page) {
     r.method = e.request.method;
     r.url = e.request.url;
     r.type = e.type;
+    hopsById.get(e.requestId).sent.push({ method: e.request.method, url: e.request.url, type: e.type, time: e.wallTime });
   });
   cdp.on('Network.requestWillBeSentExtraInfo', (e) => {
     const r = get(e.requestId);
@@ -397,6 +461,12 @@ export async function recordCookieDecisions(context, page) {
       blockedReasons: c.blockedReasons,
       exemptionReason: c.exemptionReason,
     }));
+    r.siteHasCookieInOtherPartition = e.siteHasCookieInOtherPartition;
+    hopsById.get(e.requestId).extra.push({
+      requestHeaders: e.headers,
+      sentCookies: r.sentCookies,
+      siteHasCookieInOtherPartition: e.siteHasCookieInOtherPartition,
+    });
   });
   cdp.on('Network.responseReceivedExtraInfo', (e) => {
     const r = get(e.requestId);
@@ -409,10 +479,22 @@ export async function recordCookieDecisions(context, page) {
       name: x.cookie.name,
       exemptionReason: x.exemptionReason,
     }));
+    r.cookiePartitionKey = e.cookiePartitionKey;
+    hopsById.get(e.requestId).res.push({
+      status: e.statusCode,
+      responseHeaders: e.headers,
+      blockedSetCookies: r.blockedSetCookies,
+      exemptedSetCookies: r.exemptedSetCookies,
+      cookiePartitionKey: e.cookiePartitionKey,
+    });
   });
   await cdp.send('Network.enable');
   return {
     entries: () => [...byId.values()],
+    hops: () => order.flatMap((id) => {
+      const h = hopsById.get(id);
+      return h.sent.map((sent, i) => ({ requestId: id, hop: i, ...sent, ...(h.extra[i] || {}), ...(h.res[i] || {}) }));
+    }),
     detach: () => cdp.detach().catch(() => {}),
   };
 }
@@ -426,4 +508,42 @@ export async function allCookies(browser) {
   } finally {
     await s.detach().catch(() => {});
   }
+}
+
+// ---------------------------------------------------------------- fake provider
+
+// Starts cmd/oauthfake (the fake Google and GitHub) on 127.0.0.1 with a free
+// port. `interactive` makes its authorize pages show the consent page
+// (#approve / #deny) instead of redirecting at once.
+export async function startOAuthFake({ bin, interactive = true }) {
+  const args = interactive ? ['-interactive'] : [];
+  const child = spawn(bin, args, {
+    env: { PATH: process.env.PATH, PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  let exited = null;
+  child.on('exit', (code, sig) => { exited = { code, sig }; });
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`oauthfake did not start in 10 s:\n${output}`)), 10_000);
+    const onData = (d) => {
+      output += d.toString();
+      const m = output.match(/oauthfake: listening on http:\/\/127\.0\.0\.1:(\d+)/);
+      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', () => { clearTimeout(timer); reject(new Error(`oauthfake exited ${JSON.stringify(exited)}:\n${output}`)); });
+  });
+  return {
+    port,
+    output: () => output,
+    stop: async () => {
+      if (exited) return;
+      child.kill('SIGTERM');
+      const t = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 5000);
+      await once(child, 'exit').catch(() => {});
+      clearTimeout(t);
+    },
+  };
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Browser cookie-session tests (headless Chromium, default cookie settings):
-# sessions across reloads, and a generation whose <img src=assetUrl> must load.
-# Usage: tests/browser/run.sh            builds ./cmd/dev into a temp dir
-#        SERVER_BIN=/path/to/adstudio-dev tests/browser/run.sh
+# Browser tests (headless Chromium, default cookie settings), in both deployment
+# shapes: cookie-sessions.test.mjs (sessions across reloads, and a generation
+# whose <img src=assetUrl> must load) and social-signin.test.mjs ("Sign in with
+# GitHub" through cmd/oauthfake's consent page on a third site). Fails if either fails.
+# Usage: tests/browser/run.sh            builds ./cmd/dev and ./cmd/oauthfake into a temp dir
+#        SERVER_BIN=/path/to/adstudio-dev OAUTHFAKE_BIN=/path/to/oauthfake tests/browser/run.sh
 # Optional: SCREENSHOT_DIR=/some/dir (screenshots; default a fresh temp dir),
 #           KEEP_TMP=1 (keep per-test temp dirs: db, certs, Chromium profile),
 #           DEBUG_EXCHANGES=1 (print every proxied request/response, also on success).
@@ -24,21 +26,42 @@ fi
 tmp=""
 cleanup() { if [ -n "$tmp" ]; then rm -rf "$tmp"; fi; }
 trap cleanup EXIT
-if [ -z "${SERVER_BIN:-}" ]; then
+if [ -z "${SERVER_BIN:-}" ] || [ -z "${OAUTHFAKE_BIN:-}" ]; then
   tmp="$(mktemp -d)"
+fi
+if [ -z "${SERVER_BIN:-}" ]; then
   echo "tests/browser: building ./cmd/dev ..."
   (cd ../.. && go build -o "$tmp/adstudio-dev" ./cmd/dev)
   SERVER_BIN="$tmp/adstudio-dev"
 fi
-if [ ! -x "$SERVER_BIN" ]; then
-  echo "tests/browser: SERVER_BIN=$SERVER_BIN is not an executable file" >&2
-  exit 1
+if [ -z "${OAUTHFAKE_BIN:-}" ]; then
+  echo "tests/browser: building ./cmd/oauthfake ..."
+  (cd ../.. && go build -o "$tmp/oauthfake" ./cmd/oauthfake)
+  OAUTHFAKE_BIN="$tmp/oauthfake"
 fi
+for var in SERVER_BIN OAUTHFAKE_BIN; do
+  if [ ! -x "${!var}" ]; then
+    echo "tests/browser: $var=${!var} is not an executable file" >&2
+    exit 1
+  fi
+done
 export SERVER_BIN="$(cd "$(dirname "$SERVER_BIN")" && pwd)/$(basename "$SERVER_BIN")"
+export OAUTHFAKE_BIN="$(cd "$(dirname "$OAUTHFAKE_BIN")" && pwd)/$(basename "$OAUTHFAKE_BIN")"
 export CHROMIUM_BIN
 export SCREENSHOT_DIR="${SCREENSHOT_DIR:-$(mktemp -d -t adstudio-browser-shots-XXXXXX)}"
 
+# One file after the other (each starts its own servers and Chromium per test).
 status=0
-node --test --test-reporter=spec --test-timeout=90000 cookie-sessions.test.mjs || status=$?
+failed=()
+for f in cookie-sessions.test.mjs social-signin.test.mjs; do
+  echo "tests/browser: $f"
+  if ! node --test --test-reporter=spec --test-timeout=90000 "$f"; then
+    status=1
+    failed+=("$f")
+  fi
+done
 echo "tests/browser: screenshots in $SCREENSHOT_DIR"
+if [ "$status" -ne 0 ]; then
+  echo "tests/browser: FAILED: ${failed[*]}" >&2
+fi
 exit "$status"
