@@ -279,16 +279,20 @@ func TestSocialCrossSiteOneTimeToken(t *testing.T) {
 		t.Fatal("the deferred callback created the user before the browser was proven")
 	}
 
-	// Another browser cannot redeem it (login CSRF), and that burns it.
+	// Another browser cannot redeem it (login CSRF): without the flow's
+	// state cookie, or with the state cookie of a flow of its own. Neither
+	// attempt spends it.
 	attacker := ts.browser()
 	wantError(t, attacker.do("POST", "/api/auth/one-time-token/verify", map[string]any{"token": ott}, nil), 403, "STATE_MISMATCH", "")
-	wantError(t, spa.do("POST", "/api/auth/one-time-token/verify", map[string]any{"token": ott}, nil), 400, "INVALID_TOKEN", "Invalid token")
+	attacker.startSocial("/api/auth/sign-in/social", "github", "attacker@example.com", nil)
+	wantError(t, attacker.do("POST", "/api/auth/one-time-token/verify", map[string]any{"token": ott}, nil), 400, "INVALID_TOKEN", "Invalid token")
+	if attacker.sessionUser("") != "" {
+		t.Fatal("a browser that did not start the flow got a session")
+	}
 
 	// The browser that started the flow redeems it: {session, user} and the
 	// session cookies, in the SPA's partition.
-	f = spa.startSocial("/api/auth/sign-in/social", "github", "cross@example.com", nil)
-	loc, _ = url.Parse(top.land(f.callback).Header.Get("Location"))
-	r = spa.do("POST", "/api/auth/one-time-token/verify", map[string]any{"token": loc.Query().Get("ott")}, nil)
+	r = spa.do("POST", "/api/auth/one-time-token/verify", map[string]any{"token": ott}, nil)
 	if r.StatusCode != 200 || len(r.setCookies("session_token")) != 1 {
 		t.Fatalf("verify: %d %s", r.StatusCode, r.body)
 	}
@@ -299,7 +303,8 @@ func TestSocialCrossSiteOneTimeToken(t *testing.T) {
 	if got := spa.sessionUser("?disableCookieCache=true"); got != "cross@example.com" {
 		t.Fatalf("session after verify: %q", got)
 	}
-	wantError(t, spa.do("POST", "/api/auth/one-time-token/verify", map[string]any{"token": loc.Query().Get("ott")}, nil), 400, "INVALID_TOKEN", "")
+	// Spent: the state cookie went with it.
+	wantError(t, spa.do("POST", "/api/auth/one-time-token/verify", map[string]any{"token": ott}, nil), 403, "STATE_MISMATCH", "")
 
 	// Expired tokens are refused.
 	f = spa.startSocial("/api/auth/sign-in/social", "github", "cross@example.com", nil)

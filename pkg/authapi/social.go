@@ -101,7 +101,10 @@ type pendingAccount struct {
 	Scopes                []string   `json:"scopes,omitempty"`
 }
 
-func oneTimeIdentifier(token string) string { return "one-time-token:" + token }
+// oneTimeIdentifier binds a one-time token to its flow's state: only a
+// request carrying that state cookie can even find (and so spend) it, so a
+// token seen by someone else cannot be burnt by them.
+func oneTimeIdentifier(token, state string) string { return "one-time-token:" + token + ":" + state }
 
 // SignInSocial is POST /sign-in/social.
 func (a *API) SignInSocial() httpapi.Handler {
@@ -364,7 +367,7 @@ func (a *API) deferSignIn(ctx context.Context, w http.ResponseWriter, r *http.Re
 	}
 	token := oauth.RandomState()
 	now := a.Now()
-	if err := a.Store.CreateVerification(ctx, oneTimeIdentifier(token), string(raw), now.Add(oneTimeTokenTTL), now); err != nil {
+	if err := a.Store.CreateVerification(ctx, oneTimeIdentifier(token, p.State), string(raw), now.Add(oneTimeTokenTTL), now); err != nil {
 		return err
 	}
 	http.Redirect(w, r, appendQuery(p.Flow.CallbackURL, url.Values{"ott": {token}}), http.StatusFound)
@@ -384,7 +387,11 @@ func (a *API) VerifyOneTimeToken() httpapi.Handler {
 		if err := b.Err(); err != nil {
 			return err
 		}
-		raw, err := a.Store.ConsumeVerification(ctx, oneTimeIdentifier(token), a.Now())
+		cookieState, ok := a.Sessions.Signer.Verify(cookie.Read(r)[a.Sessions.Cookies.Name(stateCookie)])
+		if !ok {
+			return errOneTimeTokenMismatch
+		}
+		raw, err := a.Store.ConsumeVerification(ctx, oneTimeIdentifier(token, cookieState), a.Now())
 		if errors.Is(err, authstore.ErrNotFound) {
 			return errInvalidOneTimeToken
 		}
@@ -392,12 +399,8 @@ func (a *API) VerifyOneTimeToken() httpapi.Handler {
 			return err
 		}
 		var p pendingSignIn
-		if err := json.Unmarshal([]byte(raw), &p); err != nil {
+		if err := json.Unmarshal([]byte(raw), &p); err != nil || p.State != cookieState {
 			return errInvalidOneTimeToken
-		}
-		cookieState, ok := a.Sessions.Signer.Verify(cookie.Read(r)[a.Sessions.Cookies.Name(stateCookie)])
-		if !ok || cookieState != p.State {
-			return errOneTimeTokenMismatch
 		}
 		a.Sessions.Cookies.Expire(w.Header(), stateCookie)
 		if p.Flow.Link != nil {
