@@ -285,5 +285,5 @@ func socialConfig(cfg config.Config) authapi.Social {
 		}
 		providers["github"] = oauth.NewGitHub(c.ClientID, c.ClientSecret, ep, hc)
 	}
-	return authapi.Social{Providers: providers, Tokens: oauth.NewTokenCipher(cfg.Secrets), BaseURL: cfg.BaseURL}
+	return authapi.Social{Providers: providers, Tokens: oauth.NewTokenCipher(cfg.Secrets), BaseURL: cfg.BaseURL, TrustedProviders: cfg.TrustedProviders}
 }

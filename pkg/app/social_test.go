@@ -385,3 +385,20 @@ func TestSweepPurgesAbandonedFlows(t *testing.T) {
 		t.Fatalf("sweep kept an expired state: %v, %d rows", err, count())
 	}
 }
+
+// TestSocialTrustedProviders: a provider that does not vouch for the email
+// links only when it is trusted (TRUSTED_PROVIDERS), as in better-auth.
+func TestSocialTrustedProviders(t *testing.T) {
+	t.Parallel()
+	for _, trusted := range []string{"", "github"} {
+		ts, _ := socialServer(t, "http://localhost:1", map[string]string{"TRUSTED_PROVIDERS": trusted})
+		b := ts.browser()
+		b.signUp("unverified@example.com", "password123")
+		r := b.land(b.startSocial("/api/auth/link-social", "github", "unverified@example.com", nil).callback)
+		want := spaOrigin + "/login?error=unable_to_link_account"
+		if trusted != "" {
+			want = spaOrigin + "/dash"
+		}
+		wantRedirect(t, r, want)
+	}
+}

@@ -55,6 +55,9 @@ type Config struct {
 	// OAuth holds the configured social providers by id ("google",
 	// "github"); a provider without credentials is absent.
 	OAuth map[string]OAuthClient
+	// TrustedProviders may link to an account by email without vouching
+	// for the email (better-auth's accountLinking.trustedProviders).
+	TrustedProviders []string
 	// SyncBudget is how long a workflow request waits for its generation
 	// before answering 202 pending (WORKFLOW_SYNC_BUDGET_MS, default 25 s:
 	// under API Gateway's 30 s cut-off).
@@ -226,6 +229,12 @@ func Load(getenv Getenv, local bool) (Config, error) {
 	}
 	if c.OAuth, err = loadOAuth(get); err != nil {
 		return c, err
+	}
+	for _, p := range splitList(get("TRUSTED_PROVIDERS")) {
+		if p != "google" && p != "github" {
+			return c, &Error{"TRUSTED_PROVIDERS", `expected a comma-separated list of "google" and "github"`}
+		}
+		c.TrustedProviders = append(c.TrustedProviders, p)
 	}
 	c.SyncBudget = 25 * time.Second
 	if v := get("WORKFLOW_SYNC_BUDGET_MS"); v != "" {

@@ -36,6 +36,7 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"WORKFLOW_SYNC_BUDGET_MS": "30000"}, "WORKFLOW_SYNC_BUDGET_MS"},
 		{map[string]string{"WORKFLOW_SYNC_BUDGET_MS": "soon"}, "WORKFLOW_SYNC_BUDGET_MS"},
 		{map[string]string{"GOOGLE_CLIENT_ID": "gid"}, "GOOGLE_CLIENT_SECRET"},
+		{map[string]string{"TRUSTED_PROVIDERS": "google,gitlab"}, "TRUSTED_PROVIDERS"},
 		{map[string]string{"GITHUB_CLIENT_SECRET": "s"}, "GITHUB_CLIENT_SECRET"},
 		{map[string]string{"GITHUB_CLIENT_ID": "i", "GITHUB_CLIENT_SECRET": "s", "GITHUB_API_URL": "api.github.com"}, "GITHUB_API_URL"},
 		{map[string]string{"PORT": "http"}, "PORT"},
