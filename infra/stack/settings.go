@@ -41,7 +41,7 @@ func Settings() []Setting {
 		{"qwenTimeoutMs", "QWEN_TIMEOUT_MS"},
 		{"googleClientId", "GOOGLE_CLIENT_ID"},
 		{"githubClientId", "GITHUB_CLIENT_ID"},
-	{"trustedProviders", "TRUSTED_PROVIDERS"},
+		{"trustedProviders", "TRUSTED_PROVIDERS"},
 	}
 }
 
