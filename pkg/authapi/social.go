@@ -271,7 +271,8 @@ func (a *API) Callback(w http.ResponseWriter, r *http.Request) error {
 	if state == "" {
 		return fail(defaultErrorURL, failFlow("state_not_found"))
 	}
-	// Single use: the row is gone whatever happens next.
+	// Single use: the row is gone whatever happens next. Its expiry is
+	// checked below, from the state's own expiresAt, as better-auth does.
 	raw, err := a.Store.ConsumeVerification(ctx, stateIdentifier(state), time.Time{})
 	if errors.Is(err, authstore.ErrNotFound) {
 		return fail(defaultErrorURL, failFlow("state_mismatch"))
@@ -332,7 +333,10 @@ func (a *API) Callback(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if deferred {
-		return fail(errorURL, a.deferSignIn(ctx, w, r, &pendingSignIn{State: state, Provider: providerID, Info: *info, Account: acct, Flow: st}))
+		if err := a.deferSignIn(ctx, w, r, &pendingSignIn{State: state, Provider: providerID, Info: *info, Account: acct, Flow: st}); err != nil {
+			return fail(errorURL, err)
+		}
+		return nil
 	}
 	if st.Link != nil {
 		if err := a.finishLink(ctx, st.Link, providerID, info, acct); err != nil {
