@@ -1,7 +1,6 @@
 package authapi
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -80,31 +79,6 @@ type stateData struct {
 }
 
 func stateIdentifier(state string) string { return "auth-state:" + state }
-
-// pendingSignIn is a finished provider exchange waiting for the browser
-// that started the flow to claim it (POST /one-time-token/verify).
-type pendingSignIn struct {
-	State    string         `json:"state"`
-	Provider string         `json:"provider"`
-	Info     oauth.UserInfo `json:"info"`
-	Account  pendingAccount `json:"account"`
-	Flow     stateData      `json:"flow"`
-}
-
-// pendingAccount is the account row to write, tokens already encrypted.
-type pendingAccount struct {
-	AccessToken           string     `json:"accessToken,omitempty"`
-	RefreshToken          string     `json:"refreshToken,omitempty"`
-	IDToken               string     `json:"idToken,omitempty"`
-	AccessTokenExpiresAt  *time.Time `json:"accessTokenExpiresAt,omitempty"`
-	RefreshTokenExpiresAt *time.Time `json:"refreshTokenExpiresAt,omitempty"`
-	Scopes                []string   `json:"scopes,omitempty"`
-}
-
-// oneTimeIdentifier binds a one-time token to its flow's state: only a
-// request carrying that state cookie can even find (and so spend) it, so a
-// token seen by someone else cannot be burnt by them.
-func oneTimeIdentifier(token, state string) string { return "one-time-token:" + token + ":" + state }
 
 // SignInSocial is POST /sign-in/social.
 func (a *API) SignInSocial() httpapi.Handler {
@@ -291,7 +265,7 @@ func (a *API) Callback(w http.ResponseWriter, r *http.Request) error {
 	if st.OAuthState != "" && st.OAuthState != state {
 		return fail(errorURL, failFlow("state_mismatch"))
 	}
-	cookieState, hasCookie := a.Sessions.Signer.Verify(cookie.Read(r)[a.Sessions.Cookies.Name(stateCookie)])
+	cookieState, hasCookie := a.flowState(r)
 	a.Sessions.Cookies.Expire(w.Header(), stateCookie)
 	// A flow started cross-site cannot have its cookie here (it sits in the
 	// SPA site's partition); it is finished at the SPA instead, where the
@@ -357,255 +331,6 @@ func (a *API) Callback(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// deferSignIn parks a finished exchange under a one-time token and sends
-// the browser to the SPA's callback URL with ?ott=. Nothing is written to
-// the user tables until the browser that holds the flow's state cookie
-// redeems it: a victim sent to an attacker's flow gains nothing.
-func (a *API) deferSignIn(ctx context.Context, w http.ResponseWriter, r *http.Request, p *pendingSignIn) error {
-	if p.Flow.Link == nil && p.Info.Email == "" {
-		return failFlow("email_not_found")
-	}
-	raw, err := json.Marshal(p)
-	if err != nil {
-		return err
-	}
-	token := oauth.RandomState()
-	now := a.Now()
-	if err := a.Store.CreateVerification(ctx, oneTimeIdentifier(token, p.State), string(raw), now.Add(oneTimeTokenTTL), now); err != nil {
-		return err
-	}
-	http.Redirect(w, r, appendQuery(p.Flow.CallbackURL, url.Values{"ott": {token}}), http.StatusFound)
-	return nil
-}
-
-// VerifyOneTimeToken is POST /one-time-token/verify {token}: the SPA's one
-// call that finishes a social sign-in in the two-site shape. Its request is
-// a cross-site fetch from the SPA, so it carries the flow's partitioned
-// state cookie, which must match. The answer is the one-time-token
-// plugin's {session, user} with the session cookies, set in the SPA's
-// partition.
-func (a *API) VerifyOneTimeToken() httpapi.Handler {
-	return a.post(false, false, func(w http.ResponseWriter, r *http.Request, b *httpapi.Body) error {
-		ctx := r.Context()
-		token, _ := b.String("token", true)
-		if err := b.Err(); err != nil {
-			return err
-		}
-		cookieState, ok := a.Sessions.Signer.Verify(cookie.Read(r)[a.Sessions.Cookies.Name(stateCookie)])
-		if !ok {
-			return errOneTimeTokenMismatch
-		}
-		raw, err := a.Store.ConsumeVerification(ctx, oneTimeIdentifier(token, cookieState), a.Now())
-		if errors.Is(err, authstore.ErrNotFound) {
-			return errInvalidOneTimeToken
-		}
-		if err != nil {
-			return err
-		}
-		var p pendingSignIn
-		if err := json.Unmarshal([]byte(raw), &p); err != nil || p.State != cookieState {
-			return errInvalidOneTimeToken
-		}
-		a.Sessions.Cookies.Expire(w.Header(), stateCookie)
-		if p.Flow.Link != nil {
-			cur, err := a.requireSession(ctx, w, r)
-			if err != nil {
-				return err
-			}
-			if cur.User.ID != p.Flow.Link.UserID {
-				return errUnauthorized
-			}
-			if err := a.finishLink(ctx, p.Flow.Link, p.Provider, &p.Info, p.Account); err != nil {
-				return flowAPIError(err)
-			}
-			httpapi.WriteJSON(w, http.StatusOK, map[string]any{"status": true, "url": p.Flow.CallbackURL})
-			return nil
-		}
-		u, s, isNew, err := a.finishSignIn(ctx, w, r, p.Provider, &p.Info, p.Account)
-		if err != nil {
-			return flowAPIError(err)
-		}
-		to := p.Flow.CallbackURL
-		if isNew && p.Flow.NewUserURL != "" {
-			to = p.Flow.NewUserURL
-		}
-		// The plugin's {session, user}, plus where the flow wanted the
-		// browser to land (the new-user URL for a new account).
-		httpapi.WriteJSON(w, http.StatusOK, struct {
-			Session authstore.Session `json:"session"`
-			User    authstore.User    `json:"user"`
-			URL     string            `json:"url"`
-			NewUser bool              `json:"newUser"`
-		}{s, u, to, isNew})
-		return nil
-	})
-}
-
-// flowAPIError turns a flow failure into the JSON error of an API call.
-func flowAPIError(err error) error {
-	var fe *flowError
-	if !errors.As(err, &fe) {
-		return err
-	}
-	if fe.code == "account_not_linked" {
-		return &httpapi.AuthError{Status: 401, Code: "OAUTH_LINK_ERROR", Message: "account not linked"}
-	}
-	return &httpapi.AuthError{Status: 400, Code: strings.ToUpper(fe.code), Message: strings.ReplaceAll(fe.code, "_", " ")}
-}
-
-func (a *API) pendingAccount(t *oauth.Tokens) (pendingAccount, error) {
-	access, err := a.Social.Tokens.Encrypt(t.AccessToken)
-	if err != nil {
-		return pendingAccount{}, err
-	}
-	refresh, err := a.Social.Tokens.Encrypt(t.RefreshToken)
-	if err != nil {
-		return pendingAccount{}, err
-	}
-	return pendingAccount{
-		AccessToken: access, RefreshToken: refresh, IDToken: t.IDToken,
-		AccessTokenExpiresAt: t.AccessTokenExpiresAt, RefreshTokenExpiresAt: t.RefreshTokenExpiresAt, Scopes: t.Scopes,
-	}, nil
-}
-
-func (a *API) accountRow(providerID, accountID, userID string, p pendingAccount, now time.Time) authstore.SocialAccount {
-	return authstore.SocialAccount{
-		ID: authstore.NewID(), ProviderID: providerID, AccountID: accountID, UserID: userID,
-		AccessToken: p.AccessToken, RefreshToken: p.RefreshToken, IDToken: p.IDToken,
-		AccessTokenExpiresAt: p.AccessTokenExpiresAt, RefreshTokenExpiresAt: p.RefreshTokenExpiresAt,
-		Scope: strings.Join(p.Scopes, ","), CreatedAt: now, UpdatedAt: now,
-	}
-}
-
-// finishSignIn finds or creates the user of a provider identity by
-// better-auth 1.7's rules and signs them in: cookies on w.
-func (a *API) finishSignIn(ctx context.Context, w http.ResponseWriter, r *http.Request, providerID string, info *oauth.UserInfo, p pendingAccount) (authstore.User, authstore.Session, bool, error) {
-	if info.Email == "" {
-		return authstore.User{}, authstore.Session{}, false, failFlow("email_not_found")
-	}
-	now := a.Store.Stamp(a.Now())
-	dontRemember := a.Sessions.DontRemember(r)
-	ip := a.Limiter.ClientIP(r)
-	linked, u, err := a.Store.AccountByProvider(ctx, providerID, info.ID)
-	switch {
-	case err == nil:
-		// A known identity: fresh tokens (the scope stays as linked), and
-		// the provider's word on the email when it is the same address.
-		row := a.accountRow(providerID, info.ID, u.ID, p, now)
-		row.ID = linked.ID
-		verify := info.EmailVerified && !u.EmailVerified && info.Email == u.Email
-		s := a.Sessions.New(u.ID, r, ip, dontRemember)
-		if err := a.Store.SignInSocial(ctx, row, verify, s); err != nil {
-			return u, authstore.Session{}, false, err
-		}
-		if verify {
-			u.EmailVerified, u.UpdatedAt = true, now
-		}
-		a.Sessions.Issue(w.Header(), s, u, dontRemember)
-		return u, s, false, nil
-	case !errors.Is(err, authstore.ErrNotFound):
-		return u, authstore.Session{}, false, err
-	}
-	u, err = a.Store.UserByEmail(ctx, info.Email)
-	switch {
-	case err == nil:
-		// Implicit linking (better-auth 1.7): the provider must be trusted
-		// or vouch for the email, and the local email must be verified.
-		// Password users here never verify their email, so a password
-		// account is never taken over by whoever controls a social
-		// account with the same address.
-		trusted := slices.Contains(a.Social.TrustedProviders, providerID)
-		if (!trusted && !info.EmailVerified) || !u.EmailVerified {
-			return u, authstore.Session{}, false, failFlow("account_not_linked")
-		}
-		s := a.Sessions.New(u.ID, r, ip, dontRemember)
-		if err := a.Store.LinkAccount(ctx, a.accountRow(providerID, info.ID, u.ID, p, now), &s); err != nil {
-			return u, authstore.Session{}, false, failFlow("unable_to_link_account")
-		}
-		a.Sessions.Issue(w.Header(), s, u, dontRemember)
-		return u, s, false, nil
-	case !errors.Is(err, authstore.ErrNotFound):
-		return u, authstore.Session{}, false, err
-	}
-	u = authstore.User{ID: authstore.NewID(), Name: info.Name, Email: info.Email, EmailVerified: info.EmailVerified, Image: info.Image, CreatedAt: now, UpdatedAt: now}
-	s := a.Sessions.New(u.ID, r, ip, dontRemember)
-	if err := a.Store.SignUpSocial(ctx, u, a.accountRow(providerID, info.ID, u.ID, p, now), s); err != nil {
-		if errors.Is(err, authstore.ErrEmailTaken) {
-			return u, authstore.Session{}, false, failFlow("unable_to_create_user")
-		}
-		return u, authstore.Session{}, false, err
-	}
-	a.Sessions.Issue(w.Header(), s, u, dontRemember)
-	return u, s, true, nil
-}
-
-// finishLink adds the provider identity to the linking user (§7.10).
-func (a *API) finishLink(ctx context.Context, link *stateLink, providerID string, info *oauth.UserInfo, p pendingAccount) error {
-	if !slices.Contains(a.Social.TrustedProviders, providerID) && !info.EmailVerified {
-		return failFlow("unable_to_link_account")
-	}
-	if !strings.EqualFold(info.Email, link.Email) {
-		return failFlow("email_does_not_match")
-	}
-	now := a.Store.Stamp(a.Now())
-	existing, owner, err := a.Store.AccountByProvider(ctx, providerID, info.ID)
-	switch {
-	case err == nil && owner.ID != link.UserID:
-		return failFlow("account_already_linked_to_different_user")
-	case err == nil:
-		row := a.accountRow(providerID, info.ID, owner.ID, p, now)
-		row.ID = existing.ID
-		row.Scope = mergeScopes(existing.Scope, p.Scopes)
-		return a.Store.RelinkAccount(ctx, row)
-	case !errors.Is(err, authstore.ErrNotFound):
-		return err
-	}
-	if err := a.Store.LinkAccount(ctx, a.accountRow(providerID, info.ID, link.UserID, p, now), nil); err != nil {
-		return failFlow("unable_to_link_account")
-	}
-	return nil
-}
-
-func mergeScopes(stored string, fresh []string) string {
-	var out []string
-	for _, s := range append(strings.Split(stored, ","), fresh...) {
-		if s = strings.TrimSpace(s); s != "" && !slices.Contains(out, s) {
-			out = append(out, s)
-		}
-	}
-	return strings.Join(out, ",")
-}
-
-// UnlinkAccount is POST /unlink-account {accountId}: accountId is the
-// account row's id (list-accounts' "id"). The last way in stays.
-func (a *API) UnlinkAccount() httpapi.Handler {
-	return a.post(false, false, func(w http.ResponseWriter, r *http.Request, b *httpapi.Body) error {
-		ctx := r.Context()
-		id, _ := b.String("accountId", true)
-		if err := b.Err(); err != nil {
-			return err
-		}
-		cur, err := a.requireSession(ctx, w, r)
-		if err != nil {
-			return err
-		}
-		if !a.Sessions.Fresh(cur.Session) {
-			return errSessionNotFresh
-		}
-		err = a.Store.UnlinkAccount(ctx, cur.User.ID, func(acc authstore.SocialAccount) bool { return acc.ID == id })
-		switch {
-		case errors.Is(err, authstore.ErrLastAccount):
-			return errLastAccount
-		case errors.Is(err, authstore.ErrNotFound):
-			return errAccountNotFound
-		case err != nil:
-			return err
-		}
-		httpapi.WriteJSON(w, http.StatusOK, map[string]bool{"status": true})
-		return nil
-	})
-}
-
 // appendQuery adds params to a URL that may already have a query.
 func appendQuery(target string, params url.Values) string {
 	u, err := url.Parse(target)
@@ -622,4 +347,9 @@ func appendQuery(target string, params url.Values) string {
 	}
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// flowState is the state the request's signed state cookie holds, if any.
+func (a *API) flowState(r *http.Request) (string, bool) {
+	return a.Sessions.Signer.Verify(cookie.Read(r)[a.Sessions.Cookies.Name(stateCookie)])
 }

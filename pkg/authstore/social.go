@@ -93,21 +93,11 @@ func (s *Store) UserByID(ctx context.Context, id string) (User, error) {
 // first session and free profile, in one atomic batch. A taken email (a
 // concurrent sign-up) is ErrEmailTaken.
 func (s *Store) SignUpSocial(ctx context.Context, u User, a SocialAccount, ss Session) error {
-	var image any
-	if u.Image != nil {
-		image = *u.Image
-	}
 	err := s.db.Batch(ctx,
-		store.Stmt{
-			SQL:  `INSERT INTO ` + s.user + ` ("id", "name", "email", "email_verified", "image", "created_at", "updated_at") VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			Args: []any{u.ID, u.Name, u.Email, u.EmailVerified, image, s.dates.Encode(u.CreatedAt), s.dates.Encode(u.UpdatedAt)},
-		},
+		s.insertUser(u),
 		s.insertAccount(a),
 		s.insertSession(ss),
-		store.Stmt{
-			SQL:  `INSERT INTO "user_profile" ("user_id", "created_at", "updated_at") VALUES (?, ?, ?) ON CONFLICT ("user_id") DO NOTHING`,
-			Args: []any{u.ID, u.CreatedAt.Unix(), u.CreatedAt.Unix()},
-		},
+		insertProfile(u),
 	)
 	if store.IsUniqueViolation(err) {
 		return ErrEmailTaken
@@ -169,31 +159,24 @@ func (s *Store) RelinkAccount(ctx context.Context, a SocialAccount) error {
 	return nil
 }
 
-// UnlinkAccount deletes one of the user's accounts unless it is their last
-// one, in one statement so two concurrent unlinks cannot remove both of the
-// last two. It reports ErrNotFound for an account the user does not have
-// and ErrLastAccount for their only one.
-func (s *Store) UnlinkAccount(ctx context.Context, userID string, match func(SocialAccount) bool) error {
-	accts, err := s.ListAccounts(ctx, userID)
-	if err != nil {
-		return err
-	}
-	if len(accts) == 1 {
-		// better-auth checks this first, whatever the id.
+// UnlinkAccount deletes the user's account with row id accountID unless it
+// is their last one, in one statement so two concurrent unlinks cannot
+// remove both of the last two. Like better-auth it reports ErrLastAccount
+// for a user with one account whatever the id, then ErrNotFound for an
+// account the user does not have.
+func (s *Store) UnlinkAccount(ctx context.Context, userID, accountID string) error {
+	var total, owned int
+	err := s.db.QueryRow(ctx, `SELECT COUNT(*), COUNT(CASE WHEN "id" = ? THEN 1 END) FROM "account" WHERE "user_id" = ?`, accountID, userID).Scan(&total, &owned)
+	switch {
+	case err != nil:
+		return fmt.Errorf("unlink account: %w", err)
+	case total == 1:
 		return ErrLastAccount
-	}
-	id := ""
-	for _, a := range accts {
-		if match(SocialAccount{ID: a.ID, ProviderID: a.ProviderID, AccountID: a.AccountID}) {
-			id = a.ID
-			break
-		}
-	}
-	if id == "" {
+	case owned == 0:
 		return ErrNotFound
 	}
 	var gone string
-	err = s.db.QueryRow(ctx, `DELETE FROM "account" WHERE "id" = ? AND "user_id" = ? AND (SELECT COUNT(*) FROM "account" WHERE "user_id" = ?) > 1 RETURNING "id"`, id, userID, userID).Scan(&gone)
+	err = s.db.QueryRow(ctx, `DELETE FROM "account" WHERE "id" = ? AND "user_id" = ? AND (SELECT COUNT(*) FROM "account" WHERE "user_id" = ?) > 1 RETURNING "id"`, accountID, userID, userID).Scan(&gone)
 	if store.IsNoRows(err) {
 		return ErrLastAccount
 	}

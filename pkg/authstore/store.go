@@ -112,27 +112,36 @@ func (s *Store) insertSession(ss Session) store.Stmt {
 	}
 }
 
-// SignUp creates the user, its credential account, its first session and its
-// free profile in one atomic batch. A taken email is ErrEmailTaken.
-func (s *Store) SignUp(ctx context.Context, u User, accountID, hash string, ss Session) error {
+func (s *Store) insertUser(u User) store.Stmt {
 	var image any
 	if u.Image != nil {
 		image = *u.Image
 	}
+	return store.Stmt{
+		SQL:  `INSERT INTO ` + s.user + ` ("id", "name", "email", "email_verified", "image", "created_at", "updated_at") VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		Args: []any{u.ID, u.Name, u.Email, u.EmailVerified, image, s.dates.Encode(u.CreatedAt), s.dates.Encode(u.UpdatedAt)},
+	}
+}
+
+// insertProfile gives a new user the free profile.
+func insertProfile(u User) store.Stmt {
+	return store.Stmt{
+		SQL:  `INSERT INTO "user_profile" ("user_id", "created_at", "updated_at") VALUES (?, ?, ?) ON CONFLICT ("user_id") DO NOTHING`,
+		Args: []any{u.ID, u.CreatedAt.Unix(), u.CreatedAt.Unix()},
+	}
+}
+
+// SignUp creates the user, its credential account, its first session and its
+// free profile in one atomic batch. A taken email is ErrEmailTaken.
+func (s *Store) SignUp(ctx context.Context, u User, accountID, hash string, ss Session) error {
 	err := s.db.Batch(ctx,
-		store.Stmt{
-			SQL:  `INSERT INTO ` + s.user + ` ("id", "name", "email", "email_verified", "image", "created_at", "updated_at") VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			Args: []any{u.ID, u.Name, u.Email, u.EmailVerified, image, s.dates.Encode(u.CreatedAt), s.dates.Encode(u.UpdatedAt)},
-		},
+		s.insertUser(u),
 		store.Stmt{
 			SQL:  `INSERT INTO "account" ("id", "account_id", "provider_id", "user_id", "password", "created_at", "updated_at") VALUES (?, ?, 'credential', ?, ?, ?, ?)`,
 			Args: []any{accountID, u.ID, u.ID, hash, s.dates.Encode(u.CreatedAt), s.dates.Encode(u.UpdatedAt)},
 		},
 		s.insertSession(ss),
-		store.Stmt{
-			SQL:  `INSERT INTO "user_profile" ("user_id", "created_at", "updated_at") VALUES (?, ?, ?) ON CONFLICT ("user_id") DO NOTHING`,
-			Args: []any{u.ID, u.CreatedAt.Unix(), u.CreatedAt.Unix()},
-		},
+		insertProfile(u),
 	)
 	if store.IsUniqueViolation(err) {
 		return ErrEmailTaken
