@@ -11,7 +11,7 @@ import (
 func TestBadInput(t *testing.T) {
 	t.Parallel()
 	ts := newServer(t, nil)
-	ts.browser().signUp("taken@example.com", "password123")
+	ts.browser().signUp(t, "taken@example.com", "password123")
 	huge := `{"name":"` + strings.Repeat("x", 70<<10) + `","email":"a@example.com","password":"password123"}`
 	for _, tc := range []struct {
 		name, method, path string
@@ -46,7 +46,7 @@ func TestBadInput(t *testing.T) {
 		{"get-session by POST", "POST", "/api/auth/get-session", map[string]any{}, nil, 405, "METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := ts.browser().do(tc.method, tc.path, tc.body, tc.hdr)
+			r := ts.browser().do(t, tc.method, tc.path, tc.body, tc.hdr)
 			wantError(t, r, tc.status, tc.code, tc.message)
 		})
 	}
@@ -64,13 +64,13 @@ func TestNotFoundShapes(t *testing.T) {
 		{"GET", "/api/auth/get-session/", ""}, // trailing slash
 		{"GET", "/api/auth//get-session", ""},
 	} {
-		r := b.do(tc.method, tc.path, nil, nil)
+		r := b.do(t, tc.method, tc.path, nil, nil)
 		if r.StatusCode != 404 || len(r.body) != 0 {
 			t.Errorf("%s %s: %d %q, want 404 with empty body", tc.method, tc.path, r.StatusCode, r.body)
 		}
 	}
 	for _, p := range []string{"/api/nope", "/api/health/", "/api/me/x"} {
-		r := b.do("GET", p, nil, nil)
+		r := b.do(t, "GET", p, nil, nil)
 		if r.StatusCode != 404 || string(r.body) != `{"error":"Not found"}` {
 			t.Errorf("GET %s: %d %s, want 404 {\"error\":\"Not found\"}", p, r.StatusCode, r.body)
 		}
@@ -81,10 +81,10 @@ func TestSignUpSignInAndSession(t *testing.T) {
 	t.Parallel()
 	ts := newServer(t, nil)
 	b := ts.browser()
-	if got := b.sessionUser(""); got != "" {
+	if got := b.sessionUser(t, ""); got != "" {
 		t.Fatalf("fresh browser has session %q", got)
 	}
-	r := b.signUp("Ann@Example.com", "password123")
+	r := b.signUp(t, "Ann@Example.com", "password123")
 	m := r.json(t)
 	user := m["user"].(map[string]any)
 	if user["email"] != "ann@example.com" || user["emailVerified"] != false || user["image"] != nil || m["token"] == "" {
@@ -100,39 +100,39 @@ func TestSignUpSignInAndSession(t *testing.T) {
 	if len(r.setCookies("session_data")) != 1 {
 		t.Fatalf("no session_data cookie: %v", r.Header.Values("Set-Cookie"))
 	}
-	if got := b.sessionUser(""); got != "ann@example.com" {
+	if got := b.sessionUser(t, ""); got != "ann@example.com" {
 		t.Fatalf("after sign-up get-session = %q", got)
 	}
 
 	// A second browser signs in; both sessions are listed.
 	b2 := ts.browser()
-	r = b2.signIn("ANN@example.com", "password123")
+	r = b2.signIn(t, "ANN@example.com", "password123")
 	if r.StatusCode != 200 || r.json(t)["redirect"] != false {
 		t.Fatalf("sign-in: %d %s", r.StatusCode, r.body)
 	}
-	r = b2.do("GET", "/api/auth/list-sessions", nil, nil)
+	r = b2.do(t, "GET", "/api/auth/list-sessions", nil, nil)
 	if r.StatusCode != 200 || strings.Count(string(r.body), `"token"`) != 2 {
 		t.Fatalf("list-sessions: %d %s", r.StatusCode, r.body)
 	}
 
 	// sign-in with callbackURL answers redirect:true with the URL.
-	r = ts.browser().do("POST", "/api/auth/sign-in/email", map[string]any{"email": "ann@example.com", "password": "password123", "callbackURL": spaOrigin + "/studio"}, nil)
+	r = ts.browser().do(t, "POST", "/api/auth/sign-in/email", map[string]any{"email": "ann@example.com", "password": "password123", "callbackURL": spaOrigin + "/studio"}, nil)
 	if m := r.json(t); m["redirect"] != true || m["url"] != spaOrigin+"/studio" || r.Header.Get("Location") != spaOrigin+"/studio" {
 		t.Fatalf("sign-in with callbackURL: %s %v", r.body, r.Header)
 	}
 
 	// Sign-out always succeeds and clears the cookies.
-	r = b.do("POST", "/api/auth/sign-out", map[string]any{}, nil)
+	r = b.do(t, "POST", "/api/auth/sign-out", map[string]any{}, nil)
 	if r.StatusCode != 200 || string(r.body) != `{"success":true}` || len(r.setCookies("")) != 3 {
 		t.Fatalf("sign-out: %d %s %v", r.StatusCode, r.body, r.Header.Values("Set-Cookie"))
 	}
-	if got := b.sessionUser(""); got != "" {
+	if got := b.sessionUser(t, ""); got != "" {
 		t.Fatalf("after sign-out get-session = %q", got)
 	}
-	if r := ts.browser().do("POST", "/api/auth/sign-out", map[string]any{}, nil); r.StatusCode != 200 {
+	if r := ts.browser().do(t, "POST", "/api/auth/sign-out", map[string]any{}, nil); r.StatusCode != 200 {
 		t.Fatalf("sign-out without session: %d", r.StatusCode)
 	}
-	if got := b2.sessionUser(""); got != "ann@example.com" {
+	if got := b2.sessionUser(t, ""); got != "ann@example.com" {
 		t.Fatalf("other browser lost its session: %q", got)
 	}
 }
@@ -140,9 +140,9 @@ func TestSignUpSignInAndSession(t *testing.T) {
 func TestRememberMeFalse(t *testing.T) {
 	t.Parallel()
 	ts := newServer(t, nil)
-	ts.browser().signUp("r@example.com", "password123")
+	ts.browser().signUp(t, "r@example.com", "password123")
 	b := ts.browser()
-	r := b.do("POST", "/api/auth/sign-in/email", map[string]any{"email": "r@example.com", "password": "password123", "rememberMe": false}, nil)
+	r := b.do(t, "POST", "/api/auth/sign-in/email", map[string]any{"email": "r@example.com", "password": "password123", "rememberMe": false}, nil)
 	if r.StatusCode != 200 {
 		t.Fatalf("sign-in: %d %s", r.StatusCode, r.body)
 	}
@@ -154,11 +154,11 @@ func TestRememberMeFalse(t *testing.T) {
 	}
 	// The session lives one day and is never extended.
 	ts.clock.Advance(23 * time.Hour)
-	if got := b.sessionUser("?disableCookieCache=1"); got != "r@example.com" {
+	if got := b.sessionUser(t, "?disableCookieCache=1"); got != "r@example.com" {
 		t.Fatalf("after 23h: %q", got)
 	}
 	ts.clock.Advance(2 * time.Hour)
-	if got := b.sessionUser("?disableCookieCache=1"); got != "" {
+	if got := b.sessionUser(t, "?disableCookieCache=1"); got != "" {
 		t.Fatalf("after 25h a rememberMe:false session is still alive")
 	}
 }
@@ -166,13 +166,13 @@ func TestRememberMeFalse(t *testing.T) {
 func TestFormSignIn(t *testing.T) {
 	t.Parallel()
 	ts := newServer(t, nil)
-	ts.browser().signUp("form@example.com", "password123")
-	r := ts.browser().do("POST", "/api/auth/sign-in/email", "email=form%40example.com&password=password123",
+	ts.browser().signUp(t, "form@example.com", "password123")
+	r := ts.browser().do(t, "POST", "/api/auth/sign-in/email", "email=form%40example.com&password=password123",
 		header{"Content-Type": "application/x-www-form-urlencoded"})
 	if r.StatusCode != 200 {
 		t.Fatalf("form sign-in: %d %s", r.StatusCode, r.body)
 	}
 	// Form bodies are accepted only where better-auth accepts them.
-	r = ts.browser().do("POST", "/api/auth/update-user", "name=x", header{"Content-Type": "application/x-www-form-urlencoded"})
+	r = ts.browser().do(t, "POST", "/api/auth/update-user", "name=x", header{"Content-Type": "application/x-www-form-urlencoded"})
 	wantError(t, r, 415, "UNSUPPORTED_MEDIA_TYPE", "")
 }

@@ -49,10 +49,10 @@ func newGenServer(t *testing.T, env map[string]string) (*testServer, *qwenfake.S
 }
 
 // balance reads /api/me's credits.
-func (b *browser) balance() (int, int) {
-	b.ts.t.Helper()
-	r := b.do("GET", "/api/me", nil, nil)
-	prof := r.json(b.ts.t)["profile"].(map[string]any)
+func (b *browser) balance(t testing.TB) (int, int) {
+	t.Helper()
+	r := b.do(t, "GET", "/api/me", nil, nil)
+	prof := r.json(t)["profile"].(map[string]any)
 	return int(prof["creditsProductShoots"].(float64)), int(prof["creditsAdGraphics"].(float64))
 }
 
@@ -82,8 +82,8 @@ func TestGenerateAndServeImage(t *testing.T) {
 	t.Parallel()
 	ts, fake := newGenServer(t, nil)
 	b := ts.browser()
-	b.signUp("gen@example.com", "password123")
-	r := b.do("POST", "/api/workflows/image-from-text", spaTextPayload("a ceramic mug"), nil)
+	b.signUp(t, "gen@example.com", "password123")
+	r := b.do(t, "POST", "/api/workflows/image-from-text", spaTextPayload("a ceramic mug"), nil)
 	if r.StatusCode != 200 {
 		t.Fatalf("generate: %d %s", r.StatusCode, r.body)
 	}
@@ -109,7 +109,7 @@ func TestGenerateAndServeImage(t *testing.T) {
 	}
 
 	// History lists it with an absolute asset URL on the API's public origin.
-	list := b.do("GET", "/api/history?limit=12", nil, nil).json(t)
+	list := b.do(t, "GET", "/api/history?limit=12", nil, nil).json(t)
 	item := list["items"].([]any)[0].(map[string]any)
 	id := m["generationId"].(string)
 	if item["id"] != id || item["status"] != "succeeded" || item["assetUrl"] != "http://127.0.0.1:1/api/history/"+id+"/asset" {
@@ -118,28 +118,28 @@ func TestGenerateAndServeImage(t *testing.T) {
 	if p := list["pagination"].(map[string]any); p["total"] != 1.0 || p["nextOffset"] != nil || p["limit"] != 12.0 {
 		t.Fatalf("pagination %v", p)
 	}
-	detail := b.do("GET", "/api/history/"+id, nil, nil).json(t)["item"].(map[string]any)
+	detail := b.do(t, "GET", "/api/history/"+id, nil, nil).json(t)["item"].(map[string]any)
 	if in := detail["input"].(map[string]any); in["prompt"] != "a ceramic mug" || detail["output"].(map[string]any)["assetUrl"] != "/api/history/"+id+"/asset" {
 		t.Fatalf("detail %v", detail)
 	}
 
 	// The asset: real PNG bytes, private caching, ETag/304, ranges.
-	a := b.do("GET", "/api/history/"+id+"/asset", nil, nil)
+	a := b.do(t, "GET", "/api/history/"+id+"/asset", nil, nil)
 	if a.StatusCode != 200 || a.Header.Get("Content-Type") != "image/png" || a.Header.Get("Cache-Control") != "private, max-age=3600" || a.Header.Get("ETag") == "" {
 		t.Fatalf("asset: %d %v", a.StatusCode, a.Header)
 	}
 	if cfg, err := png.DecodeConfig(bytes.NewReader(a.body)); err != nil || cfg.Width != 1472 || cfg.Height != 1104 {
 		t.Fatalf("asset is not the 1472×1104 PNG: %v %+v", err, cfg)
 	}
-	if r := b.do("GET", "/api/history/"+id+"/asset", nil, header{"If-None-Match": `"x", ` + a.Header.Get("ETag")}); r.StatusCode != 304 || len(r.body) != 0 {
+	if r := b.do(t, "GET", "/api/history/"+id+"/asset", nil, header{"If-None-Match": `"x", ` + a.Header.Get("ETag")}); r.StatusCode != 304 || len(r.body) != 0 {
 		t.Fatalf("If-None-Match: %d", r.StatusCode)
 	}
-	if r := b.do("GET", "/api/history/"+id+"/asset", nil, header{"Range": "bytes=0-7"}); r.StatusCode != 206 || string(r.body) != "\x89PNG\r\n\x1a\n" || !strings.HasPrefix(r.Header.Get("Content-Range"), "bytes 0-7/") {
+	if r := b.do(t, "GET", "/api/history/"+id+"/asset", nil, header{"Range": "bytes=0-7"}); r.StatusCode != 206 || string(r.body) != "\x89PNG\r\n\x1a\n" || !strings.HasPrefix(r.Header.Get("Content-Range"), "bytes 0-7/") {
 		t.Fatalf("range: %d %q %v", r.StatusCode, r.body, r.Header)
 	}
 
 	// Out of credits: 402 with the balance, nothing written.
-	r = b.do("POST", "/api/workflows/image-from-text", spaTextPayload("another"), nil)
+	r = b.do(t, "POST", "/api/workflows/image-from-text", spaTextPayload("another"), nil)
 	e := r.json(t)
 	if r.StatusCode != 402 || e["error"].(map[string]any)["code"] != "OUT_OF_CREDITS" || e["credits"].(map[string]any)["productShoots"] != 0.0 {
 		t.Fatalf("402: %d %s", r.StatusCode, r.body)
@@ -152,10 +152,10 @@ func TestGenerateAndServeImage(t *testing.T) {
 	}
 
 	// Delete removes the row and the object.
-	if r := b.do("DELETE", "/api/history/"+id, nil, nil); r.StatusCode != 200 || string(r.body) != `{"deleted":true,"id":"`+id+`"}` {
+	if r := b.do(t, "DELETE", "/api/history/"+id, nil, nil); r.StatusCode != 200 || string(r.body) != `{"deleted":true,"id":"`+id+`"}` {
 		t.Fatalf("delete: %d %s", r.StatusCode, r.body)
 	}
-	if r := b.do("GET", "/api/history/"+id+"/asset", nil, nil); r.StatusCode != 404 {
+	if r := b.do(t, "GET", "/api/history/"+id+"/asset", nil, nil); r.StatusCode != 404 {
 		t.Fatalf("asset after delete: %d", r.StatusCode)
 	}
 	if _, err := ts.app.Storage.Head(context.Background(), "users/x"); err == nil {
@@ -189,8 +189,8 @@ func TestProviderFailures(t *testing.T) {
 		t.Run(tc.marker, func(t *testing.T) {
 			b := ts.browser()
 			email := "fail" + string(rune('a'+i)) + "@example.com"
-			b.signUp(email, "password123")
-			r := b.do("POST", "/api/workflows/image-from-text", spaTextPayload("mug "+tc.marker), nil)
+			b.signUp(t, email, "password123")
+			r := b.do(t, "POST", "/api/workflows/image-from-text", spaTextPayload("mug "+tc.marker), nil)
 			m := r.json(t)
 			e := m["error"].(map[string]any)
 			if r.StatusCode != tc.status || e["code"] != tc.code || (tc.message != "" && e["message"] != tc.message) || m["requestId"] == "" {
@@ -204,7 +204,7 @@ func TestProviderFailures(t *testing.T) {
 			if d, f := invariant(t, ts, email); d != 1 || f != 1 {
 				t.Fatalf("ledger: %d debits, %d refunds", d, f)
 			}
-			if ps, _ := b.balance(); ps != 1 {
+			if ps, _ := b.balance(t); ps != 1 {
 				t.Fatalf("credit not back: %d", ps)
 			}
 		})
@@ -228,8 +228,8 @@ func TestFaultInjection(t *testing.T) {
 			defer ts.app.InjectFaults(nil)
 			b := ts.browser()
 			email := "fault" + string(rune('a'+i)) + "@example.com"
-			b.signUp(email, "password123")
-			r := b.do("POST", "/api/workflows/image-from-text", spaTextPayload("mug"), nil)
+			b.signUp(t, email, "password123")
+			r := b.do(t, "POST", "/api/workflows/image-from-text", spaTextPayload("mug"), nil)
 			if r.StatusCode != 500 {
 				t.Fatalf("%d %s", r.StatusCode, r.body)
 			}
@@ -240,9 +240,9 @@ func TestFaultInjection(t *testing.T) {
 				if d, f := invariant(t, ts, email); d != 1 || f != 0 {
 					t.Fatalf("before sweep: %d/%d", d, f)
 				}
-				id := b.do("GET", "/api/history", nil, nil).json(t)["items"].([]any)[0].(map[string]any)["id"].(string)
+				id := b.do(t, "GET", "/api/history", nil, nil).json(t)["items"].([]any)[0].(map[string]any)["id"].(string)
 				ts.clock.Advance(time.Hour)
-				item := b.do("GET", "/api/history/"+id, nil, nil).json(t)["item"].(map[string]any)
+				item := b.do(t, "GET", "/api/history/"+id, nil, nil).json(t)["item"].(map[string]any)
 				if item["status"] != "failed" || item["errorCode"] != "UPSTREAM_TIMEOUT" {
 					t.Fatalf("stale item read by its owner: %v", item)
 				}
@@ -273,8 +273,8 @@ func TestSlowProviderHandsOff(t *testing.T) {
 	ts, _ := newGenServer(t, nil)
 	ts.app.SetSyncBudget(300 * time.Millisecond)
 	b := ts.browser()
-	b.signUp("slow@example.com", "password123")
-	r := b.do("POST", "/api/workflows/image-from-text", spaTextPayload("mug [fake:slow=1s]"), nil)
+	b.signUp(t, "slow@example.com", "password123")
+	r := b.do(t, "POST", "/api/workflows/image-from-text", spaTextPayload("mug [fake:slow=1s]"), nil)
 	m := r.json(t)
 	if r.StatusCode != 202 || m["status"] != "pending" || m["generationId"] == nil {
 		t.Fatalf("slow generation: %d %s", r.StatusCode, r.body)
@@ -282,7 +282,7 @@ func TestSlowProviderHandsOff(t *testing.T) {
 	id := m["generationId"].(string)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		item := b.do("GET", "/api/history/"+id, nil, nil).json(t)["item"].(map[string]any)
+		item := b.do(t, "GET", "/api/history/"+id, nil, nil).json(t)["item"].(map[string]any)
 		if item["status"] == "succeeded" && item["assetUrl"] != nil {
 			break
 		}
@@ -300,9 +300,9 @@ func TestIdempotencyKeyReplays(t *testing.T) {
 	t.Parallel()
 	ts, fake := newGenServer(t, nil)
 	b := ts.browser()
-	b.signUp("idem@example.com", "password123")
-	first := b.do("POST", "/api/workflows/image-from-text", spaTextPayload("mug"), header{"Idempotency-Key": "retry-1"})
-	second := b.do("POST", "/api/workflows/image-from-text", spaTextPayload("mug"), header{"Idempotency-Key": "retry-1"})
+	b.signUp(t, "idem@example.com", "password123")
+	first := b.do(t, "POST", "/api/workflows/image-from-text", spaTextPayload("mug"), header{"Idempotency-Key": "retry-1"})
+	second := b.do(t, "POST", "/api/workflows/image-from-text", spaTextPayload("mug"), header{"Idempotency-Key": "retry-1"})
 	if first.StatusCode != 200 || second.StatusCode != 200 || string(first.body) != string(second.body) || second.Header.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("replay: %d %s / %d %s", first.StatusCode, first.body, second.StatusCode, second.body)
 	}
@@ -312,7 +312,7 @@ func TestIdempotencyKeyReplays(t *testing.T) {
 	if d, _ := invariant(t, ts, "idem@example.com"); d != 1 {
 		t.Fatalf("%d debits", d)
 	}
-	r := b.do("POST", "/api/workflows/image-from-text", spaTextPayload("mug"), header{"Idempotency-Key": "has space"})
+	r := b.do(t, "POST", "/api/workflows/image-from-text", spaTextPayload("mug"), header{"Idempotency-Key": "has space"})
 	if r.StatusCode != 400 {
 		t.Fatalf("bad key: %d", r.StatusCode)
 	}
@@ -325,18 +325,18 @@ func TestOwnerOnly(t *testing.T) {
 	t.Parallel()
 	ts, _ := newGenServer(t, nil)
 	owner := ts.browser()
-	owner.signUp("owner@example.com", "password123")
-	id := owner.do("POST", "/api/workflows/image-from-text", spaTextPayload("mine"), nil).json(t)["generationId"].(string)
+	owner.signUp(t, "owner@example.com", "password123")
+	id := owner.do(t, "POST", "/api/workflows/image-from-text", spaTextPayload("mine"), nil).json(t)["generationId"].(string)
 	other := ts.browser()
-	other.signUp("other@example.com", "password123")
+	other.signUp(t, "other@example.com", "password123")
 	revoked := ts.browser()
-	revoked.signIn("owner@example.com", "password123")
-	owner.do("POST", "/api/auth/revoke-other-sessions", map[string]any{}, nil)
+	revoked.signIn(t, "owner@example.com", "password123")
+	owner.do(t, "POST", "/api/auth/revoke-other-sessions", map[string]any{}, nil)
 	for _, rt := range routesWithID() {
 		path := strings.ReplaceAll(rt.path, "{id}", id)
-		missing := other.do(rt.method, strings.ReplaceAll(rt.path, "{id}", "no-such-id"), nil, nil)
+		missing := other.do(t, rt.method, strings.ReplaceAll(rt.path, "{id}", "no-such-id"), nil, nil)
 		for name, b := range map[string]*browser{"other user": other, "signed out": ts.browser(), "revoked session": revoked} {
-			r := b.do(rt.method, path, nil, nil)
+			r := b.do(t, rt.method, path, nil, nil)
 			want := 404
 			if name != "other user" {
 				want = 401
@@ -349,7 +349,7 @@ func TestOwnerOnly(t *testing.T) {
 			}
 		}
 	}
-	if r := owner.do("GET", "/api/history/"+id+"/asset", nil, nil); r.StatusCode != 200 {
+	if r := owner.do(t, "GET", "/api/history/"+id+"/asset", nil, nil); r.StatusCode != 200 {
 		t.Fatalf("owner: %d", r.StatusCode)
 	}
 }
@@ -358,7 +358,7 @@ func TestWorkflowValidationChargesNothing(t *testing.T) {
 	t.Parallel()
 	ts, fake := newGenServer(t, nil)
 	b := ts.browser()
-	b.signUp("val@example.com", "password123")
+	b.signUp(t, "val@example.com", "password123")
 	for _, tc := range []struct {
 		path string
 		body any
@@ -370,26 +370,26 @@ func TestWorkflowValidationChargesNothing(t *testing.T) {
 		{"/api/workflows/image-from-text", map[string]any{"prompt": "a", "n": 2}, "parameters.n must be 1 for image-from-text."},
 		{"/api/workflows/image-from-reference", map[string]any{"prompt": "a"}, "referenceImageUrl is required."},
 	} {
-		r := b.do("POST", tc.path, tc.body, nil)
+		r := b.do(t, "POST", tc.path, tc.body, nil)
 		e := r.json(t)["error"].(map[string]any)
 		if r.StatusCode != 400 || e["code"] != "INVALID_REQUEST" || e["message"] != tc.msg {
 			t.Errorf("%v: %d %s", tc.body, r.StatusCode, r.body)
 		}
 	}
-	r := b.do("POST", "/api/workflows/video-from-reference", map[string]any{"prompt": "a", "referenceImageUrl": "https://x.example/a.png"}, nil)
+	r := b.do(t, "POST", "/api/workflows/video-from-reference", map[string]any{"prompt": "a", "referenceImageUrl": "https://x.example/a.png"}, nil)
 	if r.StatusCode != 501 || r.json(t)["error"].(map[string]any)["code"] != "NOT_IMPLEMENTED" {
 		t.Fatalf("video stub: %d %s", r.StatusCode, r.body)
 	}
-	if r := b.do("GET", "/api/workflows/image-from-text", nil, nil); r.StatusCode != 404 || string(r.body) != `{"error":"Not found"}` {
+	if r := b.do(t, "GET", "/api/workflows/image-from-text", nil, nil); r.StatusCode != 404 || string(r.body) != `{"error":"Not found"}` {
 		t.Fatalf("wrong method signed in: %d %s", r.StatusCode, r.body)
 	}
-	if r := ts.browser().do("GET", "/api/workflows/nope", nil, nil); r.StatusCode != 401 {
+	if r := ts.browser().do(t, "GET", "/api/workflows/nope", nil, nil); r.StatusCode != 401 {
 		t.Fatalf("unknown workflow signed out: %d", r.StatusCode)
 	}
 	if fake.Calls() != 0 {
 		t.Fatalf("provider called %d times", fake.Calls())
 	}
-	if ps, ag := b.balance(); ps != 1 || ag != 1 {
+	if ps, ag := b.balance(t); ps != 1 || ag != 1 {
 		t.Fatalf("charged for invalid requests: %d %d", ps, ag)
 	}
 }
@@ -398,13 +398,13 @@ func TestMisconfiguredProvider(t *testing.T) {
 	t.Parallel()
 	ts := newServer(t, map[string]string{"QWEN_REGION": "eu"})
 	b := ts.browser()
-	b.signUp("cfg@example.com", "password123")
-	r := b.do("POST", "/api/workflows/image-from-text", map[string]any{"prompt": "a"}, nil)
+	b.signUp(t, "cfg@example.com", "password123")
+	r := b.do(t, "POST", "/api/workflows/image-from-text", map[string]any{"prompt": "a"}, nil)
 	e := r.json(t)["error"].(map[string]any)
 	if r.StatusCode != 500 || e["code"] != "BACKEND_MISCONFIGURED" {
 		t.Fatalf("%d %s", r.StatusCode, r.body)
 	}
-	if r := b.do("GET", "/api/history/x/asset", nil, nil); r.StatusCode != 500 || !strings.Contains(string(r.body), "GENERATIONS_BUCKET is not configured.") {
+	if r := b.do(t, "GET", "/api/history/x/asset", nil, nil); r.StatusCode != 500 || !strings.Contains(string(r.body), "GENERATIONS_BUCKET is not configured.") {
 		t.Fatalf("asset without bucket: %d %s", r.StatusCode, r.body)
 	}
 }
@@ -413,14 +413,14 @@ func TestDeleteUserTakesImages(t *testing.T) {
 	t.Parallel()
 	ts, _ := newGenServer(t, nil)
 	b := ts.browser()
-	uid := b.signUp("bye@example.com", "password123").json(t)["user"].(map[string]any)["id"].(string)
-	id := b.do("POST", "/api/workflows/image-from-text", spaTextPayload("mug"), nil).json(t)["generationId"].(string)
+	uid := b.signUp(t, "bye@example.com", "password123").json(t)["user"].(map[string]any)["id"].(string)
+	id := b.do(t, "POST", "/api/workflows/image-from-text", spaTextPayload("mug"), nil).json(t)["generationId"].(string)
 	var key string
 	ts.app.DB.QueryRow(t.Context(), `SELECT "r2_key" FROM "generation" WHERE "id" = ?`, id).Scan(&key)
 	if _, err := ts.app.Storage.Head(t.Context(), key); err != nil {
 		t.Fatalf("image not stored: %v", err)
 	}
-	if r := b.do("POST", "/api/auth/delete-user", map[string]any{"password": "password123"}, nil); r.StatusCode != 200 {
+	if r := b.do(t, "POST", "/api/auth/delete-user", map[string]any{"password": "password123"}, nil); r.StatusCode != 200 {
 		t.Fatalf("delete-user: %d %s", r.StatusCode, r.body)
 	}
 	if _, err := ts.app.Storage.Head(t.Context(), key); err == nil || !strings.HasPrefix(key, "users/"+uid+"/") {
@@ -449,7 +449,7 @@ func TestHistoryListing(t *testing.T) {
 	t.Parallel()
 	ts, _ := newGenServer(t, nil)
 	b := ts.browser()
-	uid := b.signUp("list@example.com", "password123").json(t)["user"].(map[string]any)["id"].(string)
+	uid := b.signUp(t, "list@example.com", "password123").json(t)["user"].(map[string]any)["id"].(string)
 	for i := range 30 {
 		wf, st := "image-from-text", "succeeded"
 		if i%3 == 0 {
@@ -464,7 +464,7 @@ func TestHistoryListing(t *testing.T) {
 		}
 	}
 	page := func(q string) (ids []string, p map[string]any) {
-		m := b.do("GET", "/api/history"+q, nil, nil).json(t)
+		m := b.do(t, "GET", "/api/history"+q, nil, nil).json(t)
 		for _, it := range m["items"].([]any) {
 			ids = append(ids, it.(map[string]any)["id"].(string))
 		}
@@ -498,9 +498,9 @@ func TestHistoryListing(t *testing.T) {
 	}
 	// Another user sees none of them.
 	other := ts.browser()
-	other.signUp("nolist@example.com", "password123")
+	other.signUp(t, "nolist@example.com", "password123")
 	if ids, p := func() ([]string, map[string]any) {
-		m := other.do("GET", "/api/history", nil, nil).json(t)
+		m := other.do(t, "GET", "/api/history", nil, nil).json(t)
 		return nil, m["pagination"].(map[string]any)
 	}(); len(ids) != 0 || p["total"] != 0.0 {
 		t.Fatalf("other user sees %v", p)
@@ -561,8 +561,8 @@ func TestReferenceImages(t *testing.T) {
 	} {
 		b := ts.browser()
 		email := "ref" + string(rune('a'+i)) + "@example.com"
-		b.signUp(email, "password123")
-		r := b.do("POST", "/api/workflows/image-from-reference", map[string]any{"prompt": "on marble", "referenceImageUrl": tc.ref, "parameters": map[string]any{"n": 1}}, nil)
+		b.signUp(t, email, "password123")
+		r := b.do(t, "POST", "/api/workflows/image-from-reference", map[string]any{"prompt": "on marble", "referenceImageUrl": tc.ref, "parameters": map[string]any{"n": 1}}, nil)
 		if r.StatusCode != tc.status || (tc.msg != "" && r.json(t)["error"].(map[string]any)["message"] != tc.msg) {
 			t.Errorf("%.60s: %d %s", tc.ref, r.StatusCode, r.body)
 			continue
@@ -573,11 +573,11 @@ func TestReferenceImages(t *testing.T) {
 				t.Errorf("provider body %.200s", sent)
 			}
 			id := r.json(t)["generationId"].(string)
-			in := b.do("GET", "/api/history/"+id, nil, nil).json(t)["item"].(map[string]any)["input"].(map[string]any)
+			in := b.do(t, "GET", "/api/history/"+id, nil, nil).json(t)["item"].(map[string]any)["input"].(map[string]any)
 			if ri := in["referenceImage"].(string); strings.HasPrefix(tc.ref, "data:") && !strings.HasPrefix(ri, "[omitted:data-url length=") {
 				t.Errorf("input_json keeps the data URL: %.80s", ri)
 			}
-		} else if ag := func() int { _, ag := b.balance(); return ag }(); ag != 1 {
+		} else if ag := func() int { _, ag := b.balance(t); return ag }(); ag != 1 {
 			t.Errorf("%.60s: charged for a refused reference", tc.ref)
 		}
 	}

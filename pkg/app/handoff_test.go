@@ -46,14 +46,14 @@ func TestLambdaHandOff(t *testing.T) {
 	} {
 		b := ts.browser()
 		email := "handoff" + string(rune('a'+i)) + "@example.com"
-		b.signUp(email, "password123")
-		r := b.do("POST", tc.path, tc.body, nil)
+		b.signUp(t, email, "password123")
+		r := b.do(t, "POST", tc.path, tc.body, nil)
 		if r.StatusCode != 202 {
 			t.Fatalf("%s: %d %s", tc.path, r.StatusCode, r.body)
 		}
 		id := r.json(t)["generationId"].(string)
 		time.Sleep(1500 * time.Millisecond) // the abandoned provider call would be done by now
-		if item := b.do("GET", "/api/history/"+id, nil, nil).json(t)["item"].(map[string]any); item["status"] != "pending" {
+		if item := b.do(t, "GET", "/api/history/"+id, nil, nil).json(t)["item"].(map[string]any); item["status"] != "pending" {
 			t.Fatalf("the abandoned job finished the generation: %v", item)
 		}
 		if d, f := invariant(t, ts, email); d != 1 || f != 0 {
@@ -69,7 +69,7 @@ func TestLambdaHandOff(t *testing.T) {
 		if _, err := handler(t.Context(), ev); err != nil {
 			t.Fatalf("continue: %v", err)
 		}
-		item := b.do("GET", "/api/history/"+id, nil, nil).json(t)["item"].(map[string]any)
+		item := b.do(t, "GET", "/api/history/"+id, nil, nil).json(t)["item"].(map[string]any)
 		if item["status"] != "succeeded" || item["assetUrl"] == nil {
 			t.Fatalf("after continuation: %v", item)
 		}

@@ -37,9 +37,9 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// testServer is the real app over a real SQLite file in a temp dir.
+// testServer is the real app over a real SQLite file in a temp dir. It
+// keeps no *testing.T: every helper that can fail takes its caller's.
 type testServer struct {
-	t     testing.TB
 	app   *app.App
 	srv   *httptest.Server
 	clock *clock
@@ -73,7 +73,7 @@ func newServer(t testing.TB, env map[string]string) *testServer {
 	}
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(func() { srv.Close(); a.Close() })
-	return &testServer{t: t, app: a, srv: srv, clock: clk}
+	return &testServer{app: a, srv: srv, clock: clk}
 }
 
 // browser is a client with a cookie jar that sends the SPA's Origin, as a
@@ -118,8 +118,20 @@ func (r resp) setCookies(part string) []string {
 
 type header map[string]string
 
-func (b *browser) do(method, path string, body any, h header) resp {
-	b.ts.t.Helper()
+// do sends one request and fails the calling test t on a transport error.
+// It must run on t's own goroutine; goroutines use try and report back.
+func (b *browser) do(t testing.TB, method, path string, body any, h header) resp {
+	t.Helper()
+	r, err := b.try(method, path, body, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// try is do without a test: for requests sent from goroutines, whose
+// results the test goroutine asserts on.
+func (b *browser) try(method, path string, body any, h header) (resp, error) {
 	var rd io.Reader
 	switch v := body.(type) {
 	case nil:
@@ -131,7 +143,7 @@ func (b *browser) do(method, path string, body any, h header) resp {
 	}
 	req, err := http.NewRequest(method, b.ts.srv.URL+path, rd)
 	if err != nil {
-		b.ts.t.Fatal(err)
+		return resp{}, err
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -152,39 +164,42 @@ func (b *browser) do(method, path string, body any, h header) resp {
 	}
 	res, err := http.DefaultTransport.RoundTrip(req)
 	if err != nil {
-		b.ts.t.Fatal(err)
+		return resp{}, err
 	}
 	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
+	data, err := io.ReadAll(res.Body)
+	if err != nil {
+		return resp{}, err
+	}
 	b.jar.SetCookies(u, res.Cookies())
-	return resp{res, data}
+	return resp{res, data}, nil
 }
 
-func (b *browser) signUp(email, pw string) resp {
-	b.ts.t.Helper()
-	r := b.do("POST", "/api/auth/sign-up/email", map[string]any{"name": "Test User", "email": email, "password": pw}, nil)
+func (b *browser) signUp(t testing.TB, email, pw string) resp {
+	t.Helper()
+	r := b.do(t, "POST", "/api/auth/sign-up/email", map[string]any{"name": "Test User", "email": email, "password": pw}, nil)
 	if r.StatusCode != 200 {
-		b.ts.t.Fatalf("sign-up %s: %d %s", email, r.StatusCode, r.body)
+		t.Fatalf("sign-up %s: %d %s", email, r.StatusCode, r.body)
 	}
 	return r
 }
 
-func (b *browser) signIn(email, pw string) resp {
-	b.ts.t.Helper()
-	return b.do("POST", "/api/auth/sign-in/email", map[string]any{"email": email, "password": pw}, nil)
+func (b *browser) signIn(t testing.TB, email, pw string) resp {
+	t.Helper()
+	return b.do(t, "POST", "/api/auth/sign-in/email", map[string]any{"email": email, "password": pw}, nil)
 }
 
 // sessionUser returns the email get-session reports, or "" for null.
-func (b *browser) sessionUser(query string) string {
-	b.ts.t.Helper()
-	r := b.do("GET", "/api/auth/get-session"+query, nil, nil)
+func (b *browser) sessionUser(t testing.TB, query string) string {
+	t.Helper()
+	r := b.do(t, "GET", "/api/auth/get-session"+query, nil, nil)
 	if r.StatusCode != 200 {
-		b.ts.t.Fatalf("get-session: %d %s", r.StatusCode, r.body)
+		t.Fatalf("get-session: %d %s", r.StatusCode, r.body)
 	}
 	if string(r.body) == "null" {
 		return ""
 	}
-	return r.json(b.ts.t)["user"].(map[string]any)["email"].(string)
+	return r.json(t)["user"].(map[string]any)["email"].(string)
 }
 
 // wantError asserts a better-auth error envelope.

@@ -19,15 +19,15 @@ func TestLayouts(t *testing.T) {
 		t.Run(tc.schema, func(t *testing.T) {
 			ts := newServer(t, map[string]string{"AUTH_SCHEMA": tc.schema})
 			b := ts.browser()
-			r := b.signUp("layout@example.com", "password123")
+			r := b.signUp(t, "layout@example.com", "password123")
 			created := r.json(t)["user"].(map[string]any)["createdAt"].(string)
 			if tc.schema == "user" && !strings.HasSuffix(created, ".000Z") {
 				t.Errorf("seconds layout answered createdAt %s with milliseconds it cannot store", created)
 			}
-			if r := ts.browser().signIn("layout@example.com", "password123"); r.StatusCode != 200 {
+			if r := ts.browser().signIn(t, "layout@example.com", "password123"); r.StatusCode != 200 {
 				t.Fatalf("sign-in: %d %s", r.StatusCode, r.body)
 			}
-			if got := b.sessionUser("?disableCookieCache=1"); got != "layout@example.com" {
+			if got := b.sessionUser(t, "?disableCookieCache=1"); got != "layout@example.com" {
 				t.Fatalf("get-session: %q", got)
 			}
 			for _, q := range []string{
@@ -51,7 +51,7 @@ func TestLegacyDateEncodings(t *testing.T) {
 	t.Parallel()
 	ts := newServer(t, nil)
 	b := ts.browser()
-	b.signUp("legacy@example.com", "password123")
+	b.signUp(t, "legacy@example.com", "password123")
 	for _, enc := range []string{
 		`'2026-11-25 10:00:00'`,         // SQL datetime('now') default
 		`'1795600000000'`,               // epoch ms as text (libsql client writing a Date)
@@ -63,7 +63,7 @@ func TestLegacyDateEncodings(t *testing.T) {
 		if err := ts.app.DB.Exec(t.Context(), `UPDATE "users" SET "created_at" = `+enc); err != nil {
 			t.Fatal(err)
 		}
-		r := ts.browser().signIn("legacy@example.com", "password123")
+		r := ts.browser().signIn(t, "legacy@example.com", "password123")
 		ca, _ := r.json(t)["user"].(map[string]any)["createdAt"].(string)
 		if r.StatusCode != 200 || !strings.HasPrefix(ca, "2026-11-2") {
 			t.Errorf("created_at %s: %d createdAt=%q", enc, r.StatusCode, ca)
@@ -72,11 +72,11 @@ func TestLegacyDateEncodings(t *testing.T) {
 	// A session whose expiry is a far-future SQL default still works; one in
 	// the past is treated as expired.
 	ts.app.DB.Exec(t.Context(), `UPDATE "session" SET "expires_at" = '2099-01-01 00:00:00'`)
-	if got := b.sessionUser("?disableCookieCache=1"); got != "legacy@example.com" {
+	if got := b.sessionUser(t, "?disableCookieCache=1"); got != "legacy@example.com" {
 		t.Fatalf("far-future text expiry: %q", got)
 	}
 	ts.app.DB.Exec(t.Context(), `UPDATE "session" SET "expires_at" = '1700000000000'`)
-	if got := b.sessionUser("?disableCookieCache=1"); got != "" {
+	if got := b.sessionUser(t, "?disableCookieCache=1"); got != "" {
 		t.Fatalf("past ms expiry accepted: %q", got)
 	}
 }

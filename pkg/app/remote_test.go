@@ -25,33 +25,33 @@ func TestRemoteLibSQL(t *testing.T) {
 			url := startTursodb(t, bin)
 			ts := newServer(t, map[string]string{"TURSO_DATABASE_URL": url, "AUTH_SCHEMA": schema, "RATE_LIMIT_ENABLED": "true"})
 			b := ts.browser()
-			b.signUp("remote@example.com", "password123")
-			wantError(t, ts.browser().do("POST", "/api/auth/sign-up/email", map[string]any{"name": "x", "email": "remote@example.com", "password": "password123"}, nil),
+			b.signUp(t, "remote@example.com", "password123")
+			wantError(t, ts.browser().do(t, "POST", "/api/auth/sign-up/email", map[string]any{"name": "x", "email": "remote@example.com", "password": "password123"}, nil),
 				422, "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL", "")
-			if got := b.sessionUser("?disableCookieCache=1"); got != "remote@example.com" {
+			if got := b.sessionUser(t, "?disableCookieCache=1"); got != "remote@example.com" {
 				t.Fatalf("get-session: %q", got)
 			}
 			other := ts.browser()
-			if r := other.signIn("remote@example.com", "password123"); r.StatusCode != 200 {
+			if r := other.signIn(t, "remote@example.com", "password123"); r.StatusCode != 200 {
 				t.Fatalf("sign-in: %d %s", r.StatusCode, r.body)
 			}
-			if r := b.do("GET", "/api/me", nil, nil); r.StatusCode != 200 {
+			if r := b.do(t, "GET", "/api/me", nil, nil); r.StatusCode != 200 {
 				t.Fatalf("/api/me: %d %s", r.StatusCode, r.body)
 			}
-			if r := b.do("POST", "/api/auth/update-user", map[string]any{"name": "Remote"}, nil); r.StatusCode != 200 {
+			if r := b.do(t, "POST", "/api/auth/update-user", map[string]any{"name": "Remote"}, nil); r.StatusCode != 200 {
 				t.Fatalf("update-user: %d %s", r.StatusCode, r.body)
 			}
-			r := b.do("POST", "/api/auth/change-password", map[string]any{"currentPassword": "password123", "newPassword": "password456", "revokeOtherSessions": true}, nil)
+			r := b.do(t, "POST", "/api/auth/change-password", map[string]any{"currentPassword": "password123", "newPassword": "password456", "revokeOtherSessions": true}, nil)
 			if r.StatusCode != 200 {
 				t.Fatalf("change-password: %d %s", r.StatusCode, r.body)
 			}
-			if got := other.sessionUser("?disableCookieCache=1"); got != "" {
+			if got := other.sessionUser(t, "?disableCookieCache=1"); got != "" {
 				t.Fatal("batch did not revoke the other session")
 			}
-			if r := b.do("POST", "/api/auth/delete-user", map[string]any{"password": "password456"}, nil); r.StatusCode != 200 {
+			if r := b.do(t, "POST", "/api/auth/delete-user", map[string]any{"password": "password456"}, nil); r.StatusCode != 200 {
 				t.Fatalf("delete-user: %d %s", r.StatusCode, r.body)
 			}
-			if r := ts.browser().signIn("remote@example.com", "password456"); r.StatusCode != 401 {
+			if r := ts.browser().signIn(t, "remote@example.com", "password456"); r.StatusCode != 401 {
 				t.Fatalf("deleted user signs in: %d", r.StatusCode)
 			}
 		})

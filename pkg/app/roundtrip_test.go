@@ -20,29 +20,29 @@ func TestRoundTrips(t *testing.T) {
 			t.Errorf("%s: %d round trips, want %d", name, got, want)
 		}
 	}
-	count("sign-up", 2, func() resp { return b.signUp("rt@example.com", "password123") })
-	count("get-session (cache hit)", 1, func() resp { return b.do("GET", "/api/auth/get-session", nil, nil) })
-	count("get-session (cache miss)", 2, func() resp { return b.do("GET", "/api/auth/get-session?disableCookieCache=1", nil, nil) })
-	count("get-session (signed out)", 1, func() resp { return ts.browser().do("GET", "/api/auth/get-session", nil, nil) })
-	count("/api/me (cache hit)", 1, func() resp { return b.do("GET", "/api/me", nil, nil) })
-	count("/api/health", 0, func() resp { return b.do("GET", "/api/health", nil, nil) })
-	count("sign-in", 3, func() resp { return ts.browser().signIn("rt@example.com", "password123") })
-	count("sign-in (wrong password)", 2, func() resp { return ts.browser().signIn("rt@example.com", "wrong-password") })
-	count("update-user", 3, func() resp { return b.do("POST", "/api/auth/update-user", map[string]any{"name": "N"}, nil) })
-	count("list-sessions", 3, func() resp { return b.do("GET", "/api/auth/list-sessions", nil, nil) })
-	count("list-accounts", 3, func() resp { return b.do("GET", "/api/auth/list-accounts", nil, nil) })
-	count("revoke-other-sessions", 3, func() resp { return b.do("POST", "/api/auth/revoke-other-sessions", map[string]any{}, nil) })
+	count("sign-up", 2, func() resp { return b.signUp(t, "rt@example.com", "password123") })
+	count("get-session (cache hit)", 1, func() resp { return b.do(t, "GET", "/api/auth/get-session", nil, nil) })
+	count("get-session (cache miss)", 2, func() resp { return b.do(t, "GET", "/api/auth/get-session?disableCookieCache=1", nil, nil) })
+	count("get-session (signed out)", 1, func() resp { return ts.browser().do(t, "GET", "/api/auth/get-session", nil, nil) })
+	count("/api/me (cache hit)", 1, func() resp { return b.do(t, "GET", "/api/me", nil, nil) })
+	count("/api/health", 0, func() resp { return b.do(t, "GET", "/api/health", nil, nil) })
+	count("sign-in", 3, func() resp { return ts.browser().signIn(t, "rt@example.com", "password123") })
+	count("sign-in (wrong password)", 2, func() resp { return ts.browser().signIn(t, "rt@example.com", "wrong-password") })
+	count("update-user", 3, func() resp { return b.do(t, "POST", "/api/auth/update-user", map[string]any{"name": "N"}, nil) })
+	count("list-sessions", 3, func() resp { return b.do(t, "GET", "/api/auth/list-sessions", nil, nil) })
+	count("list-accounts", 3, func() resp { return b.do(t, "GET", "/api/auth/list-accounts", nil, nil) })
+	count("revoke-other-sessions", 3, func() resp { return b.do(t, "POST", "/api/auth/revoke-other-sessions", map[string]any{}, nil) })
 	count("change-password", 4, func() resp {
-		return b.do("POST", "/api/auth/change-password", map[string]any{"currentPassword": "password123", "newPassword": "password1234"}, nil)
+		return b.do(t, "POST", "/api/auth/change-password", map[string]any{"currentPassword": "password123", "newPassword": "password1234"}, nil)
 	})
-	count("sign-out", 2, func() resp { return b.do("POST", "/api/auth/sign-out", map[string]any{}, nil) })
+	count("sign-out", 2, func() resp { return b.do(t, "POST", "/api/auth/sign-out", map[string]any{}, nil) })
 }
 
 func TestRoundTripsAppAPI(t *testing.T) {
 	t.Parallel()
 	ts, _ := newGenServer(t, nil)
 	b := ts.browser()
-	b.signUp("rtapp@example.com", "password123")
+	b.signUp(t, "rtapp@example.com", "password123")
 	count := func(name string, want int64, f func() resp) string {
 		t.Helper()
 		before := ts.app.DB.RoundTrips()
@@ -56,14 +56,14 @@ func TestRoundTripsAppAPI(t *testing.T) {
 		id, _ := r.json(t)["generationId"].(string)
 		return id
 	}
-	id := count("generate (success)", 3, func() resp { return b.do("POST", "/api/workflows/image-from-text", spaTextPayload("mug"), nil) })
-	count("generate (out of credits)", 3, func() resp { return b.do("POST", "/api/workflows/image-from-text", spaTextPayload("mug"), nil) })
+	id := count("generate (success)", 3, func() resp { return b.do(t, "POST", "/api/workflows/image-from-text", spaTextPayload("mug"), nil) })
+	count("generate (out of credits)", 3, func() resp { return b.do(t, "POST", "/api/workflows/image-from-text", spaTextPayload("mug"), nil) })
 	count("generate (provider error)", 3, func() resp {
-		return b.do("POST", "/api/workflows/image-from-reference", map[string]any{"prompt": "x [fake:internal]", "referenceImageUrl": pngDataURL(t)}, nil)
+		return b.do(t, "POST", "/api/workflows/image-from-reference", map[string]any{"prompt": "x [fake:internal]", "referenceImageUrl": pngDataURL(t)}, nil)
 	})
-	count("generate (invalid body)", 1, func() resp { return b.do("POST", "/api/workflows/image-from-text", map[string]any{}, nil) })
-	count("history list", 2, func() resp { return b.do("GET", "/api/history", nil, nil) })
-	count("history detail", 2, func() resp { return b.do("GET", "/api/history/"+id, nil, nil) })
-	count("asset", 2, func() resp { return b.do("GET", "/api/history/"+id+"/asset", nil, nil) })
-	count("delete", 3, func() resp { return b.do("DELETE", "/api/history/"+id, nil, nil) })
+	count("generate (invalid body)", 1, func() resp { return b.do(t, "POST", "/api/workflows/image-from-text", map[string]any{}, nil) })
+	count("history list", 2, func() resp { return b.do(t, "GET", "/api/history", nil, nil) })
+	count("history detail", 2, func() resp { return b.do(t, "GET", "/api/history/"+id, nil, nil) })
+	count("asset", 2, func() resp { return b.do(t, "GET", "/api/history/"+id+"/asset", nil, nil) })
+	count("delete", 3, func() resp { return b.do(t, "DELETE", "/api/history/"+id, nil, nil) })
 }

@@ -24,32 +24,32 @@ func TestGenerateWithS3(t *testing.T) {
 		t.Fatalf("storage is %T, want the S3 store", ts.app.Storage)
 	}
 	b := ts.browser()
-	b.signUp("s3@example.com", "password123")
+	b.signUp(t, "s3@example.com", "password123")
 
 	// A small image is served inline, with ETag/304 and ranges.
-	r := b.do("POST", "/api/workflows/image-from-reference", map[string]any{"prompt": "on marble", "referenceImageUrl": pngDataURL(t)}, nil)
+	r := b.do(t, "POST", "/api/workflows/image-from-reference", map[string]any{"prompt": "on marble", "referenceImageUrl": pngDataURL(t)}, nil)
 	if r.StatusCode != 200 {
 		t.Fatalf("generate: %d %s", r.StatusCode, r.body)
 	}
 	small := r.json(t)["generationId"].(string)
-	a := b.do("GET", "/api/history/"+small+"/asset", nil, nil)
+	a := b.do(t, "GET", "/api/history/"+small+"/asset", nil, nil)
 	if a.StatusCode != 200 || a.Header.Get("Content-Type") != "image/png" || !strings.HasPrefix(string(a.body), "\x89PNG") || a.Header.Get("ETag") == "" {
 		t.Fatalf("asset from S3: %d %v", a.StatusCode, a.Header)
 	}
-	if r := b.do("GET", "/api/history/"+small+"/asset", nil, header{"If-None-Match": a.Header.Get("ETag")}); r.StatusCode != 304 {
+	if r := b.do(t, "GET", "/api/history/"+small+"/asset", nil, header{"If-None-Match": a.Header.Get("ETag")}); r.StatusCode != 304 {
 		t.Fatalf("If-None-Match against S3: %d", r.StatusCode)
 	}
-	if r := b.do("GET", "/api/history/"+small+"/asset", nil, header{"Range": "bytes=1-3"}); r.StatusCode != 206 || string(r.body) != "PNG" {
+	if r := b.do(t, "GET", "/api/history/"+small+"/asset", nil, header{"Range": "bytes=1-3"}); r.StatusCode != 206 || string(r.body) != "PNG" {
 		t.Fatalf("range against S3: %d %q", r.StatusCode, r.body)
 	}
 
 	// A 5 MB image is too big for a Lambda response: a presigned redirect.
-	r = b.do("POST", "/api/workflows/image-from-text", map[string]any{"prompt": "poster [fake:big-image]"}, nil)
+	r = b.do(t, "POST", "/api/workflows/image-from-text", map[string]any{"prompt": "poster [fake:big-image]"}, nil)
 	if r.StatusCode != 200 {
 		t.Fatalf("big generate: %d %s", r.StatusCode, r.body)
 	}
 	big := r.json(t)["generationId"].(string)
-	a = b.do("GET", "/api/history/"+big+"/asset", nil, nil)
+	a = b.do(t, "GET", "/api/history/"+big+"/asset", nil, nil)
 	loc := a.Header.Get("Location")
 	if a.StatusCode != 302 || !strings.HasPrefix(loc, gw.Endpoint+"/generations/users/") || !strings.Contains(loc, "X-Amz-Signature=") {
 		t.Fatalf("big asset: %d Location=%q", a.StatusCode, loc)
@@ -66,7 +66,7 @@ func TestGenerateWithS3(t *testing.T) {
 	// Deleting the item deletes its object in the bucket.
 	var key string
 	ts.app.DB.QueryRow(t.Context(), `SELECT "r2_key" FROM "generation" WHERE "id" = ?`, small).Scan(&key)
-	if r := b.do("DELETE", "/api/history/"+small, nil, nil); r.StatusCode != 200 {
+	if r := b.do(t, "DELETE", "/api/history/"+small, nil, nil); r.StatusCode != 200 {
 		t.Fatalf("delete: %d", r.StatusCode)
 	}
 	if _, err := ts.app.Storage.Head(t.Context(), key); !errors.Is(err, storage.ErrNotFound) {
@@ -74,7 +74,7 @@ func TestGenerateWithS3(t *testing.T) {
 	}
 	// Deleting the user takes the rest.
 	ts.app.DB.QueryRow(t.Context(), `SELECT "r2_key" FROM "generation" WHERE "id" = ?`, big).Scan(&key)
-	if r := b.do("POST", "/api/auth/delete-user", map[string]any{"password": "password123"}, nil); r.StatusCode != 200 {
+	if r := b.do(t, "POST", "/api/auth/delete-user", map[string]any{"password": "password123"}, nil); r.StatusCode != 200 {
 		t.Fatalf("delete-user: %d", r.StatusCode)
 	}
 	if _, err := ts.app.Storage.Head(t.Context(), key); !errors.Is(err, storage.ErrNotFound) {

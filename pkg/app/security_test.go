@@ -22,7 +22,7 @@ func TestEveryCookieWriteNeedsTrustedOrigin(t *testing.T) {
 	t.Parallel()
 	ts := newServer(t, nil)
 	b := ts.browser()
-	b.signUp("victim@example.com", "password123")
+	b.signUp(t, "victim@example.com", "password123")
 	for _, rt := range app.Routes() {
 		if rt.Method == "GET" || rt.Path == formPostCallback || rt.Path == "/api/auth/" {
 			continue
@@ -43,14 +43,14 @@ func TestEveryCookieWriteNeedsTrustedOrigin(t *testing.T) {
 			if method == "" {
 				method = "PUT"
 			}
-			r := b.do(method, strings.ReplaceAll(rt.Path, "{id}", "some-id"), map[string]any{}, tc.hdr)
+			r := b.do(t, method, strings.ReplaceAll(rt.Path, "{id}", "some-id"), map[string]any{}, tc.hdr)
 			if r.StatusCode != tc.status || !strings.Contains(string(r.body), tc.code) {
 				t.Errorf("%s with %s: %d %s, want %d %s", rt.Pattern(), tc.name, r.StatusCode, r.body, tc.status, tc.code)
 			}
 		}
 	}
 	// And the victim's session survived all of it.
-	if got := b.sessionUser(""); got != "victim@example.com" {
+	if got := b.sessionUser(t, ""); got != "victim@example.com" {
 		t.Fatalf("session after attacks: %q", got)
 	}
 }
@@ -61,13 +61,13 @@ func TestEveryWriteRejectsBadJSON(t *testing.T) {
 	t.Parallel()
 	ts := newServer(t, nil)
 	b := ts.browser()
-	b.signUp("json@example.com", "password123")
+	b.signUp(t, "json@example.com", "password123")
 	for _, rt := range app.Routes() {
 		if rt.Method == "GET" || rt.Method == "" || rt.Method == "DELETE" || rt.Path == formPostCallback {
 			continue
 		}
 		for _, body := range []string{`{`, `"str"`, `{"a":1}{`, "\xff\xfe"} {
-			r := b.do(rt.Method, rt.Path, body, nil)
+			r := b.do(t, rt.Method, rt.Path, body, nil)
 			if r.StatusCode < 400 || r.StatusCode >= 500 {
 				t.Errorf("%s with body %q: %d %s", rt.Pattern(), body, r.StatusCode, r.body)
 			}
@@ -78,7 +78,7 @@ func TestEveryWriteRejectsBadJSON(t *testing.T) {
 func TestLoginCSRF(t *testing.T) {
 	t.Parallel()
 	ts := newServer(t, nil)
-	ts.browser().signUp("csrf@example.com", "password123")
+	ts.browser().signUp(t, "csrf@example.com", "password123")
 	creds := map[string]any{"email": "csrf@example.com", "password": "password123"}
 	for _, tc := range []struct {
 		name   string
@@ -93,7 +93,7 @@ func TestLoginCSRF(t *testing.T) {
 		{"SPA fetch", header{"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "cors"}, 200, ""},
 		{"server to server, no origin", header{"Origin": ""}, 200, ""},
 	} {
-		r := ts.browser().do("POST", "/api/auth/sign-in/email", creds, tc.hdr)
+		r := ts.browser().do(t, "POST", "/api/auth/sign-in/email", creds, tc.hdr)
 		if r.StatusCode != tc.status || !strings.Contains(string(r.body), tc.code) {
 			t.Errorf("%s: %d %s, want %d %s", tc.name, r.StatusCode, r.body, tc.status, tc.code)
 		}
@@ -103,24 +103,24 @@ func TestLoginCSRF(t *testing.T) {
 func TestRedirectTargetsValidated(t *testing.T) {
 	t.Parallel()
 	ts := newServer(t, nil)
-	ts.browser().signUp("cb@example.com", "password123")
+	ts.browser().signUp(t, "cb@example.com", "password123")
 	for _, target := range []string{"//evil.com", `/\evil.com`, "https:/evil.com", "https://evil.com", "https://localhost:5173@evil.com", "javascript:alert(1)", "/%2fevil.com", "http://localhost:5174"} {
-		r := ts.browser().do("POST", "/api/auth/sign-in/email", map[string]any{"email": "cb@example.com", "password": "password123", "callbackURL": target}, nil)
+		r := ts.browser().do(t, "POST", "/api/auth/sign-in/email", map[string]any{"email": "cb@example.com", "password": "password123", "callbackURL": target}, nil)
 		wantError(t, r, 403, "INVALID_CALLBACK_URL", "Invalid callbackURL")
 		if len(r.setCookies("session_token")) != 0 {
 			t.Errorf("callbackURL %q: refused but still signed in", target)
 		}
 	}
 	for field, code := range map[string]string{"errorCallbackURL": "INVALID_ERROR_CALLBACK_URL", "newUserCallbackURL": "INVALID_NEW_USER_CALLBACK_URL", "redirectTo": "INVALID_REDIRECT_URL"} {
-		r := ts.browser().do("POST", "/api/auth/sign-out", map[string]any{field: "https://evil.com"}, nil)
+		r := ts.browser().do(t, "POST", "/api/auth/sign-out", map[string]any{field: "https://evil.com"}, nil)
 		wantError(t, r, 403, code, "")
 	}
-	r := ts.browser().do("POST", "/api/auth/sign-out", map[string]any{"callbackURL": 5}, nil)
+	r := ts.browser().do(t, "POST", "/api/auth/sign-out", map[string]any{"callbackURL": 5}, nil)
 	if r.StatusCode != 400 || !strings.Contains(string(r.body), "Invalid callbackURL: expected a string") {
 		t.Fatalf("non-string callbackURL: %d %s", r.StatusCode, r.body)
 	}
 	for _, ok := range []string{"/dashboard?tab=1", spaOrigin + "/welcome"} {
-		r := ts.browser().do("POST", "/api/auth/sign-in/email", map[string]any{"email": "cb@example.com", "password": "password123", "callbackURL": ok}, nil)
+		r := ts.browser().do(t, "POST", "/api/auth/sign-in/email", map[string]any{"email": "cb@example.com", "password": "password123", "callbackURL": ok}, nil)
 		if r.StatusCode != 200 {
 			t.Errorf("callbackURL %q refused: %s", ok, r.body)
 		}
@@ -152,7 +152,7 @@ func TestCORS(t *testing.T) {
 		!strings.Contains(strings.ToLower(res.Header.Get("Access-Control-Allow-Headers")), "content-type") || !strings.Contains(res.Header.Get("Access-Control-Allow-Methods"), "POST") {
 		t.Fatalf("preflight: %d %v", res.StatusCode, res.Header)
 	}
-	r := ts.browser().do("GET", "/api/me", nil, nil)
+	r := ts.browser().do(t, "GET", "/api/me", nil, nil)
 	if r.Header.Get("Access-Control-Allow-Origin") != spaOrigin || r.Header.Get("Access-Control-Allow-Credentials") != "true" || r.Header.Get("Vary") != "Origin" {
 		t.Fatalf("401 from /api/me lacks CORS headers: %v", r.Header)
 	}
@@ -161,12 +161,12 @@ func TestCORS(t *testing.T) {
 func TestMalformedStoredHashIs401(t *testing.T) {
 	t.Parallel()
 	ts := newServer(t, nil)
-	ts.browser().signUp("broken@example.com", "password123")
+	ts.browser().signUp(t, "broken@example.com", "password123")
 	for _, bad := range []string{"no-colon-here", "zz:zz", ""} {
 		if err := ts.app.DB.Exec(t.Context(), `UPDATE "account" SET "password" = ?`, bad); err != nil {
 			t.Fatal(err)
 		}
-		r := ts.browser().signIn("broken@example.com", "password123")
+		r := ts.browser().signIn(t, "broken@example.com", "password123")
 		wantError(t, r, 401, "INVALID_EMAIL_OR_PASSWORD", "Invalid email or password")
 	}
 }

@@ -13,31 +13,31 @@ func TestRevokedSessionCannotWrite(t *testing.T) {
 	t.Parallel()
 	ts := newServer(t, nil)
 	victim := ts.browser()
-	victim.signUp("rev@example.com", "password123")
+	victim.signUp(t, "rev@example.com", "password123")
 	other := ts.browser()
-	other.signIn("rev@example.com", "password123")
-	if r := other.do("POST", "/api/auth/revoke-other-sessions", map[string]any{}, nil); r.StatusCode != 200 || string(r.body) != `{"status":true}` {
+	other.signIn(t, "rev@example.com", "password123")
+	if r := other.do(t, "POST", "/api/auth/revoke-other-sessions", map[string]any{}, nil); r.StatusCode != 200 || string(r.body) != `{"status":true}` {
 		t.Fatalf("revoke-other-sessions: %d %s", r.StatusCode, r.body)
 	}
 	// The cache still answers a plain read: that is better-auth's
 	// documented staleness (≤ 5 minutes), kept so reads cost no query.
-	if got := victim.sessionUser(""); got != "rev@example.com" {
+	if got := victim.sessionUser(t, ""); got != "rev@example.com" {
 		t.Fatalf("cached read: %q", got)
 	}
-	r := victim.do("POST", "/api/auth/update-user", map[string]any{"name": "hijacked"}, nil)
+	r := victim.do(t, "POST", "/api/auth/update-user", map[string]any{"name": "hijacked"}, nil)
 	wantError(t, r, 401, "UNAUTHORIZED", "Unauthorized")
-	if got := victim.sessionUser("?disableCookieCache=true"); got != "" {
+	if got := victim.sessionUser(t, "?disableCookieCache=true"); got != "" {
 		t.Fatalf("database read of a revoked session: %q", got)
 	}
-	if got := other.sessionUser(""); got != "rev@example.com" {
+	if got := other.sessionUser(t, ""); got != "rev@example.com" {
 		t.Fatalf("revoker lost its own session")
 	}
 	// Past the cache lifetime the cached read ends too.
 	victim2 := ts.browser()
-	victim2.signIn("rev@example.com", "password123")
-	other.do("POST", "/api/auth/revoke-other-sessions", map[string]any{}, nil)
+	victim2.signIn(t, "rev@example.com", "password123")
+	other.do(t, "POST", "/api/auth/revoke-other-sessions", map[string]any{}, nil)
 	ts.clock.Advance(301 * time.Second)
-	if got := victim2.sessionUser(""); got != "" {
+	if got := victim2.sessionUser(t, ""); got != "" {
 		t.Fatalf("revoked session alive after the cache expired: %q", got)
 	}
 }
@@ -46,24 +46,24 @@ func TestRevokeSessionOnlyOwn(t *testing.T) {
 	t.Parallel()
 	ts := newServer(t, nil)
 	alice, mallory := ts.browser(), ts.browser()
-	aliceToken := alice.signUp("alice@example.com", "password123").json(t)["token"].(string)
-	mallory.signUp("mallory@example.com", "password123")
-	if r := mallory.do("POST", "/api/auth/revoke-session", map[string]any{"token": aliceToken}, nil); r.StatusCode != 200 {
+	aliceToken := alice.signUp(t, "alice@example.com", "password123").json(t)["token"].(string)
+	mallory.signUp(t, "mallory@example.com", "password123")
+	if r := mallory.do(t, "POST", "/api/auth/revoke-session", map[string]any{"token": aliceToken}, nil); r.StatusCode != 200 {
 		t.Fatalf("revoke-session: %d %s", r.StatusCode, r.body)
 	}
-	if got := alice.sessionUser("?disableCookieCache=1"); got != "alice@example.com" {
+	if got := alice.sessionUser(t, "?disableCookieCache=1"); got != "alice@example.com" {
 		t.Fatal("mallory revoked alice's session")
 	}
-	if r := alice.do("POST", "/api/auth/revoke-session", map[string]any{"token": aliceToken}, nil); r.StatusCode != 200 {
+	if r := alice.do(t, "POST", "/api/auth/revoke-session", map[string]any{"token": aliceToken}, nil); r.StatusCode != 200 {
 		t.Fatalf("revoke own: %d", r.StatusCode)
 	}
-	if got := alice.sessionUser("?disableCookieCache=1"); got != "" {
+	if got := alice.sessionUser(t, "?disableCookieCache=1"); got != "" {
 		t.Fatal("own session survived revoke-session")
 	}
 	b := ts.browser()
-	b.signIn("mallory@example.com", "password123")
-	b.do("POST", "/api/auth/revoke-sessions", map[string]any{}, nil)
-	if mallory.sessionUser("?disableCookieCache=1") != "" || b.sessionUser("?disableCookieCache=1") != "" {
+	b.signIn(t, "mallory@example.com", "password123")
+	b.do(t, "POST", "/api/auth/revoke-sessions", map[string]any{}, nil)
+	if mallory.sessionUser(t, "?disableCookieCache=1") != "" || b.sessionUser(t, "?disableCookieCache=1") != "" {
 		t.Fatal("revoke-sessions left a session")
 	}
 }
@@ -72,11 +72,11 @@ func TestSessionRefreshAndExpiry(t *testing.T) {
 	t.Parallel()
 	ts := newServer(t, nil)
 	b := ts.browser()
-	b.signUp("life@example.com", "password123")
+	b.signUp(t, "life@example.com", "password123")
 
 	// Within updateAge: no refresh, only the cache is re-set.
 	ts.clock.Advance(6 * time.Minute)
-	r := b.do("GET", "/api/auth/get-session", nil, nil)
+	r := b.do(t, "GET", "/api/auth/get-session", nil, nil)
 	if len(r.setCookies("session_token")) != 0 || len(r.setCookies("session_data")) != 1 {
 		t.Fatalf("early read: %v", r.Header.Values("Set-Cookie"))
 	}
@@ -87,7 +87,7 @@ func TestSessionRefreshAndExpiry(t *testing.T) {
 
 	// After a day: the session is extended to a full week from now.
 	ts.clock.Advance(24 * time.Hour)
-	r = b.do("GET", "/api/auth/get-session", nil, nil)
+	r = b.do(t, "GET", "/api/auth/get-session", nil, nil)
 	tok := r.setCookies("session_token")
 	if len(tok) != 1 || !strings.Contains(tok[0], "Max-Age=604800") {
 		t.Fatalf("refresh did not re-set the session cookie: %v", r.Header.Values("Set-Cookie"))
@@ -98,14 +98,14 @@ func TestSessionRefreshAndExpiry(t *testing.T) {
 	}
 	// disableRefresh=false still disables (JavaScript Boolean("false")).
 	ts.clock.Advance(25 * time.Hour)
-	r = b.do("GET", "/api/auth/get-session?disableRefresh=false&disableCookieCache=1", nil, nil)
+	r = b.do(t, "GET", "/api/auth/get-session?disableRefresh=false&disableCookieCache=1", nil, nil)
 	if len(r.setCookies("session_token")) != 0 {
 		t.Fatal("disableRefresh=false refreshed the session")
 	}
 
 	// Eight idle days later the session is gone and its cookies cleared.
 	ts.clock.Advance(8 * 24 * time.Hour)
-	r = b.do("GET", "/api/auth/get-session", nil, nil)
+	r = b.do(t, "GET", "/api/auth/get-session", nil, nil)
 	if string(r.body) != "null" || len(r.setCookies("session_token")) != 1 || !strings.Contains(r.setCookies("session_token")[0], "Max-Age=0") {
 		t.Fatalf("expired session: %s %v", r.body, r.Header.Values("Set-Cookie"))
 	}
@@ -120,14 +120,14 @@ func TestForgedAndForeignCookies(t *testing.T) {
 	t.Parallel()
 	ts := newServer(t, nil)
 	b := ts.browser()
-	tok := b.signUp("forge@example.com", "password123").json(t)["token"].(string)
+	tok := b.signUp(t, "forge@example.com", "password123").json(t)["token"].(string)
 	for _, cookie := range []string{
 		"better-auth.session_token=" + tok,                                       // unsigned
 		"better-auth.session_token=" + tok + ".AAAA",                             // bad signature
 		"better-auth.session_token=" + tok + "." + strings.Repeat("A", 43) + "=", // wrong MAC
 		"better-auth.session_data=eyJ9; better-auth.session_token=garbage",
 	} {
-		r := ts.browser().do("GET", "/api/auth/get-session", nil, header{"Cookie": cookie})
+		r := ts.browser().do(t, "GET", "/api/auth/get-session", nil, header{"Cookie": cookie})
 		if string(r.body) != "null" {
 			t.Errorf("cookie %q accepted: %s", cookie, r.body)
 		}
@@ -140,15 +140,15 @@ func TestSecretRotation(t *testing.T) {
 	db := "file:" + dir + "/rot.db"
 	old := newServer(t, map[string]string{"TURSO_DATABASE_URL": db})
 	b := old.browser()
-	b.signUp("rot@example.com", "password123")
+	b.signUp(t, "rot@example.com", "password123")
 	rotated := newServer(t, map[string]string{"TURSO_DATABASE_URL": db, "BETTER_AUTH_SECRET": "a-new-secret-that-is-at-least-32-chars-long," + testSecret})
 	b.ts = rotated
-	if got := b.sessionUser(""); got != "rot@example.com" {
+	if got := b.sessionUser(t, ""); got != "rot@example.com" {
 		t.Fatalf("session signed with the previous secret rejected after rotation")
 	}
 	dropped := newServer(t, map[string]string{"TURSO_DATABASE_URL": db, "BETTER_AUTH_SECRET": "a-new-secret-that-is-at-least-32-chars-long"})
 	b.ts = dropped
-	if got := b.sessionUser(""); got != "" {
+	if got := b.sessionUser(t, ""); got != "" {
 		t.Fatalf("session accepted after its secret was removed")
 	}
 }

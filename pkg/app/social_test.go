@@ -47,8 +47,8 @@ type flow struct {
 
 // startSocial posts sign-in/social (or link-social) and walks the fake
 // provider's authorize step, returning the callback URL it redirects to.
-func (b *browser) startSocial(path, provider, hint string, extra map[string]any) flow {
-	b.ts.t.Helper()
+func (b *browser) startSocial(t testing.TB, path, provider, hint string, extra map[string]any) flow {
+	t.Helper()
 	body := map[string]any{
 		"provider":           provider,
 		"callbackURL":        spaOrigin + "/dash",
@@ -61,22 +61,22 @@ func (b *browser) startSocial(path, provider, hint string, extra map[string]any)
 	for k, v := range extra {
 		body[k] = v
 	}
-	r := b.do("POST", path, body, nil)
+	r := b.do(t, "POST", path, body, nil)
 	if r.StatusCode != 200 {
-		b.ts.t.Fatalf("%s: %d %s", path, r.StatusCode, r.body)
+		t.Fatalf("%s: %d %s", path, r.StatusCode, r.body)
 	}
-	m := r.json(b.ts.t)
+	m := r.json(t)
 	authURL, _ := m["url"].(string)
 	if m["redirect"] != true || r.Header.Get("Location") != authURL || authURL == "" {
-		b.ts.t.Fatalf("%s: body %s, Location %q", path, r.body, r.Header.Get("Location"))
+		t.Fatalf("%s: body %s, Location %q", path, r.body, r.Header.Get("Location"))
 	}
 	if len(r.setCookies(".state")) != 1 {
-		b.ts.t.Fatalf("%s set no state cookie: %v", path, r.Header.Values("Set-Cookie"))
+		t.Fatalf("%s set no state cookie: %v", path, r.Header.Values("Set-Cookie"))
 	}
-	res := roundTrip(b.ts.t, "GET", authURL)
+	res := roundTrip(t, "GET", authURL)
 	loc, err := url.Parse(res.Header.Get("Location"))
 	if res.StatusCode != http.StatusFound || err != nil {
-		b.ts.t.Fatalf("authorize: %d, Location %q", res.StatusCode, res.Header.Get("Location"))
+		t.Fatalf("authorize: %d, Location %q", res.StatusCode, res.Header.Get("Location"))
 	}
 	// The redirect_uri names BETTER_AUTH_URL; the test server listens elsewhere.
 	if loc.Path == "/api/auth/callback/"+provider {
@@ -98,10 +98,10 @@ func roundTrip(t testing.TB, method, u string) *http.Response {
 
 // land follows the callback as the browser's top-level navigation: no
 // Origin header, the API site's cookies.
-func (b *browser) land(callback string) resp {
-	b.ts.t.Helper()
+func (b *browser) land(t testing.TB, callback string) resp {
+	t.Helper()
 	path := strings.TrimPrefix(callback, b.ts.srv.URL)
-	return b.do("GET", path, nil, header{"Origin": ""})
+	return b.do(t, "GET", path, nil, header{"Origin": ""})
 }
 
 func wantRedirect(t *testing.T, r resp, want string) {
@@ -117,23 +117,23 @@ func TestSocialSignIn(t *testing.T) {
 
 	// A new GitHub user: the new-user URL, a session, the account listed.
 	b := ts.browser()
-	f := b.startSocial("/api/auth/sign-in/social", "github", "octo@example.com", map[string]any{"scopes": []string{"repo"}})
+	f := b.startSocial(t, "/api/auth/sign-in/social", "github", "octo@example.com", map[string]any{"scopes": []string{"repo"}})
 	q := fake.LastAuthorize("github")
 	if q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || q.Get("redirect_uri") != "http://localhost:1/api/auth/callback/github" || q.Get("scope") != "read:user user:email repo" {
 		t.Errorf("authorize query %v", q)
 	}
-	r := b.land(f.callback)
+	r := b.land(t, f.callback)
 	wantRedirect(t, r, spaOrigin+"/welcome")
 	if len(r.setCookies("session_token")) != 1 || !strings.Contains(strings.Join(r.setCookies(".state"), ""), "Max-Age=0") {
 		t.Errorf("callback cookies: %v", r.Header.Values("Set-Cookie"))
 	}
-	if got := b.sessionUser("?disableCookieCache=true"); got != "octo@example.com" {
+	if got := b.sessionUser(t, "?disableCookieCache=true"); got != "octo@example.com" {
 		t.Fatalf("session after GitHub sign-in: %q", got)
 	}
 	if tq := fake.LastToken("github"); tq.Get("code_verifier") == "" || tq.Get("client_secret") != oauthfake.DefaultGitHubClientSecret {
 		t.Errorf("token request %v", tq)
 	}
-	accts := b.do("GET", "/api/auth/list-accounts", nil, nil)
+	accts := b.do(t, "GET", "/api/auth/list-accounts", nil, nil)
 	if !strings.Contains(string(accts.body), `"providerId":"github"`) || !strings.Contains(string(accts.body), `"scopes":["read:user","user:email","repo"]`) {
 		t.Errorf("list-accounts: %s", accts.body)
 	}
@@ -149,22 +149,22 @@ func TestSocialSignIn(t *testing.T) {
 	// The same identity again, in another browser: the same user, the
 	// plain callback URL.
 	b2 := ts.browser()
-	wantRedirect(t, b2.land(b2.startSocial("/api/auth/sign-in/social", "github", "octo@example.com", nil).callback), spaOrigin+"/dash")
-	if got := b2.sessionUser(""); got != "octo@example.com" {
+	wantRedirect(t, b2.land(t, b2.startSocial(t, "/api/auth/sign-in/social", "github", "octo@example.com", nil).callback), spaOrigin+"/dash")
+	if got := b2.sessionUser(t, ""); got != "octo@example.com" {
 		t.Fatalf("second sign-in: %q", got)
 	}
 
 	// GitHub with a private email: found through /user/emails.
 	b3 := ts.browser()
-	wantRedirect(t, b3.land(b3.startSocial("/api/auth/sign-in/social", "github", "private@example.com", nil).callback), spaOrigin+"/welcome")
-	if got := b3.sessionUser(""); got != "private@example.com" {
+	wantRedirect(t, b3.land(t, b3.startSocial(t, "/api/auth/sign-in/social", "github", "private@example.com", nil).callback), spaOrigin+"/welcome")
+	if got := b3.sessionUser(t, ""); got != "private@example.com" {
 		t.Fatalf("private-email sign-in: %q", got)
 	}
 
 	// Google: verified email from the ID token.
 	g := ts.browser()
-	wantRedirect(t, g.land(g.startSocial("/api/auth/sign-in/social", "google", "Ann@Example.com", nil).callback), spaOrigin+"/welcome")
-	m := g.do("GET", "/api/auth/get-session", nil, nil).json(t)
+	wantRedirect(t, g.land(t, g.startSocial(t, "/api/auth/sign-in/social", "google", "Ann@Example.com", nil).callback), spaOrigin+"/welcome")
+	m := g.do(t, "GET", "/api/auth/get-session", nil, nil).json(t)
 	if u := m["user"].(map[string]any); u["email"] != "ann@example.com" || u["emailVerified"] != true {
 		t.Errorf("google user %v", u)
 	}
@@ -181,11 +181,11 @@ func TestSocialFailures(t *testing.T) {
 	// A password user's email: never linked implicitly (the local email is
 	// unverified), no session.
 	pw := ts.browser()
-	pw.signUp("taken@example.com", "password123")
+	pw.signUp(t, "taken@example.com", "password123")
 	b := ts.browser()
-	r := b.land(b.startSocial("/api/auth/sign-in/social", "google", "taken@example.com", nil).callback)
+	r := b.land(t, b.startSocial(t, "/api/auth/sign-in/social", "google", "taken@example.com", nil).callback)
 	wantRedirect(t, r, login+"?error=account_not_linked")
-	if b.sessionUser("") != "" || len(r.setCookies("session_token")) != 0 {
+	if b.sessionUser(t, "") != "" || len(r.setCookies("session_token")) != 0 {
 		t.Error("account_not_linked left a session")
 	}
 
@@ -200,56 +200,56 @@ func TestSocialFailures(t *testing.T) {
 		{"google", "noemail@example.com", login + "?error=email_not_found"},
 	} {
 		b := ts.browser()
-		r := b.land(b.startSocial("/api/auth/sign-in/social", c.provider, c.hint, nil).callback)
+		r := b.land(t, b.startSocial(t, "/api/auth/sign-in/social", c.provider, c.hint, nil).callback)
 		if r.StatusCode != http.StatusFound || r.Header.Get("Location") != c.want {
 			t.Errorf("%s %s: %d %q, want %q", c.provider, c.hint, r.StatusCode, r.Header.Get("Location"), c.want)
 		}
-		if b.sessionUser("") != "" {
+		if b.sessionUser(t, "") != "" {
 			t.Errorf("%s %s left a session", c.provider, c.hint)
 		}
 	}
 
 	// State: replayed, missing cookie, expired, unknown, absent.
 	b = ts.browser()
-	f := b.startSocial("/api/auth/sign-in/social", "github", "replay@example.com", nil)
-	wantRedirect(t, b.land(f.callback), spaOrigin+"/welcome")
-	wantRedirect(t, b.land(f.callback), "http://localhost:1/api/auth/error?error=state_mismatch")
+	f := b.startSocial(t, "/api/auth/sign-in/social", "github", "replay@example.com", nil)
+	wantRedirect(t, b.land(t, f.callback), spaOrigin+"/welcome")
+	wantRedirect(t, b.land(t, f.callback), "http://localhost:1/api/auth/error?error=state_mismatch")
 
 	b = ts.browser()
-	f = b.startSocial("/api/auth/sign-in/social", "github", "nocookie@example.com", nil)
+	f = b.startSocial(t, "/api/auth/sign-in/social", "github", "nocookie@example.com", nil)
 	other := ts.browser() // login CSRF: the victim's browser never started this flow
-	r = other.land(f.callback)
+	r = other.land(t, f.callback)
 	wantRedirect(t, r, login+"?error=state_mismatch")
-	if other.sessionUser("") != "" {
+	if other.sessionUser(t, "") != "" {
 		t.Error("a callback without the state cookie signed someone in")
 	}
 
 	b = ts.browser()
-	f = b.startSocial("/api/auth/sign-in/social", "github", "late@example.com", nil)
+	f = b.startSocial(t, "/api/auth/sign-in/social", "github", "late@example.com", nil)
 	ts.clock.Advance(11 * time.Minute)
-	wantRedirect(t, b.land(f.callback), login+"?error=state_mismatch")
+	wantRedirect(t, b.land(t, f.callback), login+"?error=state_mismatch")
 
-	wantRedirect(t, b.land(ts.srv.URL+"/api/auth/callback/github?code=x&state=unknown"), "http://localhost:1/api/auth/error?error=state_mismatch")
-	wantRedirect(t, b.land(ts.srv.URL+"/api/auth/callback/github?code=x"), "http://localhost:1/api/auth/error?error=state_not_found")
+	wantRedirect(t, b.land(t, ts.srv.URL+"/api/auth/callback/github?code=x&state=unknown"), "http://localhost:1/api/auth/error?error=state_mismatch")
+	wantRedirect(t, b.land(t, ts.srv.URL+"/api/auth/callback/github?code=x"), "http://localhost:1/api/auth/error?error=state_not_found")
 
 	// Refused before any redirect.
-	wantError(t, b.do("POST", "/api/auth/sign-in/social", map[string]any{"provider": "gitlab", "callbackURL": spaOrigin}, nil), 404, "PROVIDER_NOT_FOUND", "Provider not found")
-	wantError(t, b.do("POST", "/api/auth/sign-in/social", map[string]any{"provider": "github", "callbackURL": "https://evil.example/x"}, nil), 403, "INVALID_CALLBACK_URL", "Invalid callbackURL")
-	wantError(t, b.do("POST", "/api/auth/sign-in/social", map[string]any{"provider": "github", "errorCallbackURL": "https://evil.example/x"}, nil), 403, "INVALID_ERROR_CALLBACK_URL", "")
-	wantError(t, b.do("POST", "/api/auth/sign-in/social", map[string]any{"provider": "github", "additionalParams": map[string]any{"redirect_uri": "https://evil.example"}}, nil), 400, "VALIDATION_ERROR", "")
-	wantError(t, b.do("POST", "/api/auth/sign-in/social", map[string]any{"callbackURL": spaOrigin}, nil), 400, "VALIDATION_ERROR", "")
-	wantError(t, b.do("POST", "/api/auth/sign-in/social", map[string]any{"provider": "github", "idToken": map[string]any{"token": "x"}}, nil), 404, "ID_TOKEN_NOT_SUPPORTED", "")
+	wantError(t, b.do(t, "POST", "/api/auth/sign-in/social", map[string]any{"provider": "gitlab", "callbackURL": spaOrigin}, nil), 404, "PROVIDER_NOT_FOUND", "Provider not found")
+	wantError(t, b.do(t, "POST", "/api/auth/sign-in/social", map[string]any{"provider": "github", "callbackURL": "https://evil.example/x"}, nil), 403, "INVALID_CALLBACK_URL", "Invalid callbackURL")
+	wantError(t, b.do(t, "POST", "/api/auth/sign-in/social", map[string]any{"provider": "github", "errorCallbackURL": "https://evil.example/x"}, nil), 403, "INVALID_ERROR_CALLBACK_URL", "")
+	wantError(t, b.do(t, "POST", "/api/auth/sign-in/social", map[string]any{"provider": "github", "additionalParams": map[string]any{"redirect_uri": "https://evil.example"}}, nil), 400, "VALIDATION_ERROR", "")
+	wantError(t, b.do(t, "POST", "/api/auth/sign-in/social", map[string]any{"callbackURL": spaOrigin}, nil), 400, "VALIDATION_ERROR", "")
+	wantError(t, b.do(t, "POST", "/api/auth/sign-in/social", map[string]any{"provider": "github", "idToken": map[string]any{"token": "x"}}, nil), 404, "ID_TOKEN_NOT_SUPPORTED", "")
 
 	// A provider without credentials is not offered.
 	solo := newServer(t, nil)
-	wantError(t, solo.browser().do("POST", "/api/auth/sign-in/social", map[string]any{"provider": "google", "callbackURL": spaOrigin}, nil), 404, "PROVIDER_NOT_FOUND", "")
+	wantError(t, solo.browser().do(t, "POST", "/api/auth/sign-in/social", map[string]any{"provider": "google", "callbackURL": spaOrigin}, nil), 404, "PROVIDER_NOT_FOUND", "")
 }
 
 func TestSocialFormPostCallback(t *testing.T) {
 	t.Parallel()
 	ts, _ := socialServer(t, "http://localhost:1", nil)
 	b := ts.browser()
-	r := b.do("POST", "/api/auth/callback/google?iss=x", "code=abc&state=xyz&ignored=1", header{"Content-Type": "application/x-www-form-urlencoded", "Origin": "https://accounts.google.com"})
+	r := b.do(t, "POST", "/api/auth/callback/google?iss=x", "code=abc&state=xyz&ignored=1", header{"Content-Type": "application/x-www-form-urlencoded", "Origin": "https://accounts.google.com"})
 	wantRedirect(t, r, "http://localhost:1/api/auth/callback/google?code=abc&iss=x&state=xyz")
 }
 
@@ -262,9 +262,9 @@ func TestSocialCrossSiteOneTimeToken(t *testing.T) {
 	// state cookie sits in the SPA site's partition: nothing is signed in
 	// yet, the SPA gets a one-time token.
 	spa := ts.browser()
-	f := spa.startSocial("/api/auth/sign-in/social", "github", "cross@example.com", nil)
+	f := spa.startSocial(t, "/api/auth/sign-in/social", "github", "cross@example.com", nil)
 	top := ts.browser() // the API site's own, first-party jar
-	r := top.land(f.callback)
+	r := top.land(t, f.callback)
 	loc, _ := url.Parse(r.Header.Get("Location"))
 	ott := loc.Query().Get("ott")
 	if r.StatusCode != http.StatusFound || !strings.HasPrefix(r.Header.Get("Location"), spaOrigin+"/dash?ott=") || ott == "" {
@@ -283,16 +283,16 @@ func TestSocialCrossSiteOneTimeToken(t *testing.T) {
 	// state cookie, or with the state cookie of a flow of its own. Neither
 	// attempt spends it.
 	attacker := ts.browser()
-	wantError(t, attacker.do("POST", "/api/auth/one-time-token/verify", map[string]any{"token": ott}, nil), 403, "STATE_MISMATCH", "")
-	attacker.startSocial("/api/auth/sign-in/social", "github", "attacker@example.com", nil)
-	wantError(t, attacker.do("POST", "/api/auth/one-time-token/verify", map[string]any{"token": ott}, nil), 400, "INVALID_TOKEN", "Invalid token")
-	if attacker.sessionUser("") != "" {
+	wantError(t, attacker.do(t, "POST", "/api/auth/one-time-token/verify", map[string]any{"token": ott}, nil), 403, "STATE_MISMATCH", "")
+	attacker.startSocial(t, "/api/auth/sign-in/social", "github", "attacker@example.com", nil)
+	wantError(t, attacker.do(t, "POST", "/api/auth/one-time-token/verify", map[string]any{"token": ott}, nil), 400, "INVALID_TOKEN", "Invalid token")
+	if attacker.sessionUser(t, "") != "" {
 		t.Fatal("a browser that did not start the flow got a session")
 	}
 
 	// The browser that started the flow redeems it: {session, user} and the
 	// session cookies, in the SPA's partition.
-	r = spa.do("POST", "/api/auth/one-time-token/verify", map[string]any{"token": ott}, nil)
+	r = spa.do(t, "POST", "/api/auth/one-time-token/verify", map[string]any{"token": ott}, nil)
 	if r.StatusCode != 200 || len(r.setCookies("session_token")) != 1 {
 		t.Fatalf("verify: %d %s", r.StatusCode, r.body)
 	}
@@ -300,66 +300,66 @@ func TestSocialCrossSiteOneTimeToken(t *testing.T) {
 	if m["url"] != spaOrigin+"/welcome" || m["newUser"] != true || m["user"].(map[string]any)["email"] != "cross@example.com" || m["session"].(map[string]any)["token"] == "" {
 		t.Errorf("verify body %s", r.body)
 	}
-	if got := spa.sessionUser("?disableCookieCache=true"); got != "cross@example.com" {
+	if got := spa.sessionUser(t, "?disableCookieCache=true"); got != "cross@example.com" {
 		t.Fatalf("session after verify: %q", got)
 	}
 	// Spent: the state cookie went with it.
-	wantError(t, spa.do("POST", "/api/auth/one-time-token/verify", map[string]any{"token": ott}, nil), 403, "STATE_MISMATCH", "")
+	wantError(t, spa.do(t, "POST", "/api/auth/one-time-token/verify", map[string]any{"token": ott}, nil), 403, "STATE_MISMATCH", "")
 
 	// Expired tokens are refused.
-	f = spa.startSocial("/api/auth/sign-in/social", "github", "cross@example.com", nil)
-	loc, _ = url.Parse(top.land(f.callback).Header.Get("Location"))
+	f = spa.startSocial(t, "/api/auth/sign-in/social", "github", "cross@example.com", nil)
+	loc, _ = url.Parse(top.land(t, f.callback).Header.Get("Location"))
 	ts.clock.Advance(4 * time.Minute)
-	wantError(t, spa.do("POST", "/api/auth/one-time-token/verify", map[string]any{"token": loc.Query().Get("ott")}, nil), 400, "INVALID_TOKEN", "")
+	wantError(t, spa.do(t, "POST", "/api/auth/one-time-token/verify", map[string]any{"token": loc.Query().Get("ott")}, nil), 400, "INVALID_TOKEN", "")
 
 	// With the cookie present (a browser that sends it), the flow is the
 	// plain one even cross-site.
 	b := ts.browser()
-	wantRedirect(t, b.land(b.startSocial("/api/auth/sign-in/social", "github", "cross@example.com", nil).callback), spaOrigin+"/dash")
+	wantRedirect(t, b.land(t, b.startSocial(t, "/api/auth/sign-in/social", "github", "cross@example.com", nil).callback), spaOrigin+"/dash")
 }
 
 func TestSocialLinkAndUnlink(t *testing.T) {
 	t.Parallel()
 	ts, _ := socialServer(t, "http://localhost:1", nil)
 	b := ts.browser()
-	b.signUp("linker@example.com", "password123")
+	b.signUp(t, "linker@example.com", "password123")
 
 	// Linking needs a session.
-	wantError(t, ts.browser().do("POST", "/api/auth/link-social", map[string]any{"provider": "github", "callbackURL": spaOrigin}, nil), 401, "UNAUTHORIZED", "")
+	wantError(t, ts.browser().do(t, "POST", "/api/auth/link-social", map[string]any{"provider": "github", "callbackURL": spaOrigin}, nil), 401, "UNAUTHORIZED", "")
 
 	// A different email is refused; the same (verified) email links.
-	r := b.land(b.startSocial("/api/auth/link-social", "github", "someone-else@example.com", nil).callback)
+	r := b.land(t, b.startSocial(t, "/api/auth/link-social", "github", "someone-else@example.com", nil).callback)
 	wantRedirect(t, r, spaOrigin+"/login?error=email_does_not_match")
-	r = b.land(b.startSocial("/api/auth/link-social", "github", "linker@example.com", nil).callback)
+	r = b.land(t, b.startSocial(t, "/api/auth/link-social", "github", "linker@example.com", nil).callback)
 	wantRedirect(t, r, spaOrigin+"/dash")
 	if len(r.setCookies("session_token")) != 0 {
 		t.Error("linking changed the session")
 	}
-	accts := b.do("GET", "/api/auth/list-accounts", nil, nil)
+	accts := b.do(t, "GET", "/api/auth/list-accounts", nil, nil)
 	var list []map[string]any
 	if err := jsonUnmarshal(accts.body, &list); err != nil || len(list) != 2 || list[0]["providerId"] != "credential" || list[1]["providerId"] != "github" {
 		t.Fatalf("accounts after link: %s", accts.body)
 	}
 	// The linked identity now signs in to the same user.
 	g := ts.browser()
-	wantRedirect(t, g.land(g.startSocial("/api/auth/sign-in/social", "github", "linker@example.com", nil).callback), spaOrigin+"/dash")
-	if got := g.sessionUser(""); got != "linker@example.com" {
+	wantRedirect(t, g.land(t, g.startSocial(t, "/api/auth/sign-in/social", "github", "linker@example.com", nil).callback), spaOrigin+"/dash")
+	if got := g.sessionUser(t, ""); got != "linker@example.com" {
 		t.Fatalf("sign-in with the linked account: %q", got)
 	}
 	// Someone else cannot link the same GitHub account.
 	other := ts.browser()
-	other.signUp("thief@example.com", "password123")
-	r = other.land(other.startSocial("/api/auth/link-social", "github", "linker@example.com", nil).callback)
+	other.signUp(t, "thief@example.com", "password123")
+	r = other.land(t, other.startSocial(t, "/api/auth/link-social", "github", "linker@example.com", nil).callback)
 	wantRedirect(t, r, spaOrigin+"/login?error=email_does_not_match")
 
 	// Unlink: unknown id, then GitHub, then never the last one.
-	wantError(t, b.do("POST", "/api/auth/unlink-account", map[string]any{"accountId": "nope"}, nil), 400, "ACCOUNT_NOT_FOUND", "Account not found")
-	r = b.do("POST", "/api/auth/unlink-account", map[string]any{"accountId": list[1]["id"]}, nil)
+	wantError(t, b.do(t, "POST", "/api/auth/unlink-account", map[string]any{"accountId": "nope"}, nil), 400, "ACCOUNT_NOT_FOUND", "Account not found")
+	r = b.do(t, "POST", "/api/auth/unlink-account", map[string]any{"accountId": list[1]["id"]}, nil)
 	if r.StatusCode != 200 || string(r.body) != `{"status":true}` {
 		t.Fatalf("unlink: %d %s", r.StatusCode, r.body)
 	}
-	wantError(t, b.do("POST", "/api/auth/unlink-account", map[string]any{"accountId": list[0]["id"]}, nil), 400, "FAILED_TO_UNLINK_LAST_ACCOUNT", "You can't unlink your last account")
-	if got := b.sessionUser(""); got != "linker@example.com" {
+	wantError(t, b.do(t, "POST", "/api/auth/unlink-account", map[string]any{"accountId": list[0]["id"]}, nil), 400, "FAILED_TO_UNLINK_LAST_ACCOUNT", "You can't unlink your last account")
+	if got := b.sessionUser(t, ""); got != "linker@example.com" {
 		t.Fatalf("session after unlinking: %q", got)
 	}
 }
@@ -372,7 +372,7 @@ func TestSweepPurgesAbandonedFlows(t *testing.T) {
 	t.Parallel()
 	ts, _ := socialServer(t, "http://localhost:1", nil)
 	b := ts.browser()
-	b.startSocial("/api/auth/sign-in/social", "github", "gone@example.com", nil)
+	b.startSocial(t, "/api/auth/sign-in/social", "github", "gone@example.com", nil)
 	count := func() (n int) {
 		ts.app.DB.QueryRow(context.Background(), `SELECT COUNT(*) FROM "verification"`).Scan(&n)
 		return n
@@ -393,8 +393,8 @@ func TestSocialTrustedProviders(t *testing.T) {
 	for _, trusted := range []string{"", "github"} {
 		ts, _ := socialServer(t, "http://localhost:1", map[string]string{"TRUSTED_PROVIDERS": trusted})
 		b := ts.browser()
-		b.signUp("unverified@example.com", "password123")
-		r := b.land(b.startSocial("/api/auth/link-social", "github", "unverified@example.com", nil).callback)
+		b.signUp(t, "unverified@example.com", "password123")
+		r := b.land(t, b.startSocial(t, "/api/auth/link-social", "github", "unverified@example.com", nil).callback)
 		want := spaOrigin + "/login?error=unable_to_link_account"
 		if trusted != "" {
 			want = spaOrigin + "/dash"
