@@ -46,7 +46,9 @@ type testServer struct {
 }
 
 // newServer starts the whole API. env overrides the defaults below, which
-// turn rate limiting off so tests are not limited by each other.
+// turn rate limiting off so tests are not limited by each other, and pick
+// first-party Lax cookies: Go's cookie jar never sends a Secure cookie over
+// plain http, which the two-site default (SameSite=None; Secure) would set.
 func newServer(t testing.TB, env map[string]string) *testServer {
 	t.Helper()
 	vars := map[string]string{
@@ -55,6 +57,7 @@ func newServer(t testing.TB, env map[string]string) *testServer {
 		"BETTER_AUTH_URL":    "http://127.0.0.1:1",
 		"TRUSTED_ORIGINS":    spaOrigin,
 		"RATE_LIMIT_ENABLED": "false",
+		"COOKIE_SAMESITE":    "lax",
 	}
 	for k, v := range env {
 		vars[k] = v

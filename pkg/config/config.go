@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"adstudio/pkg/origin"
 	"adstudio/pkg/qwen"
 	"adstudio/pkg/storage"
 )
@@ -49,6 +50,9 @@ type Config struct {
 	CookieSecure      bool
 	CookieDomain      string
 	CookiePartitioned bool
+	// CookieShape says which deployment shape the cookie defaults were
+	// chosen for, and why (the start-up summary prints it).
+	CookieShape CookieShape
 
 	IPAddressHeaders []string
 	RateLimitEnabled bool
@@ -173,35 +177,8 @@ func Load(getenv Getenv, local bool) (Config, error) {
 	if strings.ContainsAny(c.CookiePrefix, " ;,=\t\"") {
 		return c, &Error{"COOKIE_PREFIX", "must not contain spaces, ';', ',', '=' or quotes"}
 	}
-	// better-auth decides "secure" from the base URL unless told otherwise.
-	c.CookieSecure = u.Scheme == "https"
-	if v := get("COOKIE_SECURE"); v != "" {
-		if c.CookieSecure, err = strconv.ParseBool(v); err != nil {
-			return c, &Error{"COOKIE_SECURE", "expected true or false"}
-		}
-	}
-	c.CookieSameSite = strings.ToLower(get("COOKIE_SAMESITE"))
-	switch c.CookieSameSite {
-	case "":
-		c.CookieSameSite = "lax"
-	case "lax", "strict", "none":
-	default:
-		return c, &Error{"COOKIE_SAMESITE", "expected lax, strict or none"}
-	}
-	if c.CookieSameSite == "none" && !c.CookieSecure {
-		return c, &Error{"COOKIE_SAMESITE", "none requires secure cookies (COOKIE_SECURE=true or an https BETTER_AUTH_URL)"}
-	}
-	c.CookieDomain = get("COOKIE_DOMAIN")
-	// Current Chromium drops unpartitioned third-party cookies, so a
-	// cross-site deployment only keeps its session with Partitioned.
-	c.CookiePartitioned = c.CookieSameSite == "none"
-	if v := get("COOKIE_PARTITIONED"); v != "" {
-		if c.CookiePartitioned, err = strconv.ParseBool(v); err != nil {
-			return c, &Error{"COOKIE_PARTITIONED", "expected true or false"}
-		}
-	}
-	if c.CookiePartitioned && !c.CookieSecure {
-		return c, &Error{"COOKIE_PARTITIONED", "requires secure cookies"}
+	if err := c.loadCookies(get, u.Scheme == "https"); err != nil {
+		return c, err
 	}
 
 	for _, h := range splitList(get("IP_ADDRESS_HEADERS")) {
@@ -310,7 +287,8 @@ func splitList(s string) []string {
 func (c Config) Summary() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "database=%s schema=%s base_url=%s trusted_origins=%s\n", redactURL(c.DatabaseURL), c.AuthSchema, c.BaseURL, strings.Join(c.TrustedOrigins, ","))
-	fmt.Fprintf(&b, "cookies: prefix=%s samesite=%s secure=%t partitioned=%t domain=%q; rate_limit=%t; secrets=%d (values hidden)\n", c.CookiePrefix, c.CookieSameSite, c.CookieSecure, c.CookiePartitioned, c.CookieDomain, c.RateLimitEnabled, len(c.Secrets))
+	fmt.Fprintf(&b, "cookies: prefix=%s samesite=%s secure=%t partitioned=%t domain=%q (%s)\n", c.CookiePrefix, c.CookieSameSite, c.CookieSecure, c.CookiePartitioned, c.CookieDomain, c.CookieShape.Reason)
+	fmt.Fprintf(&b, "rate_limit=%t; secrets=%d (values hidden)\n", c.RateLimitEnabled, len(c.Secrets))
 	switch {
 	case c.QwenErr != nil:
 		fmt.Fprintf(&b, "images: provider misconfigured (%v)", c.QwenErr)
@@ -330,6 +308,79 @@ func (c Config) Summary() string {
 		b.WriteString("; storage: none (GENERATIONS_BUCKET is not configured)")
 	}
 	return b.String()
+}
+
+// loadCookies applies COOKIE_* over the shape the deployment needs:
+// explicit values win, and the defaults come from DefaultCookieShape.
+func (c *Config) loadCookies(get func(string) string, https bool) error {
+	var err error
+	c.CookieShape = DefaultCookieShape(c.BaseURL, c.TrustedOrigins)
+	c.CookieSameSite = strings.ToLower(get("COOKIE_SAMESITE"))
+	switch c.CookieSameSite {
+	case "":
+		c.CookieSameSite = c.CookieShape.SameSite
+	case "lax", "strict", "none":
+		c.CookieShape.Reason = "COOKIE_SAMESITE=" + c.CookieSameSite + " (set explicitly)"
+	default:
+		return &Error{"COOKIE_SAMESITE", "expected lax, strict or none"}
+	}
+	// better-auth decides "secure" from the base URL unless told otherwise;
+	// SameSite=None cookies are refused by browsers without Secure, and
+	// browsers treat http://localhost and loopback addresses as secure.
+	c.CookieSecure = https || c.CookieSameSite == "none"
+	if v := get("COOKIE_SECURE"); v != "" {
+		if c.CookieSecure, err = strconv.ParseBool(v); err != nil {
+			return &Error{"COOKIE_SECURE", "expected true or false"}
+		}
+	}
+	if c.CookieSameSite == "none" && !c.CookieSecure {
+		return &Error{"COOKIE_SAMESITE", "none requires secure cookies (COOKIE_SECURE=true or an https BETTER_AUTH_URL)"}
+	}
+	c.CookieDomain = get("COOKIE_DOMAIN")
+	// Current Chromium drops unpartitioned third-party cookies, so a
+	// cross-site deployment only keeps its session with Partitioned.
+	c.CookiePartitioned = c.CookieSameSite == "none"
+	if v := get("COOKIE_PARTITIONED"); v != "" {
+		if c.CookiePartitioned, err = strconv.ParseBool(v); err != nil {
+			return &Error{"COOKIE_PARTITIONED", "expected true or false"}
+		}
+	}
+	if c.CookiePartitioned && !c.CookieSecure {
+		return &Error{"COOKIE_PARTITIONED", "requires secure cookies"}
+	}
+	return nil
+}
+
+// CookieShape is the cookie attributes one deployment shape needs.
+type CookieShape struct {
+	SameSite    string // "lax" or "none"
+	Secure      bool
+	Partitioned bool
+	// CrossSite names the first trusted origin on another site than the
+	// API, "" when every one is same-site.
+	CrossSite string
+	Reason    string
+}
+
+// DefaultCookieShape decides the cookies from the deployment itself: when a
+// trusted origin is on another site than the API (schemeful: scheme plus
+// registrable domain, by the public suffix list), the SPA's requests are
+// cross-site, and only SameSite=None; Secure; Partitioned cookies survive
+// in current browsers. When every trusted origin is same-site, first-party
+// Lax cookies work everywhere, including browsers that block third-party
+// cookies. The CDK stack and the start-up summary report the same choice.
+func DefaultCookieShape(baseURL string, trusted []string) CookieShape {
+	for _, o := range trusted {
+		// A wildcard stands for some label: *.example.com is on
+		// example.com's site whatever it matches.
+		probe := strings.NewReplacer("*", "x", "?", "x").Replace(o)
+		if !origin.SameSite(probe, baseURL) {
+			return CookieShape{SameSite: "none", Secure: true, Partitioned: true, CrossSite: o,
+				Reason: "two sites: trusted origin " + o + " is on another site than " + baseURL}
+		}
+	}
+	return CookieShape{SameSite: "lax", Secure: strings.HasPrefix(baseURL, "https:"),
+		Reason: "one site: every trusted origin is on the same site as " + baseURL}
 }
 
 func redactURL(raw string) string {

@@ -78,8 +78,54 @@ func TestDefaults(t *testing.T) {
 		t.Fatalf("summary leaks secrets: %s", s)
 	}
 	local, err := Load(env(nil), true)
-	if err != nil || local.DatabaseURL != "file:.data/dev.db" || local.BaseURL != "http://127.0.0.1:8787" || len(local.TrustedOrigins) != 2 || local.CookieSecure {
+	if err != nil || local.DatabaseURL != "file:.data/dev.db" || local.BaseURL != "http://127.0.0.1:8787" || len(local.TrustedOrigins) != 2 {
 		t.Fatalf("local defaults: %+v %v", local, err)
+	}
+	// make dev's SPA at http://localhost:5173 is another site than the API
+	// at http://127.0.0.1:8787: the two-site cookies, with no setting.
+	if local.CookieSameSite != "none" || !local.CookieSecure || !local.CookiePartitioned || !strings.Contains(local.Summary(), "two sites") {
+		t.Fatalf("local cookies: samesite=%s secure=%t partitioned=%t\n%s", local.CookieSameSite, local.CookieSecure, local.CookiePartitioned, local.Summary())
+	}
+}
+
+func TestCookieShapeFollowsTheDeployment(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		env      map[string]string
+		sameSite string
+		secure   bool
+		part     bool
+		reason   string
+	}{
+		{"two sites", map[string]string{"BETTER_AUTH_URL": "https://api.other.net", "TRUSTED_ORIGINS": "https://app.example.com"}, "none", true, true, "two sites"},
+		{"one site, subdomains", map[string]string{"BETTER_AUTH_URL": "https://api.example.com", "TRUSTED_ORIGINS": "https://app.example.com,https://www.example.com"}, "lax", true, false, "one site"},
+		{"one cross-site entry among same-site ones", map[string]string{"BETTER_AUTH_URL": "https://api.example.com", "TRUSTED_ORIGINS": "https://app.example.com,https://partner.io"}, "none", true, true, "https://partner.io"},
+		{"a public suffix is not a site", map[string]string{"BETTER_AUTH_URL": "https://api-x.github.io", "TRUSTED_ORIGINS": "https://app-x.github.io"}, "none", true, true, "two sites"},
+		{"scheme decides too (schemeful same-site)", map[string]string{"BETTER_AUTH_URL": "https://api.example.com", "TRUSTED_ORIGINS": "http://app.example.com"}, "none", true, true, "two sites"},
+		{"wildcard on the API's site", map[string]string{"BETTER_AUTH_URL": "https://api.example.com", "TRUSTED_ORIGINS": "https://*.example.com"}, "lax", true, false, "one site"},
+		{"wildcard on another site", map[string]string{"BETTER_AUTH_URL": "https://api.example.com", "TRUSTED_ORIGINS": "https://*.vercel.app"}, "none", true, true, "two sites"},
+		{"no trusted origin", map[string]string{"BETTER_AUTH_URL": "https://api.example.com"}, "lax", true, false, "one site"},
+		{"explicit value wins", map[string]string{"BETTER_AUTH_URL": "https://api.other.net", "TRUSTED_ORIGINS": "https://app.example.com", "COOKIE_SAMESITE": "lax"}, "lax", true, false, "set explicitly"},
+		{"explicit partitioned wins", map[string]string{"BETTER_AUTH_URL": "https://api.other.net", "TRUSTED_ORIGINS": "https://app.example.com", "COOKIE_PARTITIONED": "false"}, "none", true, false, "two sites"},
+		{"http API, two sites: Secure anyway (browsers treat loopback as secure)", map[string]string{"BETTER_AUTH_URL": "http://127.0.0.1:8787", "TRUSTED_ORIGINS": "http://localhost:5173"}, "none", true, true, "two sites"},
+		{"http API, one site", map[string]string{"BETTER_AUTH_URL": "http://127.0.0.1:8787", "TRUSTED_ORIGINS": "http://127.0.0.1:5173"}, "lax", false, false, "one site"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := map[string]string{"TURSO_DATABASE_URL": "libsql://db.example.turso.io", "BETTER_AUTH_SECRET": strings.Repeat("s", 32)}
+			for k, v := range tc.env {
+				m[k] = v
+			}
+			c, err := Load(env(m), false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.CookieSameSite != tc.sameSite || c.CookieSecure != tc.secure || c.CookiePartitioned != tc.part {
+				t.Fatalf("samesite=%s secure=%t partitioned=%t, want %s %t %t", c.CookieSameSite, c.CookieSecure, c.CookiePartitioned, tc.sameSite, tc.secure, tc.part)
+			}
+			if !strings.Contains(c.Summary(), tc.reason) {
+				t.Fatalf("summary does not say %q:\n%s", tc.reason, c.Summary())
+			}
+		})
 	}
 }
 

@@ -378,7 +378,7 @@ test('two sites, SameSite=None; Secure; Partitioned: session survives a reload, 
     name: 'two-sites-partitioned',
     spaHost: 'app.test',
     apiHost: 'api.example',
-    serverEnv: { COOKIE_SAMESITE: 'none' }, // COOKIE_PARTITIONED left at its default
+    serverEnv: {}, // no cookie setting: the server picks SameSite=None; Secure; Partitioned itself
   });
   await withDiagnostics(env, async () => {
     const r = await signUpAndReload(env);

@@ -41,8 +41,8 @@ export function makeCert(dir, hostnames) {
   return { key: fs.readFileSync(key), cert: fs.readFileSync(crt) };
 }
 
-async function listen(server) {
-  server.listen(0, '127.0.0.1');
+async function listen(server, port = 0, host = '127.0.0.1') {
+  server.listen(port, host);
   await once(server, 'listening');
   return server.address().port;
 }
@@ -165,8 +165,11 @@ if (location.pathname !== '/') {
 // The SPA's page is served at / and at the social sign-in's landing paths.
 export const SPA_PATHS = ['/', '/done', '/welcome', '/error'];
 
-export async function startSpaServer(tls) {
-  const server = https.createServer(tls, (req, res) => {
+// startSpaServer serves the page over HTTPS with tls; with tls null, over
+// plain HTTP on host:port (the shape of a Vite dev server: make dev's
+// default trusted origin is http://localhost:5173).
+export async function startSpaServer(tls, { port = 0, host = '127.0.0.1' } = {}) {
+  const handler = (req, res) => {
     const u = new URL(req.url, 'https://x');
     if (SPA_PATHS.includes(u.pathname)) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
@@ -175,9 +178,10 @@ export async function startSpaServer(tls) {
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('not found');
     }
-  });
-  const port = await listen(server);
-  return { port, close: () => closeServer(server) };
+  };
+  const server = tls ? https.createServer(tls, handler) : http.createServer(handler);
+  const bound = await listen(server, port, host);
+  return { port: bound, close: () => closeServer(server) };
 }
 
 function closeServer(server) {
@@ -300,20 +304,26 @@ export function formatExchange(e) {
 
 // ---------------------------------------------------------------- Go server
 
-export async function startServer({ bin, port, dir, env }) {
+// startServer runs the Go server in dir. With bare, it gets nothing but
+// PORT and the process basics, exactly as `make dev` with no configuration
+// (its database, secret and objects then live in dir/.data).
+export async function startServer({ bin, port, dir, env, bare = false }) {
   const dbPath = path.join(dir, 'test.db');
-  const fullEnv = {
+  const basics = {
     PATH: process.env.PATH,
     HOME: process.env.HOME || dir,
     TMPDIR: process.env.TMPDIR || os.tmpdir(),
     PORT: String(port),
+  };
+  const fullEnv = bare ? { ...basics, ...env } : {
+    ...basics,
     TURSO_DATABASE_URL: 'file:' + dbPath,
     BETTER_AUTH_SECRET: 'browser-test-secret-0123456789-abcdefghijklmnopqrstuvwxyz',
     RATE_LIMIT_ENABLED: 'false',
     IP_ADDRESS_HEADERS: 'x-forwarded-for',
     ...env,
   };
-  const child = spawn(bin, [], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(bin, [], { env: fullEnv, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let sawListening = false;
   const onData = (d) => {

@@ -53,7 +53,7 @@ export SCREENSHOT_DIR="${SCREENSHOT_DIR:-$(mktemp -d -t adstudio-browser-shots-X
 # One file after the other (each starts its own servers and Chromium per test).
 status=0
 failed=()
-for f in cookie-sessions.test.mjs social-signin.test.mjs; do
+for f in dev-defaults.test.mjs cookie-sessions.test.mjs social-signin.test.mjs; do
   echo "tests/browser: $f"
   if ! node --test --test-reporter=spec --test-timeout=90000 "$f"; then
     status=1

@@ -339,7 +339,7 @@ test('two sites (app.test -> api.example, GitHub on github.test): social sign-in
     spaHost: 'app.test',
     apiHost: 'api.example',
     providerHost: 'github.test',
-    serverEnv: { COOKIE_SAMESITE: 'none' }, // Partitioned by default
+    serverEnv: {}, // no cookie setting: two sites, so SameSite=None; Partitioned by default
   });
   await withDiagnostics(env, async () => {
     const SPA_SITE = 'https://app.test';

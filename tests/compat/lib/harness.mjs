@@ -77,6 +77,10 @@ export async function startServer({ env = {}, readyTimeoutMs = 60_000 } = {}) {
     RATE_LIMIT_ENABLED: "false",
     AUTH_SCHEMA: process.env.COMPAT_AUTH_SCHEMA || "users",
     COOKIE_PREFIX,
+    // The SPA origin (localhost) is another site than the API (127.0.0.1),
+    // which would default to SameSite=None; Secure cookies; the suite's
+    // cookie jar speaks plain http, as better-auth's own default shape does.
+    COOKIE_SAMESITE: "lax",
     ...env,
   };
   delete childEnv.FRONTEND_URL;

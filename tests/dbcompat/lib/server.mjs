@@ -35,6 +35,10 @@ export async function startGoServer({ port, dbPath, authSchema, readyTimeoutMs =
     RATE_LIMIT_ENABLED: "false",
     AUTH_SCHEMA: authSchema,
     COOKIE_PREFIX,
+    // The SPA origin (localhost) is another site than the API (127.0.0.1),
+    // which would default to SameSite=None; Secure cookies; the suite's
+    // cookie jar speaks plain http, as better-auth's own default shape does.
+    COOKIE_SAMESITE: "lax",
   };
   for (const k of ["NODE_ENV", "TURSO_AUTH_TOKEN", "FRONTEND_URL", "NODE_TEST_CONTEXT"]) delete env[k];
 
