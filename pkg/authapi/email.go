@@ -7,6 +7,7 @@ import (
 
 	"adstudio/pkg/authstore"
 	"adstudio/pkg/httpapi"
+	"adstudio/pkg/password"
 	"adstudio/pkg/session"
 )
 
@@ -69,8 +70,13 @@ func (a *API) SignInEmail() httpapi.Handler {
 		if err := b.Err(); err != nil {
 			return err
 		}
+		// better-auth 1.7.24's order: the email's form, then the password's
+		// length, both before any lookup or hash.
 		if !httpapi.ValidEmail(email) {
 			return errInvalidEmail
+		}
+		if password.Length(pw) > password.MaxLength {
+			return errPasswordTooLong
 		}
 		u, hash, err := a.Store.UserWithPassword(ctx, strings.ToLower(email))
 		if errors.Is(err, authstore.ErrNotFound) || (err == nil && hash == "") {

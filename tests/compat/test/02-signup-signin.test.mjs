@@ -248,6 +248,14 @@ describe("sign-in", () => {
     assert.deepEqual(errorShape(error), { code: "INVALID_EMAIL", message: "Invalid email", status: 400 });
   });
 
+  it("password longer than 128 answers 400 PASSWORD_TOO_LONG, known email or not", async () => {
+    for (const email of [user.email, uniqueEmail("nobody")]) {
+      const c = makeClient(server);
+      const { error } = await c.client.signIn.email({ email, password: "x".repeat(129) });
+      assert.deepEqual(errorShape(error), { code: "PASSWORD_TOO_LONG", message: "Password too long", status: 400 });
+    }
+  });
+
   it("a trusted callbackURL gives {redirect:true, url}", async () => {
     const c = makeClient(server);
     const callbackURL = `${SPA_ORIGIN}/studio`;
