@@ -402,3 +402,46 @@ func TestSocialTrustedProviders(t *testing.T) {
 		wantRedirect(t, r, want)
 	}
 }
+
+// TestSocialTrustNeverSkipsTheProvidersWord: with TRUSTED_PROVIDERS=github,
+// a GitHub identity whose email GitHub has not verified must not sign in to
+// an existing, verified account with that address (the account takeover of
+// better-auth's trustedProviders). Trust only skips our own side's check:
+// a verified provider email links into an unverified local account, which
+// then counts as verified, and every older session of it ends.
+func TestSocialTrustNeverSkipsTheProvidersWord(t *testing.T) {
+	t.Parallel()
+	ts, _ := socialServer(t, "http://localhost:1", map[string]string{"TRUSTED_PROVIDERS": "github,google"})
+	victim := ts.browser()
+	victim.signUp(t, "unverified@example.com", "password123")
+	if err := ts.app.DB.Exec(t.Context(), `UPDATE "users" SET "email_verified" = 1 WHERE "email" = 'unverified@example.com'`); err != nil {
+		t.Fatal(err)
+	}
+	// The fake's "unverified" identity: GitHub lists the address with
+	// verified:false.
+	thief := ts.browser()
+	r := thief.land(t, thief.startSocial(t, "/api/auth/sign-in/social", "github", "unverified@example.com", nil).callback)
+	wantRedirect(t, r, spaOrigin+"/login?error=account_not_linked")
+	if thief.sessionUser(t, "") != "" {
+		t.Fatal("an unverified GitHub email signed in to the verified account")
+	}
+	var accounts int
+	ts.app.DB.QueryRow(t.Context(), `SELECT count(*) FROM "account" WHERE "provider_id" = 'github'`).Scan(&accounts)
+	if accounts != 0 {
+		t.Fatalf("%d github accounts linked", accounts)
+	}
+
+	// Someone registered ann@example.com with a password before Ann came;
+	// Ann signs in with Google, which vouches for the address.
+	squatter := ts.browser()
+	squatter.signUp(t, "ann@example.com", "password123")
+	ann := ts.browser()
+	wantRedirect(t, ann.land(t, ann.startSocial(t, "/api/auth/sign-in/social", "google", "ann@example.com", nil).callback), spaOrigin+"/dash")
+	u := ann.do(t, "GET", "/api/auth/get-session?disableCookieCache=true", nil, nil).json(t)["user"].(map[string]any)
+	if u["email"] != "ann@example.com" || u["emailVerified"] != true {
+		t.Fatalf("linked user %v", u)
+	}
+	if squatter.sessionUser(t, "?disableCookieCache=true") != "" {
+		t.Fatal("the squatter's session outlived the link")
+	}
+}

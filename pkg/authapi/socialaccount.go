@@ -80,18 +80,27 @@ func (a *API) finishSignIn(ctx context.Context, w http.ResponseWriter, r *http.R
 	u, err = a.Store.UserByEmail(ctx, info.Email)
 	switch {
 	case err == nil:
-		// Implicit linking (better-auth 1.7): the provider must be trusted
-		// or vouch for the email, and the local email must be verified.
-		// Password users here never verify their email, so a password
-		// account is never taken over by whoever controls a social
-		// account with the same address.
+		// Implicit linking hands the account to whoever holds the provider
+		// identity, so the provider must always vouch for the email, trusted
+		// or not: an unverified address proves nothing (better-auth 1.7 lets
+		// a trusted provider skip this, which is an account takeover). What
+		// trust skips is our own side's check, that the local email is
+		// verified: the operator accepts the provider's word for it.
 		trusted := slices.Contains(a.Social.TrustedProviders, providerID)
-		if (!trusted && !info.EmailVerified) || !u.EmailVerified {
+		if !info.EmailVerified || (!trusted && !u.EmailVerified) {
 			return u, authstore.Session{}, false, failFlow("account_not_linked")
 		}
 		s := a.Sessions.New(u.ID, r, ip, dontRemember)
-		if err := a.Store.LinkAccount(ctx, a.accountRow(providerID, info.ID, u.ID, p, now), &s); err != nil {
+		// Linking into an unverified account proves the address belongs to
+		// the provider identity's holder: the email becomes verified, and
+		// every other session ends, so whoever registered the address
+		// before its owner arrived is signed out.
+		verify := !u.EmailVerified
+		if err := a.Store.LinkAccount(ctx, a.accountRow(providerID, info.ID, u.ID, p, now), &s, verify); err != nil {
 			return u, authstore.Session{}, false, failFlow("unable_to_link_account")
+		}
+		if verify {
+			u.EmailVerified, u.UpdatedAt = true, now
 		}
 		a.Sessions.Issue(w.Header(), s, u, dontRemember)
 		return u, s, false, nil
@@ -131,7 +140,7 @@ func (a *API) finishLink(ctx context.Context, link *stateLink, providerID string
 	case !errors.Is(err, authstore.ErrNotFound):
 		return err
 	}
-	if err := a.Store.LinkAccount(ctx, a.accountRow(providerID, info.ID, link.UserID, p, now), nil); err != nil {
+	if err := a.Store.LinkAccount(ctx, a.accountRow(providerID, info.ID, link.UserID, p, now), nil, false); err != nil {
 		return failFlow("unable_to_link_account")
 	}
 	return nil

@@ -137,9 +137,19 @@ func (s *Store) updateTokens(a SocialAccount, withScope bool) store.Stmt {
 }
 
 // LinkAccount adds a provider account to an existing user, optionally with a
-// session (implicit linking at sign-in) in the same batch.
-func (s *Store) LinkAccount(ctx context.Context, a SocialAccount, ss *Session) error {
+// session (implicit linking at sign-in) in the same batch. verifyEmail also
+// marks the user's email verified and ends every other session of theirs.
+func (s *Store) LinkAccount(ctx context.Context, a SocialAccount, ss *Session, verifyEmail bool) error {
 	stmts := []store.Stmt{s.insertAccount(a)}
+	if verifyEmail {
+		keep := ""
+		if ss != nil {
+			keep = ss.Token
+		}
+		stmts = append(stmts,
+			store.Stmt{SQL: `UPDATE ` + s.user + ` SET "email_verified" = 1, "updated_at" = ? WHERE "id" = ?`, Args: []any{s.dates.Encode(a.UpdatedAt), a.UserID}},
+			store.Stmt{SQL: `DELETE FROM "session" WHERE "user_id" = ? AND "token" <> ?`, Args: []any{a.UserID, keep}})
+	}
 	if ss != nil {
 		stmts = append(stmts, s.insertSession(*ss))
 	}
