@@ -102,6 +102,10 @@ func (a *API) ChangePassword() httpapi.Handler {
 // ChangeEmail is POST /change-email. There is no email sender, so as
 // better-auth's updateEmailWithoutVerification does, an unverified user's
 // email changes at once; a verified user's cannot change without one.
+//
+// Unlike better-auth it needs a fresh session (created within a day): the
+// address is how an account is recovered and linked, so a stolen cookie
+// must not be enough to move it. The change ends every other session.
 func (a *API) ChangeEmail() httpapi.Handler {
 	return a.post(false, false, func(w http.ResponseWriter, r *http.Request, b *httpapi.Body) error {
 		email, ok := b.String("newEmail", true)
@@ -116,6 +120,9 @@ func (a *API) ChangeEmail() httpapi.Handler {
 		if err != nil {
 			return err
 		}
+		if !a.Sessions.Fresh(cur.Session) {
+			return errSessionNotFresh
+		}
 		email = strings.ToLower(email)
 		if email == cur.User.Email {
 			return errEmailSame
@@ -123,7 +130,8 @@ func (a *API) ChangeEmail() httpapi.Handler {
 		if cur.User.EmailVerified {
 			return errVerificationEmailNA
 		}
-		u, err := a.Store.ChangeEmail(r.Context(), cur.User.ID, email, a.Now())
+		now := a.Store.Stamp(a.Now())
+		err = a.Store.ChangeEmail(r.Context(), cur.User.ID, email, cur.Session.Token, now)
 		if errors.Is(err, authstore.ErrEmailTaken) {
 			// better-auth 1.7: the same answer as success, so this endpoint
 			// cannot be used to find out which emails have accounts.
@@ -132,6 +140,8 @@ func (a *API) ChangeEmail() httpapi.Handler {
 		if err != nil {
 			return err
 		}
+		u := cur.User
+		u.Email, u.UpdatedAt = email, now
 		a.Sessions.Issue(w.Header(), cur.Session, u, a.Sessions.DontRemember(r))
 		return writeStatus(w)
 	})

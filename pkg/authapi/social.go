@@ -95,6 +95,12 @@ func (a *API) LinkSocial() httpapi.Handler {
 		if err != nil {
 			return err
 		}
+		// A linked identity is a new way in that outlives every password
+		// change and revocation, so, unlike better-auth, only a fresh
+		// session may add one: a stolen cookie must not become permanent.
+		if !a.Sessions.Fresh(cur.Session) {
+			return errSessionNotFresh
+		}
 		return a.startSocial(w, r, b, &stateLink{Email: cur.User.Email, UserID: cur.User.ID})
 	})
 }

@@ -255,20 +255,22 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, up UserUpdate, no
 	return s.scanUser(v), nil
 }
 
-// ChangeEmail sets a new email; ErrEmailTaken if another user has it.
-func (s *Store) ChangeEmail(ctx context.Context, userID, email string, now time.Time) (User, error) {
-	v := make([]any, 7)
-	err := s.db.QueryRow(ctx, `UPDATE `+s.user+` SET "email" = ?, "updated_at" = ? WHERE "id" = ? RETURNING `+strings.ReplaceAll(userCols, `u.`, ``), email, s.dates.Encode(now), userID).Scan(ptrs(v)...)
+// ChangeEmail sets a new email and ends every session of the user but
+// keepToken, atomically: whoever else held a session was signed in to the
+// old address. ErrEmailTaken if another user has the email (nothing
+// changes then).
+func (s *Store) ChangeEmail(ctx context.Context, userID, email, keepToken string, now time.Time) error {
+	err := s.db.Batch(ctx,
+		store.Stmt{SQL: `UPDATE ` + s.user + ` SET "email" = ?, "updated_at" = ? WHERE "id" = ?`, Args: []any{email, s.dates.Encode(now), userID}},
+		store.Stmt{SQL: `DELETE FROM "session" WHERE "user_id" = ? AND "token" <> ?`, Args: []any{userID, keepToken}},
+	)
 	if store.IsUniqueViolation(err) {
-		return User{}, ErrEmailTaken
-	}
-	if store.IsNoRows(err) {
-		return User{}, ErrNotFound
+		return ErrEmailTaken
 	}
 	if err != nil {
-		return User{}, fmt.Errorf("change email: %w", err)
+		return fmt.Errorf("change email: %w", err)
 	}
-	return s.scanUser(v), nil
+	return nil
 }
 
 // SetPassword stores a new hash on the credential account. With replace set,
