@@ -68,8 +68,9 @@ func New(cfg config.Config, now func() time.Time) (*App, error) {
 			Prefix: cfg.CookiePrefix, Secure: cfg.CookieSecure, SameSite: cfg.CookieSameSite,
 			Domain: cfg.CookieDomain, Partitioned: cfg.CookiePartitioned,
 		},
-		Signer: cookie.NewSigner(cfg.Secrets),
-		Now:    now,
+		Signer:         cookie.NewSigner(cfg.Secrets),
+		Now:            now,
+		AbsoluteMaxAge: cfg.SessionAbsoluteMaxAge,
 	}
 	limiter := &ratelimit.Limiter{DB: db, Headers: cfg.IPAddressHeaders, Now: now}
 	hasher := password.NewHasher(2)

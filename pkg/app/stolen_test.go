@@ -3,6 +3,7 @@ package app_test
 import (
 	"net/http/cookiejar"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 )
@@ -90,5 +91,72 @@ func TestChangeEmailEndsOtherSessions(t *testing.T) {
 	}
 	if got := tablet.sessionUser(t, "?disableCookieCache=true"); got != "new@example.com" {
 		t.Fatalf("a refused change ended a session: %q", got)
+	}
+}
+
+// TestSessionsEndAtTheirAbsoluteLifetime: a session used every six days
+// slides (each use extends it by seven), but not past 30 days from its
+// creation (SESSION_ABSOLUTE_MAX_AGE), after which it ends as an expired
+// one does: from the database, from a still-fresh cookie cache, and in
+// list-sessions.
+func TestSessionsEndAtTheirAbsoluteLifetime(t *testing.T) {
+	t.Parallel()
+	ts := newServer(t, nil)
+	b := ts.browser()
+	b.signUp(t, "slider@example.com", "password123")
+	created := ts.clock.Now()
+	for ts.clock.Now().Sub(created) < 24*24*time.Hour {
+		ts.clock.Advance(6 * 24 * time.Hour)
+		if got := b.sessionUser(t, "?disableCookieCache=true"); got != "slider@example.com" {
+			t.Fatalf("day %v: session gone early", ts.clock.Now().Sub(created).Hours()/24)
+		}
+	}
+	// Day 24: the refresh may not reach past day 30.
+	var expires string
+	ts.app.DB.QueryRow(t.Context(), `SELECT "expires_at" FROM "session"`).Scan(&expires)
+	if want := created.Add(30 * 24 * time.Hour).UTC().Format("2006-01-02T15:04:05.000Z"); expires != want {
+		t.Fatalf("refreshed expiry %s, want the absolute limit %s", expires, want)
+	}
+	// A minute before the limit a read fills the cookie cache (5 minutes)...
+	ts.clock.Advance(6*24*time.Hour - time.Minute)
+	if got := b.sessionUser(t, "?disableCookieCache=true"); got != "slider@example.com" {
+		t.Fatalf("a minute before the limit: %q", got)
+	}
+	if r := b.do(t, "GET", "/api/auth/list-sessions", nil, nil); r.StatusCode != 403 {
+		t.Fatalf("list-sessions of a 30-day-old session: %d (not fresh)", r.StatusCode)
+	}
+	// ...which does not carry the session past it.
+	ts.clock.Advance(2 * time.Minute)
+	if got := b.sessionUser(t, ""); got != "" {
+		t.Fatalf("cookie cache kept a session past its absolute lifetime: %q", got)
+	}
+	var rows int
+	ts.app.DB.QueryRow(t.Context(), `SELECT count(*) FROM "session"`).Scan(&rows)
+	if rows != 0 {
+		t.Fatalf("%d session rows left after the absolute lifetime", rows)
+	}
+}
+
+// TestListSessionsHidesOutlivedSessions: a session row written before the
+// absolute lifetime existed (its expiry slid past 30 days) is not listed.
+func TestListSessionsHidesOutlivedSessions(t *testing.T) {
+	t.Parallel()
+	ts := newServer(t, map[string]string{"SESSION_ABSOLUTE_MAX_AGE": "86400"})
+	old := ts.browser()
+	old.signUp(t, "lister@example.com", "password123")
+	// Two days later: the old session would still slide (used daily), but
+	// it is past one day from its creation.
+	if err := ts.app.DB.Exec(t.Context(), `UPDATE "session" SET "expires_at" = '2026-12-30T00:00:00.000Z'`); err != nil {
+		t.Fatal(err)
+	}
+	ts.clock.Advance(2 * 24 * time.Hour)
+	fresh := ts.browser()
+	fresh.signIn(t, "lister@example.com", "password123")
+	r := fresh.do(t, "GET", "/api/auth/list-sessions", nil, nil)
+	if r.StatusCode != 200 || strings.Count(string(r.body), `"token"`) != 1 {
+		t.Fatalf("list-sessions: %d %s", r.StatusCode, r.body)
+	}
+	if old.sessionUser(t, "?disableCookieCache=true") != "" {
+		t.Fatal("an outlived session still resolves")
 	}
 }

@@ -68,9 +68,15 @@ func (a *API) ListSessions(w http.ResponseWriter, r *http.Request) error {
 	if !a.Sessions.Fresh(cur.Session) {
 		return errSessionNotFresh
 	}
-	list, err := a.Store.ListSessions(r.Context(), cur.User.ID, a.Now())
+	all, err := a.Store.ListSessions(r.Context(), cur.User.ID, a.Now())
 	if err != nil {
 		return err
+	}
+	list := all[:0]
+	for _, s := range all {
+		if !a.Sessions.Outlived(s) {
+			list = append(list, s)
+		}
 	}
 	httpapi.WriteJSON(w, http.StatusOK, list)
 	return nil

@@ -39,6 +39,10 @@ type Manager struct {
 	Cookies cookie.Settings
 	Signer  cookie.Signer
 	Now     func() time.Time
+	// AbsoluteMaxAge ends a session this long after its creation, however
+	// often it was refreshed; 0 lets sessions slide forever, as
+	// better-auth's do.
+	AbsoluteMaxAge time.Duration
 }
 
 // Current is a resolved session.
@@ -76,7 +80,7 @@ func (m *Manager) Get(ctx context.Context, h http.Header, r *http.Request, opt O
 	staleCache := false
 	if opt.UseCache {
 		if raw, present := m.cacheValue(jar); present {
-			if s, u, ok := decodeCache(m.Signer, raw, m.Now()); ok && s.Token == token {
+			if s, u, ok := decodeCache(m.Signer, raw, m.Now()); ok && s.Token == token && !m.pastAbsolute(s, now) {
 				return &Current{Session: s, User: u, FromCache: true}, nil
 			}
 			staleCache = true
@@ -90,7 +94,7 @@ func (m *Manager) Get(ctx context.Context, h http.Header, r *http.Request, opt O
 	if err != nil {
 		return nil, err
 	}
-	if !s.ExpiresAt.After(now) {
+	if !s.ExpiresAt.After(now) || m.pastAbsolute(s, now) {
 		m.Clear(h, r)
 		// The row is useless now; failing to delete it changes nothing.
 		_ = m.Store.DeleteSession(ctx, token)
@@ -104,7 +108,7 @@ func (m *Manager) Get(ctx context.Context, h http.Header, r *http.Request, opt O
 		return &Current{Session: s, User: u}, nil
 	}
 	if !s.ExpiresAt.Add(-ExpiresIn + UpdateAge).After(now) {
-		s.ExpiresAt, s.UpdatedAt = now.Add(ExpiresIn), now
+		s.ExpiresAt, s.UpdatedAt = m.capExpiry(s, now.Add(ExpiresIn)), now
 		if err := m.Store.ExtendSession(ctx, token, s.ExpiresAt, now); err != nil {
 			m.Clear(h, r)
 			if errors.Is(err, authstore.ErrNotFound) {
@@ -117,6 +121,25 @@ func (m *Manager) Get(ctx context.Context, h http.Header, r *http.Request, opt O
 	}
 	m.setCache(h, s, u, false)
 	return &Current{Session: s, User: u}, nil
+}
+
+// Outlived reports whether s has passed its absolute lifetime now.
+func (m *Manager) Outlived(s authstore.Session) bool { return m.pastAbsolute(s, m.Now()) }
+
+// pastAbsolute reports whether s has outlived AbsoluteMaxAge at now.
+func (m *Manager) pastAbsolute(s authstore.Session, now time.Time) bool {
+	return m.AbsoluteMaxAge > 0 && !s.CreatedAt.Add(m.AbsoluteMaxAge).After(now)
+}
+
+// capExpiry keeps a refreshed expiry within the absolute lifetime, so the
+// row and the cookie end when the session must.
+func (m *Manager) capExpiry(s authstore.Session, exp time.Time) time.Time {
+	if m.AbsoluteMaxAge > 0 {
+		if limit := s.CreatedAt.Add(m.AbsoluteMaxAge); limit.Before(exp) {
+			return limit
+		}
+	}
+	return exp
 }
 
 // cacheValue returns session_data, joining chunks .0, .1, … when better-auth
@@ -155,6 +178,12 @@ func (m *Manager) New(userID string, r *http.Request, ip string, dontRemember bo
 // a rememberMe:false sign-in the dont_remember marker.
 func (m *Manager) Issue(h http.Header, s authstore.Session, u authstore.User, dontRemember bool) {
 	maxAge := int(ExpiresIn / time.Second)
+	if m.AbsoluteMaxAge > 0 {
+		// Near the absolute lifetime the cookie ends with the session.
+		if left := int(s.CreatedAt.Add(m.AbsoluteMaxAge).Sub(m.Now()) / time.Second); left < maxAge {
+			maxAge = max(left, 1)
+		}
+	}
 	if dontRemember {
 		maxAge = cookie.NoMaxAge
 	}
