@@ -62,6 +62,9 @@ type Config struct {
 	// TrustedProviders may link to an account by email without vouching
 	// for the email (better-auth's accountLinking.trustedProviders).
 	TrustedProviders []string
+	// SessionAbsoluteMaxAge ends a session this long after it was created,
+	// however often it is refreshed (SESSION_ABSOLUTE_MAX_AGE, seconds).
+	SessionAbsoluteMaxAge time.Duration
 	// SyncBudget is how long a workflow request waits for its generation
 	// before answering 202 pending (WORKFLOW_SYNC_BUDGET_MS, default 25 s:
 	// under API Gateway's 30 s cut-off).
@@ -151,6 +154,11 @@ func Load(getenv Getenv, local bool) (Config, error) {
 	}
 
 	c.TrustedOrigins = splitList(get("TRUSTED_ORIGINS"))
+	for _, o := range c.TrustedOrigins {
+		if err := origin.CheckEntry(o); err != nil {
+			return c, &Error{"TRUSTED_ORIGINS", err.Error()}
+		}
+	}
 	if len(c.TrustedOrigins) == 0 && local {
 		c.TrustedOrigins = []string{"http://localhost:5173", "http://127.0.0.1:5173"}
 	}
@@ -185,6 +193,11 @@ func Load(getenv Getenv, local bool) (Config, error) {
 		c.IPAddressHeaders = append(c.IPAddressHeaders, strings.ToLower(h))
 	}
 	c.Qwen, c.QwenErr = qwen.LoadConfig(getenv)
+	// Whatever the key, a timeout that does not parse is refused at
+	// start: it would otherwise surface only when a user generates.
+	if get("QWEN_TIMEOUT_MS") != "" && c.Qwen.Timeout <= 0 {
+		return c, &Error{"QWEN_TIMEOUT_MS", "expected whole milliseconds greater than 0, e.g. 45000"}
+	}
 	if c.S3, c.S3On, err = storage.ConfigFromEnv(getenv); err != nil {
 		return c, err
 	}
@@ -212,6 +225,14 @@ func Load(getenv Getenv, local bool) (Config, error) {
 			return c, &Error{"TRUSTED_PROVIDERS", `expected a comma-separated list of "google" and "github"`}
 		}
 		c.TrustedProviders = append(c.TrustedProviders, p)
+	}
+	c.SessionAbsoluteMaxAge = 30 * 24 * time.Hour
+	if v := get("SESSION_ABSOLUTE_MAX_AGE"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 300 || n > 10*365*24*3600 {
+			return c, &Error{"SESSION_ABSOLUTE_MAX_AGE", "expected whole seconds between 300 and 315360000 (default 2592000, 30 days)"}
+		}
+		c.SessionAbsoluteMaxAge = time.Duration(n) * time.Second
 	}
 	c.SyncBudget = 25 * time.Second
 	if v := get("WORKFLOW_SYNC_BUDGET_MS"); v != "" {

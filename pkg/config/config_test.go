@@ -40,6 +40,28 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"GITHUB_CLIENT_SECRET": "s"}, "GITHUB_CLIENT_SECRET"},
 		{map[string]string{"GITHUB_CLIENT_ID": "i", "GITHUB_CLIENT_SECRET": "s", "GITHUB_API_URL": "api.github.com"}, "GITHUB_API_URL"},
 		{map[string]string{"PORT": "http"}, "PORT"},
+		{map[string]string{"PORT": "8787x"}, "PORT"},
+		{map[string]string{"TRUSTED_ORIGINS": "*"}, "TRUSTED_ORIGINS"},
+		{map[string]string{"TRUSTED_ORIGINS": "https://app.example.com,*"}, "TRUSTED_ORIGINS"},
+		{map[string]string{"TRUSTED_ORIGINS": "app.example.com"}, "TRUSTED_ORIGINS"},
+		{map[string]string{"TRUSTED_ORIGINS": "*.example.com"}, "TRUSTED_ORIGINS"},
+		{map[string]string{"TRUSTED_ORIGINS": "*://app.example.com"}, "TRUSTED_ORIGINS"},
+		{map[string]string{"TRUSTED_ORIGINS": "ftp://app.example.com"}, "TRUSTED_ORIGINS"},
+		{map[string]string{"TRUSTED_ORIGINS": "https://app.example.com/"}, "TRUSTED_ORIGINS"},
+		{map[string]string{"TRUSTED_ORIGINS": "https://app.example.com/login"}, "TRUSTED_ORIGINS"},
+		{map[string]string{"TRUSTED_ORIGINS": "https://*"}, "TRUSTED_ORIGINS"},
+		{map[string]string{"TRUSTED_ORIGINS": "https://*.com"}, "TRUSTED_ORIGINS"},
+		{map[string]string{"TRUSTED_ORIGINS": "https://*.vercel.app"}, "TRUSTED_ORIGINS"},
+		{map[string]string{"TRUSTED_ORIGINS": "https://app-*.vercel.app"}, "TRUSTED_ORIGINS"},
+		{map[string]string{"TRUSTED_ORIGINS": "https://user@app.example.com"}, "TRUSTED_ORIGINS"},
+		{map[string]string{"TRUSTED_ORIGINS": "https://app.example.com:http"}, "TRUSTED_ORIGINS"},
+		{map[string]string{"QWEN_TIMEOUT_MS": "45s"}, "QWEN_TIMEOUT_MS"},
+		{map[string]string{"QWEN_TIMEOUT_MS": "1.5"}, "QWEN_TIMEOUT_MS"},
+		{map[string]string{"QWEN_TIMEOUT_MS": "0"}, "QWEN_TIMEOUT_MS"},
+		{map[string]string{"QWEN_API_KEY": "sk-x", "QWEN_TIMEOUT_MS": "45000ms"}, "QWEN_TIMEOUT_MS"},
+		{map[string]string{"WORKFLOW_SYNC_BUDGET_MS": "20s"}, "WORKFLOW_SYNC_BUDGET_MS"},
+		{map[string]string{"SESSION_ABSOLUTE_MAX_AGE": "30d"}, "SESSION_ABSOLUTE_MAX_AGE"},
+		{map[string]string{"SESSION_ABSOLUTE_MAX_AGE": "60"}, "SESSION_ABSOLUTE_MAX_AGE"},
 		{map[string]string{"FRONTEND_URL": "app.example.com"}, "FRONTEND_URL"},
 	} {
 		m := map[string]string{}
@@ -103,7 +125,7 @@ func TestCookieShapeFollowsTheDeployment(t *testing.T) {
 		{"a public suffix is not a site", map[string]string{"BETTER_AUTH_URL": "https://api-x.github.io", "TRUSTED_ORIGINS": "https://app-x.github.io"}, "none", true, true, "two sites"},
 		{"scheme decides too (schemeful same-site)", map[string]string{"BETTER_AUTH_URL": "https://api.example.com", "TRUSTED_ORIGINS": "http://app.example.com"}, "none", true, true, "two sites"},
 		{"wildcard on the API's site", map[string]string{"BETTER_AUTH_URL": "https://api.example.com", "TRUSTED_ORIGINS": "https://*.example.com"}, "lax", true, false, "one site"},
-		{"wildcard on another site", map[string]string{"BETTER_AUTH_URL": "https://api.example.com", "TRUSTED_ORIGINS": "https://*.vercel.app"}, "none", true, true, "two sites"},
+		{"wildcard on another site", map[string]string{"BETTER_AUTH_URL": "https://api.example.com", "TRUSTED_ORIGINS": "https://*.partner.io"}, "none", true, true, "two sites"},
 		{"no trusted origin", map[string]string{"BETTER_AUTH_URL": "https://api.example.com"}, "lax", true, false, "one site"},
 		{"explicit value wins", map[string]string{"BETTER_AUTH_URL": "https://api.other.net", "TRUSTED_ORIGINS": "https://app.example.com", "COOKIE_SAMESITE": "lax"}, "lax", true, false, "set explicitly"},
 		{"explicit partitioned wins", map[string]string{"BETTER_AUTH_URL": "https://api.other.net", "TRUSTED_ORIGINS": "https://app.example.com", "COOKIE_PARTITIONED": "false"}, "none", true, false, "two sites"},
@@ -126,6 +148,19 @@ func TestCookieShapeFollowsTheDeployment(t *testing.T) {
 				t.Fatalf("summary does not say %q:\n%s", tc.reason, c.Summary())
 			}
 		})
+	}
+}
+
+func TestTrustedOriginsAccepted(t *testing.T) {
+	for _, o := range []string{
+		"https://app.example.com", "http://localhost:5173", "http://127.0.0.1:5173", "https://*.example.com",
+		"https://preview-*.example.co.uk", "http://localhost:*", "https://app.example.com:8443", "http://[::1]:5173",
+	} {
+		m := map[string]string{"TURSO_DATABASE_URL": "libsql://db.example.turso.io", "BETTER_AUTH_URL": "https://api.example.com",
+			"BETTER_AUTH_SECRET": strings.Repeat("s", 32), "TRUSTED_ORIGINS": o}
+		if _, err := Load(env(m), false); err != nil {
+			t.Errorf("%s: %v", o, err)
+		}
 	}
 }
 

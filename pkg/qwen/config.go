@@ -152,30 +152,21 @@ func regionHost(region string) string {
 	return HostSingapore
 }
 
-// parseTimeoutMS follows JavaScript's parseInt(v, 10) followed by the
-// reference's "integer and > 0" check: leading JS whitespace, an optional
-// sign, then the longest run of ASCII digits; anything after is ignored
-// ("45000ms" → 45000, "1.5" → 1). No digits, a value ≤ 0, or one so long it
-// is Infinity as a double give 0, which Validate rejects.
+// parseTimeoutMS reads whole milliseconds: ASCII digits only, after the
+// JavaScript white space around the value. The old backend read it with
+// parseInt, which silently turned "45s" into 45 ms and "1.5" into 1 ms; any
+// such value is refused here (0, which Validate reports), so a typo cannot
+// become a timeout a thousand times too short. A value beyond
+// time.Duration's range means, in practice, "never".
 func parseTimeoutMS(v string) time.Duration {
-	s := strings.TrimLeftFunc(v, isJSSpace)
-	neg := false
-	if s != "" && (s[0] == '+' || s[0] == '-') {
-		neg = s[0] == '-'
-		s = s[1:]
-	}
-	end := 0
-	for end < len(s) && s[end] >= '0' && s[end] <= '9' {
-		end++
-	}
-	if end == 0 || neg {
+	s := jsTrim(v)
+	if s == "" || strings.TrimLeft(s, "0123456789") != "" {
 		return 0
 	}
-	f, err := strconv.ParseFloat(s[:end], 64)
+	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsInf(f, 0) || f <= 0 {
 		return 0
 	}
-	// Anything beyond time.Duration's range is, in practice, "never".
 	if f >= float64(math.MaxInt64/int64(time.Millisecond)) {
 		return time.Duration(math.MaxInt64)
 	}
