@@ -116,7 +116,7 @@ func New(cfg config.Config, now func() time.Time) (*App, error) {
 		Hasher:      hasher,
 		Generations: gens,
 		Storage:     objects,
-		profile:     &profile.API{Guard: guard, Profiles: &profile.Store{DB: db}, Now: now},
+		profile:     &profile.API{Guard: guard, Profiles: &profile.Store{DB: db, UserTable: `"` + auths.UserTable() + `"`}, Now: now},
 		workflows: &workflowapi.API{
 			Guard: guard, Generations: gens, Provider: provider, Now: now,
 			SyncBudget: cfg.SyncBudget, JobTimeout: jobTimeout,

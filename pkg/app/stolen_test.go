@@ -160,3 +160,27 @@ func TestListSessionsHidesOutlivedSessions(t *testing.T) {
 		t.Fatal("an outlived session still resolves")
 	}
 }
+
+// TestCachedMeNeverRecreatesADeletedUser: after delete-user, a copy of the
+// still-fresh cookie cache made /api/me create a profile row for a user
+// who no longer exists. Nothing reached through the cache may write for a
+// missing user: the answer is 401 and the cookies are cleared.
+func TestCachedMeNeverRecreatesADeletedUser(t *testing.T) {
+	t.Parallel()
+	ts := newServer(t, nil)
+	b := ts.browser()
+	b.signUp(t, "gone@example.com", "password123")
+	copyOfJar := steal(t, ts, b)
+	if r := b.do(t, "POST", "/api/auth/delete-user", map[string]any{}, nil); r.StatusCode != 200 {
+		t.Fatalf("delete-user: %d %s", r.StatusCode, r.body)
+	}
+	r := copyOfJar.do(t, "GET", "/api/me", nil, nil)
+	if r.StatusCode != 401 || len(r.setCookies("session_data")) == 0 {
+		t.Fatalf("/api/me from a deleted user's cookie cache: %d %s, Set-Cookie %v", r.StatusCode, r.body, r.Header.Values("Set-Cookie"))
+	}
+	var profiles int
+	ts.app.DB.QueryRow(t.Context(), `SELECT count(*) FROM "user_profile"`).Scan(&profiles)
+	if profiles != 0 {
+		t.Fatalf("%d profile rows after delete-user", profiles)
+	}
+}

@@ -5,6 +5,7 @@ package profile
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -27,22 +28,36 @@ type Profile struct {
 // Store reads and creates profiles.
 type Store struct {
 	DB *store.DB
+	// UserTable is the quoted auth user table ("users" or "user"): a
+	// profile is only ever created for a user that exists.
+	UserTable string
 }
+
+// ErrNoUser: the user has no profile and no longer exists (deleted while
+// a signed cookie cache still named them).
+var ErrNoUser = errors.New("profile: no such user")
 
 const profileCols = `"user_id", "account_type", "credits_product_shoots", "credits_ad_graphics", "created_at", "updated_at"`
 
 // Ensure returns the user's profile, creating the free one if it does not
 // exist. The common case is one read; a missing profile costs one more
 // statement, a no-op upsert that returns the row whoever created it, so a
-// concurrent first request cannot make it fail.
+// concurrent first request cannot make it fail. The insert happens only
+// while the user exists: a read answered from the cookie cache of a user
+// deleted since must not bring a row of theirs back (ErrNoUser).
 func (s *Store) Ensure(ctx context.Context, userID string) (Profile, error) {
 	p, err := scanProfile(s.DB.QueryRow(ctx, `SELECT `+profileCols+` FROM "user_profile" WHERE "user_id" = ?`, userID))
 	if err == nil || !store.IsNoRows(err) {
 		return p, err
 	}
-	return scanProfile(s.DB.QueryRow(ctx, `INSERT INTO "user_profile" ("user_id") VALUES (?)
+	p, err = scanProfile(s.DB.QueryRow(ctx, `INSERT INTO "user_profile" ("user_id")
+SELECT ? WHERE EXISTS (SELECT 1 FROM `+s.UserTable+` WHERE "id" = ?)
 ON CONFLICT ("user_id") DO UPDATE SET "user_id" = "excluded"."user_id"
-RETURNING `+profileCols, userID))
+RETURNING `+profileCols, userID, userID))
+	if store.IsNoRows(err) {
+		return p, ErrNoUser
+	}
+	return p, err
 }
 
 func scanProfile(row *sql.Row) (Profile, error) {
@@ -72,6 +87,11 @@ func (a *API) Me(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p, err := a.Profiles.Ensure(r.Context(), cur.User.ID)
+	if errors.Is(err, ErrNoUser) {
+		// Only a cookie cache can name a deleted user: end it.
+		a.Guard.Sessions.Clear(w.Header(), r)
+		return &httpapi.AppError{Status: http.StatusUnauthorized, Code: "UNAUTHORIZED", Message: "Authentication required."}
+	}
 	if err != nil {
 		return err
 	}
