@@ -65,12 +65,16 @@ func run(args []string) error {
 			return errors.New(usage)
 		}
 		n, err := strconv.ParseInt(args[3], 10, 64)
-		if err != nil || n == 0 {
-			return errors.New("n must be a non-zero whole number")
+		if err != nil || n == 0 || n > generation.MaxGrant || n < -generation.MaxGrant {
+			return generation.ErrGrantOutOfRange
 		}
-		b, err = gens.Grant(ctx, u.ID, args[2], n, "admin_grant", uuid.NewString(), now)
+		var applied int64
+		b, applied, err = gens.Grant(ctx, u.ID, args[2], n, "admin_grant", uuid.NewString(), now)
 		if err != nil {
 			return err
+		}
+		if applied != n {
+			fmt.Printf("applied %+d of %+d: balances stay between 0 and %d\n", applied, n, generation.MaxBalance)
 		}
 	case args[0] == "paid" && len(args) == 2:
 		if b, err = gens.MakePaid(ctx, u.ID, uuid.NewString, now); err != nil {

@@ -35,7 +35,7 @@ func newGenBenchFake(b *testing.B) (*benchApp, string, string, *qwenfake.Server)
 	w := ba.do(b, "POST", "/api/auth/sign-up/email", `{"name":"B","email":"bench@example.com","password":"password123"}`, "")
 	var uid string
 	ts.app.DB.QueryRow(context.Background(), `SELECT "id" FROM "users"`).Scan(&uid)
-	if _, err := ts.app.Generations.Grant(context.Background(), uid, "image-from-text", 1_000_000, "bench", "bench-grant", time.Now()); err != nil {
+	if _, _, err := ts.app.Generations.Grant(context.Background(), uid, "image-from-text", 1_000_000, "bench", "bench-grant", time.Now()); err != nil {
 		b.Fatal(err)
 	}
 	return ba, cookieHeader(w), uid, fake

@@ -327,22 +327,49 @@ FROM "credit_ledger" WHERE "user_id" = ?`, userID).Scan(&b.ProductShoots, &b.AdG
 	return b, nil
 }
 
+// Bounds of operator grants: one grant moves a balance by at most MaxGrant,
+// and no balance passes MaxBalance (the database refuses it too).
+const (
+	MaxGrant   = 1_000_000
+	MaxBalance = 1_000_000_000
+)
+
+// ErrGrantOutOfRange: n is zero or its magnitude passes MaxGrant.
+var ErrGrantOutOfRange = fmt.Errorf("a grant must be a non-zero whole number between -%d and %d", MaxGrant, MaxGrant)
+
 // Grant adds n credits (n may be negative, to take back) to one workflow's
-// balance as an operator, recorded in the ledger with reason, atomically.
-func (s *Store) Grant(ctx context.Context, userID, workflow string, n int64, reason, ledgerID string, now time.Time) (Balance, error) {
+// balance as an operator, atomically with its ledger row, and returns the
+// balances after it and the delta actually applied: a take-back stops at
+// zero and a grant at MaxBalance, and the ledger records what moved, so
+// balance = opening grant + ledger always holds. Nothing moves when the
+// balance is already at the bound (applied 0, no ledger row).
+func (s *Store) Grant(ctx context.Context, userID, workflow string, n int64, reason, ledgerID string, now time.Time) (Balance, int64, error) {
+	if n == 0 || n > MaxGrant || n < -MaxGrant {
+		return Balance{}, 0, ErrGrantOutOfRange
+	}
 	col := `"credits_ad_graphics"`
 	if workflow == "image-from-text" {
 		col = `"credits_product_shoots"`
 	}
+	// The ledger row computes the clamped delta from the balance inside the
+	// same transaction, and the balance moves by exactly that row's delta.
 	err := s.DB.Batch(ctx,
 		store.Stmt{SQL: `INSERT OR IGNORE INTO "user_profile" ("user_id") VALUES (?)`, Args: []any{userID}},
-		store.Stmt{SQL: `UPDATE "user_profile" SET ` + col + ` = max(0, ` + col + ` + ?), "updated_at" = ? WHERE "user_id" = ?`, Args: []any{n, now.Unix(), userID}},
-		store.Stmt{SQL: `INSERT INTO "credit_ledger" ("id", "user_id", "workflow", "delta", "reason", "created_at") VALUES (?, ?, ?, ?, ?, ?)`, Args: []any{ledgerID, userID, workflow, n, reason, now.Unix()}},
+		store.Stmt{SQL: `INSERT INTO "credit_ledger" ("id", "user_id", "workflow", "delta", "reason", "created_at")
+SELECT ?, "user_id", ?, d, ?, ? FROM (SELECT "user_id", min(max(?, -` + col + `), ? - ` + col + `) AS d FROM "user_profile" WHERE "user_id" = ?) WHERE d <> 0`,
+			Args: []any{ledgerID, workflow, reason, now.Unix(), n, MaxBalance, userID}},
+		store.Stmt{SQL: `UPDATE "user_profile" SET ` + col + ` = ` + col + ` + (SELECT "delta" FROM "credit_ledger" WHERE "id" = ?), "updated_at" = ?
+WHERE "user_id" = ? AND EXISTS (SELECT 1 FROM "credit_ledger" WHERE "id" = ?)`, Args: []any{ledgerID, now.Unix(), userID, ledgerID}},
 	)
 	if err != nil {
-		return Balance{}, fmt.Errorf("grant: %w", err)
+		return Balance{}, 0, fmt.Errorf("grant: %w", err)
 	}
-	return s.Balance(ctx, userID)
+	var applied int64
+	if err := s.DB.QueryRow(ctx, `SELECT coalesce((SELECT "delta" FROM "credit_ledger" WHERE "id" = ?), 0)`, ledgerID).Scan(&applied); err != nil {
+		return Balance{}, 0, fmt.Errorf("grant: %w", err)
+	}
+	b, err := s.Balance(ctx, userID)
+	return b, applied, err
 }
 
 // MakePaid turns a free account into a paid one and tops each balance up to

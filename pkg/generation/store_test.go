@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -201,8 +202,8 @@ func TestGrantAndPaidKeepInvariant(t *testing.T) {
 	s, uid := mustStore(t)
 	ctx := context.Background()
 	now := time.Now()
-	if b, err := s.Grant(ctx, uid, "image-from-text", 4, "admin_grant", "l1", now); err != nil || b.ProductShoots != 5 {
-		t.Fatalf("grant: %+v %v", b, err)
+	if b, applied, err := s.Grant(ctx, uid, "image-from-text", 4, "admin_grant", "l1", now); err != nil || b.ProductShoots != 5 || applied != 4 {
+		t.Fatalf("grant: %+v %d %v", b, applied, err)
 	}
 	checkPaid := func(want Balance) {
 		t.Helper()
@@ -222,5 +223,70 @@ func TestGrantAndPaidKeepInvariant(t *testing.T) {
 	s.DB.QueryRow(ctx, `SELECT "account_type" FROM "user_profile"`).Scan(&typ)
 	if typ != "paid" {
 		t.Fatalf("account type %q", typ)
+	}
+}
+
+// TestGrantBounds: a take-back larger than the balance stops at zero and
+// the ledger records what actually moved; a grant past MaxBalance stops
+// there; out-of-range requests and overflowing writes are refused; the
+// invariant balance = opening grant + ledger holds after each.
+func TestGrantBounds(t *testing.T) {
+	s, uid := mustStore(t)
+	ctx := context.Background()
+	now := time.Now()
+	check := func(want Balance) {
+		t.Helper()
+		b, err := s.Balance(ctx, uid)
+		sum, _ := s.LedgerSum(ctx, uid)
+		if err != nil || b != want || b.ProductShoots != 1+sum.ProductShoots || b.AdGraphics != 1+sum.AdGraphics {
+			t.Fatalf("balance %+v ledger %+v, want %+v (%v)", b, sum, want, err)
+		}
+	}
+	// Balance 1, take back 5: -1 applied.
+	if b, applied, err := s.Grant(ctx, uid, "image-from-reference", -5, "admin_grant", "g1", now); err != nil || applied != -1 || b.AdGraphics != 0 {
+		t.Fatalf("take back 5 of 1: %+v applied %d, %v", b, applied, err)
+	}
+	check(Balance{1, 0})
+	// Nothing left to take: nothing moves, no ledger row.
+	if _, applied, err := s.Grant(ctx, uid, "image-from-reference", -1, "admin_grant", "g2", now); err != nil || applied != 0 {
+		t.Fatalf("take back from 0: applied %d, %v", applied, err)
+	}
+	var rows int
+	s.DB.QueryRow(ctx, `SELECT count(*) FROM "credit_ledger" WHERE "id" = 'g2'`).Scan(&rows)
+	if rows != 0 {
+		t.Fatal("a no-op grant wrote a ledger row")
+	}
+	check(Balance{1, 0})
+	for _, n := range []int64{0, MaxGrant + 1, -MaxGrant - 1, 1 << 62} {
+		if _, _, err := s.Grant(ctx, uid, "image-from-text", n, "admin_grant", fmt.Sprint("bad", n), now); !errors.Is(err, ErrGrantOutOfRange) {
+			t.Fatalf("grant %d: %v", n, err)
+		}
+	}
+	// Up to the cap in MaxGrant steps, the last one clamped.
+	if err := s.DB.Exec(ctx, `UPDATE "user_profile" SET "credits_product_shoots" = ? WHERE "user_id" = ?`, MaxBalance-10, uid); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DB.Exec(ctx, `INSERT INTO "credit_ledger" ("id", "user_id", "workflow", "delta", "reason") VALUES ('fixture', ?, 'image-from-text', ?, 'fixture')`, uid, MaxBalance-11); err != nil {
+		t.Fatal(err)
+	}
+	if b, applied, err := s.Grant(ctx, uid, "image-from-text", 100, "admin_grant", "g3", now); err != nil || applied != 10 || b.ProductShoots != MaxBalance {
+		t.Fatalf("grant past the cap: %+v applied %d, %v", b, applied, err)
+	}
+	check(Balance{MaxBalance, 0})
+	// The database itself refuses a balance that overflows or goes negative,
+	// whoever writes it: the column stays an INTEGER.
+	for _, q := range []string{
+		`UPDATE "user_profile" SET "credits_product_shoots" = "credits_product_shoots" + 9223372036854775807`,
+		`UPDATE "user_profile" SET "credits_ad_graphics" = -1`,
+		`UPDATE "user_profile" SET "credits_ad_graphics" = 1.5`,
+	} {
+		if err := s.DB.Exec(ctx, q); err == nil || !strings.Contains(err.Error(), "CREDITS_OUT_OF_RANGE") {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	var typ string
+	s.DB.QueryRow(ctx, `SELECT typeof("credits_product_shoots") FROM "user_profile"`).Scan(&typ)
+	if typ != "integer" {
+		t.Fatalf("balance column holds a %s", typ)
 	}
 }
