@@ -42,6 +42,11 @@ func Settings() []Setting {
 		{"googleClientId", "GOOGLE_CLIENT_ID"},
 		{"githubClientId", "GITHUB_CLIENT_ID"},
 		{"trustedProviders", "TRUSTED_PROVIDERS"},
+		{"sessionAbsoluteMaxAge", "SESSION_ABSOLUTE_MAX_AGE"},
+		// Only behind a proxy that sets the header itself, such as CloudFront
+		// with a viewer-request function (docs/deploy.md, "Rate limits and
+		// AWS WAF").
+		{"ipAddressHeaders", "IP_ADDRESS_HEADERS"},
 	}
 }
 
@@ -102,15 +107,60 @@ const (
 	DefaultStackName       = "AdstudioStack"
 	DefaultAssetRoot       = "../dist"
 	DefaultParameterPrefix = "/adstudio/"
-	DefaultThrottleRate    = 50  // requests per second, steady state, whole stage
-	DefaultThrottleBurst   = 100 // bucket size
+	// The stage's default route throttle: requests per second (steady
+	// state) and bucket size. API Gateway applies it to each route that has
+	// no route settings of its own, not as one pool for the stage.
+	DefaultThrottleRate    = 50
+	DefaultThrottleBurst   = 100
 	DefaultLogRetentionDay = 30
 )
 
+// Route throttles (see RouteClass). Each route of a class gets its own
+// bucket of this size, and none more than the stage default.
+const (
+	// An accepted workflow POST holds a generate instance for up to the 25 s
+	// sync budget. At 1 request/s one saturated route keeps at most ~25
+	// instances busy, half of DefaultGenerateReservedConcurrency; a burst of
+	// 5 lets a few people start a generation in the same second.
+	DefaultWorkflowThrottleRate  = 1
+	DefaultWorkflowThrottleBurst = 5
+	// Every request runs scrypt (N=16384, r=16: 32 MB, CPU-bound). Real
+	// sign-ins come far below 10/s; the cap bounds what a credential-stuffing
+	// run spread over many addresses can make auth compute, which the app's
+	// per-address limit (3 per 10 s) cannot.
+	DefaultPasswordThrottleRate  = 10
+	DefaultPasswordThrottleBurst = 20
+	// A delete removes rows and R2 objects; people delete a few items at a
+	// time, and a client that deletes in a loop has no business going faster.
+	DefaultHistoryDeleteThrottleRate  = 5
+	DefaultHistoryDeleteThrottleBurst = 20
+	// Image bytes (up to 4 MB each) stream through the imageproxy function. A
+	// history page shows up to 50 images at once, so the burst covers one
+	// full page; 25/s keeps scrolling smooth and bounds egress.
+	DefaultAssetThrottleRate  = 25
+	DefaultAssetThrottleBurst = 50
+)
+
+// DefaultGenerateReservedConcurrency is the generate function's reserved
+// concurrency: it keeps the rest of the account's pool (1,000 by default)
+// for auth, history and imageproxy when generations pile up, and it caps
+// generate itself. 50 covers two saturated workflow routes (1/s × 25 s).
+// Lambda refuses a reservation that leaves the account less unreserved
+// concurrency than its minimum (100 with the usual quota of 1,000; a new
+// account whose quota is only 10 cannot reserve anything), so such an
+// account needs -c generateReservedConcurrency=0 or a quota increase
+// (infra/README.md).
+const DefaultGenerateReservedConcurrency = 50
+
+// NoReservedConcurrency in Props.GenerateReservedConcurrency deploys
+// generate without a reservation (context generateReservedConcurrency=0).
+const NoReservedConcurrency = -1
+
 // FromContext reads the stack props from CDK context: every Settings key,
 // plus assetRoot, ssmPrefix, domainName, certificateArn, throttleRate,
-// throttleBurst, logRetentionDays and generateFunctionName. Unset keys keep
-// their defaults.
+// throttleBurst, the route throttles (<class>ThrottleRate,
+// <class>ThrottleBurst for every RouteClass), generateReservedConcurrency,
+// logRetentionDays and generateFunctionName. Unset keys keep their defaults.
 func FromContext(scope constructs.Construct) (*Props, error) {
 	get := func(k string) string {
 		v := scope.Node().TryGetContext(jsii.String(k))
@@ -129,6 +179,14 @@ func FromContext(scope constructs.Construct) (*Props, error) {
 			return 0, fmt.Errorf("context %s: expected a positive number, got %q", k, s)
 		}
 		return n, nil
+	}
+	// Burst limits are whole requests (CloudFormation: Integer).
+	whole := func(k string, def float64) (float64, error) {
+		n, err := num(k, def)
+		if err == nil && n != float64(int64(n)) {
+			err = fmt.Errorf("context %s: expected a whole number, got %q", k, get(k))
+		}
+		return n, err
 	}
 	p := &Props{
 		AssetRoot:            get("assetRoot"),
@@ -150,8 +208,31 @@ func FromContext(scope constructs.Construct) (*Props, error) {
 	if p.ThrottleRate, err = num("throttleRate", DefaultThrottleRate); err != nil {
 		return nil, err
 	}
-	if p.ThrottleBurst, err = num("throttleBurst", DefaultThrottleBurst); err != nil {
+	if p.ThrottleBurst, err = whole("throttleBurst", DefaultThrottleBurst); err != nil {
 		return nil, err
+	}
+	p.RouteThrottles = map[RouteClass]Throttle{}
+	for _, c := range RouteClasses() {
+		def := DefaultRouteThrottles()[c]
+		var t Throttle
+		if t.Rate, err = num(string(c)+"ThrottleRate", def.Rate); err != nil {
+			return nil, err
+		}
+		if t.Burst, err = whole(string(c)+"ThrottleBurst", def.Burst); err != nil {
+			return nil, err
+		}
+		p.RouteThrottles[c] = t
+	}
+	switch s := get("generateReservedConcurrency"); s {
+	case "":
+	case "0":
+		p.GenerateReservedConcurrency = NoReservedConcurrency
+	default:
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("context generateReservedConcurrency: expected a whole number, 0 for no reservation, got %q", s)
+		}
+		p.GenerateReservedConcurrency = n
 	}
 	days, err := num("logRetentionDays", DefaultLogRetentionDay)
 	if err != nil {

@@ -47,9 +47,18 @@ type Props struct {
 	// GenerateFunctionName is the generate function's fixed name; default
 	// <stack name>-generate.
 	GenerateFunctionName string
-	// Stage throttling (whole stage, every route); defaults 50 rps, burst 100.
+	// The stage's default route throttle, for every route without a route
+	// throttle of its own; defaults 50 requests/s, burst 100.
 	ThrottleRate  float64
 	ThrottleBurst float64
+	// RouteThrottles tighten the default for the expensive routes
+	// (ClassifyRoute); a missing class or a zero field takes
+	// DefaultRouteThrottles.
+	RouteThrottles map[RouteClass]Throttle
+	// GenerateReservedConcurrency reserves, and caps, the generate function's
+	// concurrency: 0 means DefaultGenerateReservedConcurrency,
+	// NoReservedConcurrency no reservation.
+	GenerateReservedConcurrency int
 	// LogRetention of every function's log group; default one month.
 	LogRetention awslogs.RetentionDays
 }
@@ -63,6 +72,8 @@ type Stack struct {
 	Integrations map[app.Function]awsapigatewayv2integrations.HttpLambdaIntegration
 	// ParameterNames are the full SSM parameter names, per function.
 	ParameterNames map[app.Function][]string
+	// CookieShape is what the CookieShape output says.
+	CookieShape string
 }
 
 // GenerateFunctionNameEnv tells the generate function its own name, for the
@@ -123,6 +134,14 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 	if burst == 0 {
 		burst = DefaultThrottleBurst
 	}
+	throttles, err := routeThrottles(routes, props.RouteThrottles, Throttle{rate, burst})
+	if err != nil {
+		panic(err)
+	}
+	reserved := props.GenerateReservedConcurrency
+	if reserved == 0 {
+		reserved = DefaultGenerateReservedConcurrency
+	}
 	retention := props.LogRetention
 	if retention == "" {
 		retention = awslogs.RetentionDays_ONE_MONTH
@@ -150,11 +169,19 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 	// No CorsPreflight: with a CorsConfiguration, API Gateway answers
 	// preflights itself and drops the functions' Access-Control-* headers
 	// (platform.md §1.4); the functions' middleware does CORS instead.
-	s.Api = awsapigatewayv2.NewHttpApi(st, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{
+	apiProps := &awsapigatewayv2.HttpApiProps{
 		ApiName:            jsii.String(id),
 		Description:        jsii.String("adstudio API: routes from pkg/app/routes.go"),
 		CreateDefaultStage: jsii.Bool(false),
-	})
+	}
+	if props.DomainName != "" {
+		// One public origin: BETTER_AUTH_URL, the cookies and the origin
+		// checks all name the domain, so a second address for the same API
+		// could only confuse them (and would skip anything put in front of
+		// the domain, such as CloudFront with AWS WAF).
+		apiProps.DisableExecuteApiEndpoint = jsii.Bool(true)
+	}
+	s.Api = awsapigatewayv2.NewHttpApi(st, jsii.String("HttpApi"), apiProps)
 	// The $default stage is created here rather than by HttpApi, because only
 	// HttpStage takes throttling (DefaultRouteSettings).
 	s.Stage = awsapigatewayv2.NewHttpStage(st, jsii.String("DefaultStage"), &awsapigatewayv2.HttpStageProps{
@@ -163,6 +190,16 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 		AutoDeploy: jsii.Bool(true),
 		Throttle:   &awsapigatewayv2.ThrottleSettings{RateLimit: jsii.Number(rate), BurstLimit: jsii.Number(burst)},
 	})
+	if len(throttles) > 0 {
+		// HttpStage has no per-route throttle; the L1 property is a JSON map
+		// from route key to settings, passed through verbatim, hence the
+		// CloudFormation spelling of the keys.
+		settings := map[string]any{}
+		for key, t := range throttles {
+			settings[key] = map[string]any{"ThrottlingRateLimit": t.Rate, "ThrottlingBurstLimit": t.Burst}
+		}
+		s.Stage.Node().DefaultChild().(awsapigatewayv2.CfnStage).SetRouteSettings(settings)
+	}
 
 	plain := map[string]*string{}
 	for k, v := range props.Settings {
@@ -185,6 +222,9 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 	}
 	if plain["TRUSTED_ORIGINS"] == nil {
 		warn("trustedOrigins", "context trustedOrigins (TRUSTED_ORIGINS) is not set: no browser origin will be allowed")
+	}
+	if u := plain["BETTER_AUTH_URL"]; props.DomainName != "" && strings.Contains(*u, ".execute-api.") {
+		warn("betterAuthUrl", "betterAuthUrl names the execute-api endpoint, which is disabled with domainName: use https://"+props.DomainName)
 	}
 	if plain["R2_ACCOUNT_ID"] == nil || plain["R2_BUCKET"] == nil {
 		warn("r2", "context r2AccountId / r2Bucket not set: generations cannot be stored")
@@ -260,6 +300,15 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 			// sweeper fails and refunds a generation pending for more than
 			// JobTimeout + 5 min (about 7 min), and Continue then ignores it.
 			fprops.MaxEventAge = awscdk.Duration_Minutes(jsii.Number(15))
+			// A burst of generations then waits for its own instances
+			// instead of taking the account's whole pool from auth, history
+			// and imageproxy. Past the reservation, an API request is
+			// refused by Lambda (API Gateway answers 500), and a
+			// continuation or sweep event waits in the async queue, retried
+			// for up to MaxEventAge.
+			if reserved > 0 {
+				fprops.ReservedConcurrentExecutions = jsii.Number(reserved)
+			}
 		}
 		f := awslambda.NewFunction(st, jsii.String(title), fprops)
 		s.Functions[fn] = f
@@ -300,11 +349,18 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 	// route gets API Gateway's 404 without invoking anything.
 	for _, r := range routes {
 		method, path, _ := strings.Cut(r.Key, " ")
-		s.Api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+		added := s.Api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
 			Path:        jsii.String(path),
 			Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod(method)},
 			Integration: s.Integrations[r.Function],
 		})
+		if _, ok := throttles[r.Key]; ok {
+			// API Gateway refuses route settings for a route that does not
+			// exist yet ("Unable to find Route by key"), so the stage waits.
+			for _, rt := range *added {
+				s.Stage.Node().AddDependency(rt)
+			}
+		}
 	}
 
 	// The sweep: fail and refund generations stuck in pending.
@@ -316,9 +372,26 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 		})},
 	})
 
-	awscdk.NewCfnOutput(st, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{
-		Description: jsii.String("The API's execute-api URL"),
-		Value:       s.Api.ApiEndpoint(),
+	if props.DomainName == "" {
+		awscdk.NewCfnOutput(st, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{
+			Description: jsii.String("The API's execute-api URL"),
+			Value:       s.Api.ApiEndpoint(),
+		})
+	} else {
+		awscdk.NewCfnOutput(st, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{
+			Description: jsii.String("The API's URL: the custom domain (the execute-api endpoint is disabled)"),
+			Value:       jsii.String("https://" + props.DomainName),
+		})
+	}
+	shape, conflict := cookieShape(plain)
+	s.CookieShape = shape
+	if conflict != "" {
+		warn("cookieSameSite", conflict)
+	}
+	awscdk.Annotations_Of(st).AddInfo(jsii.String("cookies: " + s.CookieShape))
+	awscdk.NewCfnOutput(st, jsii.String("CookieShape"), &awscdk.CfnOutputProps{
+		Description: jsii.String("The session cookies' attributes the functions choose, and why"),
+		Value:       jsii.String(s.CookieShape),
 	})
 	if props.DomainName != "" {
 		if props.CertificateArn == "" {
@@ -332,10 +405,6 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 			Api:        s.Api,
 			DomainName: dn,
 			Stage:      s.Stage,
-		})
-		awscdk.NewCfnOutput(st, jsii.String("CustomDomainUrl"), &awscdk.CfnOutputProps{
-			Description: jsii.String("The API's public origin (BETTER_AUTH_URL)"),
-			Value:       jsii.String("https://" + props.DomainName),
 		})
 		awscdk.NewCfnOutput(st, jsii.String("CustomDomainCnameTarget"), &awscdk.CfnOutputProps{
 			Description: jsii.String("Create DNS: " + props.DomainName + " CNAME <this value>"),

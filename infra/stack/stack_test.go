@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -17,16 +16,17 @@ import (
 
 	"adstudio/infra/stack"
 	"adstudio/pkg/app"
+	"adstudio/pkg/testenv"
 )
 
-// needNode skips when there is no node at all: jsii cannot run. Which node
-// runs is fixed when the test binary starts (jsii prepares its process
-// during package initialisation), so the Makefile puts infra's pinned Node 22
-// first on PATH (platform.md §4.4); any other node still works, with a banner.
+// needNode skips (or fails under CI) when there is no node at all: jsii
+// cannot run. Which node runs is fixed when the test binary starts (jsii
+// prepares its process during package initialisation), so the Makefile puts
+// infra's pinned Node 22 first on PATH; any other node still works, with a
+// banner.
 func needNode(t *testing.T) {
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("stack test skipped: no `node` on PATH; the CDK (jsii) needs Node >= 22: run `npm ci` in infra/")
-	}
+	t.Helper()
+	testenv.Program(t, "node", "the CDK (jsii) needs Node >= 22: run `npm ci` in infra/ and put infra/node_modules/.bin on PATH, as make test-go does")
 }
 
 // dummyAssets is an asset root with a placeholder bootstrap per function.
@@ -104,6 +104,93 @@ func resources(d obj, typ string) map[string]obj {
 
 func props(r obj) obj { return r["Properties"].(obj) }
 
+// only returns the one resource of a resources() result.
+func only(t *testing.T, rs map[string]obj) obj {
+	t.Helper()
+	if len(rs) != 1 {
+		t.Fatalf("%d resources, want 1", len(rs))
+	}
+	for _, r := range rs {
+		return r
+	}
+	return nil
+}
+
+// routeSettings reads a stage's RouteSettings as throttles.
+func routeSettings(t *testing.T, stage obj) map[string]stack.Throttle {
+	t.Helper()
+	out := map[string]stack.Throttle{}
+	rs, _ := stage["RouteSettings"].(obj)
+	for key, v := range rs {
+		v := v.(obj)
+		if len(v) != 2 {
+			t.Errorf("route settings for %s: %v (want exactly the two throttling limits)", key, v)
+		}
+		rate, _ := v["ThrottlingRateLimit"].(float64)
+		burst, _ := v["ThrottlingBurstLimit"].(float64)
+		out[key] = stack.Throttle{Rate: rate, Burst: burst}
+	}
+	return out
+}
+
+// noCycle reports a dependency cycle among the template's resources
+// (Ref, Fn::GetAtt and DependsOn), which CloudFormation would refuse.
+func noCycle(d obj) error {
+	res := d["Resources"].(obj)
+	edges := map[string][]string{}
+	var walk func(from string, v any)
+	walk = func(from string, v any) {
+		switch v := v.(type) {
+		case obj:
+			if ref, ok := v["Ref"].(string); ok && res[ref] != nil {
+				edges[from] = append(edges[from], ref)
+			}
+			if g, ok := v["Fn::GetAtt"].([]any); ok && res[fmt.Sprint(g[0])] != nil {
+				edges[from] = append(edges[from], fmt.Sprint(g[0]))
+			}
+			for _, x := range v {
+				walk(from, x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(from, x)
+			}
+		}
+	}
+	for id, r := range res {
+		walk(id, r.(obj)["Properties"])
+		for _, dep := range list(r.(obj)["DependsOn"]) {
+			if dep != nil {
+				edges[id] = append(edges[id], fmt.Sprint(dep))
+			}
+		}
+	}
+	state := map[string]int{} // 1 visiting, 2 done
+	var visit func(id string, path []string) error
+	visit = func(id string, path []string) error {
+		switch state[id] {
+		case 1:
+			return fmt.Errorf("dependency cycle: %v", append(path, id))
+		case 2:
+			return nil
+		}
+		state[id] = 1
+		for _, next := range edges[id] {
+			if err := visit(next, append(path, id)); err != nil {
+				return err
+			}
+		}
+		state[id] = 2
+		return nil
+	}
+	for id := range res {
+		if err := visit(id, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 var secretVars = []string{"BETTER_AUTH_SECRET", "TURSO_AUTH_TOKEN", "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY", "QWEN_API_KEY", "GOOGLE_CLIENT_SECRET", "GITHUB_CLIENT_SECRET"}
 
 // One test function: an assertions failure panics and ends the binary
@@ -121,20 +208,20 @@ func TestStack(t *testing.T) {
 
 	// A stack built from context, with every setting and a custom domain.
 	ctx := map[string]any{
-		"assetRoot":      assets,
-		"databaseUrl":    "libsql://adstudio-org.turso.io",
-		"trustedOrigins": "https://app.example.com",
-		"frontendUrl":    "https://app.example.com",
-		"cookieDomain":   "example.com",
-		"cookieSameSite": "lax",
-		"r2AccountId":    "0123456789abcdef",
-		"r2Bucket":       "adstudio-generations",
-		"qwenRegion":     "sg",
-		"qwenTimeoutMs":  45000, // numbers from cdk.json arrive as numbers
-		"githubClientId": "Iv1.abc",
-		"authSchema":     "", // empty: left out
-		"domainName":     "api.example.com",
-		"certificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc",
+		"assetRoot":        assets,
+		"databaseUrl":      "libsql://adstudio-org.turso.io",
+		"trustedOrigins":   "https://app.example.com",
+		"frontendUrl":      "https://app.example.com",
+		"cookieDomain":     "example.com",
+		"r2AccountId":      "0123456789abcdef",
+		"r2Bucket":         "adstudio-generations",
+		"qwenRegion":       "sg",
+		"qwenTimeoutMs":    45000, // numbers from cdk.json arrive as numbers
+		"githubClientId":   "Iv1.abc",
+		"ipAddressHeaders": "x-viewer-ip",
+		"authSchema":       "", // empty: left out
+		"domainName":       "api.example.com",
+		"certificateArn":   "arn:aws:acm:eu-west-1:123456789012:certificate/abc",
 	}
 	a := awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
 	p, err := stack.FromContext(a)
@@ -190,19 +277,20 @@ func TestStack(t *testing.T) {
 			"TRUSTED_ORIGINS":    "https://app.example.com",
 			"FRONTEND_URL":       "https://app.example.com",
 			"COOKIE_DOMAIN":      "example.com",
-			"COOKIE_SAMESITE":    "lax",
 			"R2_ACCOUNT_ID":      "0123456789abcdef",
 			"R2_BUCKET":          "adstudio-generations",
 			"QWEN_REGION":        "sg",
 			"QWEN_TIMEOUT_MS":    "45000",
 			"GITHUB_CLIENT_ID":   "Iv1.abc",
+			"IP_ADDRESS_HEADERS": "x-viewer-ip",
 			"BETTER_AUTH_URL":    "https://api.example.com",
 		} {
 			if env[k] != want {
 				t.Errorf("%s: %s = %q, want %q", fn, k, env[k], want)
 			}
 		}
-		for _, k := range []string{"AUTH_SCHEMA", "COOKIE_PREFIX", "COOKIE_PARTITIONED", "QWEN_IMAGE_MODEL", "GOOGLE_CLIENT_ID"} {
+		// No SameSite is forced: the function decides it from the deployment.
+		for _, k := range []string{"AUTH_SCHEMA", "COOKIE_PREFIX", "COOKIE_SAMESITE", "COOKIE_PARTITIONED", "QWEN_IMAGE_MODEL", "GOOGLE_CLIENT_ID"} {
 			if _, ok := env[k]; ok {
 				t.Errorf("%s: unset setting %s is in the environment", fn, k)
 			}
@@ -302,6 +390,78 @@ func TestStack(t *testing.T) {
 			"ThrottlingBurstLimit": stack.DefaultThrottleBurst,
 		},
 	})
+
+	// Route throttles, from the route table: every workflow POST (and the
+	// ANY subtree), the scrypt routes, history deletes and image bytes get
+	// their own setting; nothing else does.
+	stage := props(only(t, resources(d, "AWS::ApiGatewayV2::Stage")))
+	wantRS := map[string]stack.Throttle{}
+	workflowPosts := 0
+	for _, r := range app.Routes() {
+		key, _ := r.GatewayKey()
+		switch {
+		case strings.HasPrefix(r.Path, "/api/workflows/") && (r.Method == "POST" || r.Method == ""):
+			wantRS[key] = stack.Throttle{Rate: stack.DefaultWorkflowThrottleRate, Burst: stack.DefaultWorkflowThrottleBurst}
+			if r.Method == "POST" {
+				workflowPosts++
+			}
+		case r.Method == "DELETE" && strings.HasPrefix(r.Path, "/api/history/"):
+			wantRS[key] = stack.Throttle{Rate: stack.DefaultHistoryDeleteThrottleRate, Burst: stack.DefaultHistoryDeleteThrottleBurst}
+		case r.Function == app.ImageProxy:
+			wantRS[key] = stack.Throttle{Rate: stack.DefaultAssetThrottleRate, Burst: stack.DefaultAssetThrottleBurst}
+		}
+	}
+	for _, key := range []string{"POST /api/auth/sign-in/email", "POST /api/auth/sign-up/email", "POST /api/auth/change-password", "POST /api/auth/delete-user"} {
+		wantRS[key] = stack.Throttle{Rate: stack.DefaultPasswordThrottleRate, Burst: stack.DefaultPasswordThrottleBurst}
+	}
+	if workflowPosts < 3 || wantRS["GET /api/history/{id}/asset"].Rate == 0 || wantRS["DELETE /api/history/{id}"].Rate == 0 {
+		t.Fatalf("route table lacks the routes this test expects: %v", wantRS)
+	}
+	if got := routeSettings(t, stage); !reflect.DeepEqual(got, wantRS) {
+		t.Errorf("stage RouteSettings\n  got  %v\n  want %v", got, wantRS)
+	}
+	// The throttles tighten the stage default, never loosen it.
+	for key, th := range wantRS {
+		if th.Rate > stack.DefaultThrottleRate || th.Burst > stack.DefaultThrottleBurst {
+			t.Errorf("%s: route throttle %v above the stage default", key, th)
+		}
+	}
+	// API Gateway refuses settings for a route it does not know yet, so the
+	// stage must depend on every route it names.
+	routeID := map[string]string{}
+	for id, r := range resources(d, "AWS::ApiGatewayV2::Route") {
+		routeID[props(r)["RouteKey"].(string)] = id
+	}
+	deps := map[string]bool{}
+	for _, id := range list(only(t, resources(d, "AWS::ApiGatewayV2::Stage"))["DependsOn"]) {
+		deps[fmt.Sprint(id)] = true
+	}
+	for key := range wantRS {
+		if !deps[routeID[key]] {
+			t.Errorf("stage does not depend on route %s (%s)", key, routeID[key])
+		}
+	}
+	// A workflow route added later is covered without touching the stack.
+	if c := stack.ClassifyRoute(app.GatewayRoute{Key: "POST /api/workflows/banner-from-text", Function: app.Generate}); c != stack.Workflow {
+		t.Errorf("a new workflow POST is classified %q, want %q", c, stack.Workflow)
+	}
+	if c := stack.ClassifyRoute(app.GatewayRoute{Key: "GET /api/history", Function: app.History}); c != "" {
+		t.Errorf("GET /api/history is classified %q", c)
+	}
+	if err := noCycle(d); err != nil {
+		t.Error(err)
+	}
+
+	// Reserved concurrency: generate only, the default.
+	for id, r := range resources(d, "AWS::Lambda::Function") {
+		got, want := props(r)["ReservedConcurrentExecutions"], any(nil)
+		if fnByID[id] == app.Generate {
+			want = float64(stack.DefaultGenerateReservedConcurrency)
+		}
+		if got != want {
+			t.Errorf("%s: ReservedConcurrentExecutions %v, want %v", fnByID[id], got, want)
+		}
+	}
 
 	// Invoke permissions: API Gateway for every function (one each, not
 	// one per route), EventBridge for generate only.
@@ -404,8 +564,15 @@ func TestStack(t *testing.T) {
 		"Properties": obj{"Stage": "$default"},
 		"DependsOn":  assertions.Match_ArrayWith(&[]any{stageID}),
 	})
-	tpl.HasOutput(jsii.String("ApiUrl"), obj{})
+	// With a domain, the execute-api endpoint is off and no output offers it.
+	tpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Api"), obj{"DisableExecuteApiEndpoint": true})
+	tpl.HasOutput(jsii.String("ApiUrl"), obj{"Value": "https://api.example.com"})
 	tpl.HasOutput(jsii.String("CustomDomainCnameTarget"), obj{})
+	if outs, _ := json.Marshal(d["Outputs"]); strings.Contains(string(outs), "ApiEndpoint") {
+		t.Errorf("outputs offer the disabled execute-api endpoint: %s", outs)
+	}
+	// Cookies: app.example.com and api.example.com are one site.
+	tpl.HasOutput(jsii.String("CookieShape"), obj{"Value": "SameSite=Lax; Secure (one site: every trusted origin is on the same site as https://api.example.com)"})
 	tpl.HasOutput(jsii.String("SecretParameters"), obj{
 		"Value": "/adstudio/better-auth-secret,/adstudio/github-client-secret,/adstudio/qwen-api-key,/adstudio/r2-access-key-id,/adstudio/r2-secret-access-key,/adstudio/turso-auth-token",
 	})
@@ -432,6 +599,79 @@ func TestStack(t *testing.T) {
 	ann := assertions.Annotations_FromStack(s2.Stack)
 	ann.HasWarning(jsii.String("/Bare"), assertions.Match_StringLikeRegexp(jsii.String("databaseUrl")))
 	ann.HasWarning(jsii.String("/Bare"), assertions.Match_StringLikeRegexp(jsii.String("trustedOrigins")))
+	// Without a domain the execute-api endpoint is the API: enabled, and
+	// ApiUrl names it.
+	if v, ok := props(only(t, resources(d2, "AWS::ApiGatewayV2::Api")))["DisableExecuteApiEndpoint"]; ok && v != false {
+		t.Errorf("bare: DisableExecuteApiEndpoint = %v", v)
+	}
+	tpl2.HasOutput(jsii.String("ApiUrl"), obj{"Value": obj{"Fn::GetAtt": []any{apiID, "ApiEndpoint"}}})
+	// BETTER_AUTH_URL is unknown at synth: the shape is decided at run time.
+	tpl2.HasOutput(jsii.String("CookieShape"), obj{"Value": assertions.Match_StringLikeRegexp(jsii.String(`^SameSite=Lax; Secure \(decided at run time`))})
+	tpl2.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{"FunctionName": "Bare-generate", "ReservedConcurrentExecutions": stack.DefaultGenerateReservedConcurrency})
+
+	// Context overrides: route throttles (never above the stage's), no
+	// reservation, and a SameSite that contradicts a two-site deployment.
+	a4 := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{
+		"assetRoot":                   assets,
+		"trustedOrigins":              "https://app.other.net",
+		"cookieSameSite":              "lax",
+		"domainName":                  "api.example.com",
+		"certificateArn":              "arn:aws:acm:eu-west-1:123456789012:certificate/abc",
+		"throttleRate":                20,
+		"workflowThrottleRate":        "3",
+		"workflowThrottleBurst":       7,
+		"assetThrottleRate":           40, // above the stage's 20: capped
+		"generateReservedConcurrency": "0",
+	}})
+	p4, err := stack.FromContext(a4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s4 := stack.New(a4, "Overrides", p4)
+	d4 := doc(t, assertions.Template_FromStack(s4.Stack, nil))
+	rs4 := routeSettings(t, props(only(t, resources(d4, "AWS::ApiGatewayV2::Stage"))))
+	for key, want := range map[string]stack.Throttle{
+		"POST /api/workflows/image-from-text": {Rate: 3, Burst: 7},
+		"ANY /api/workflows/{proxy+}":         {Rate: 3, Burst: 7},
+		"GET /api/history/{id}/asset":         {Rate: 20, Burst: stack.DefaultAssetThrottleBurst},
+		"POST /api/auth/sign-in/email":        {Rate: stack.DefaultPasswordThrottleRate, Burst: stack.DefaultPasswordThrottleBurst},
+	} {
+		if rs4[key] != want {
+			t.Errorf("overrides: %s throttle %v, want %v", key, rs4[key], want)
+		}
+	}
+	for _, r := range resources(d4, "AWS::Lambda::Function") {
+		if v, ok := props(r)["ReservedConcurrentExecutions"]; ok {
+			t.Errorf("generateReservedConcurrency=0: %v reserves %v", props(r)["Description"], v)
+		}
+	}
+	assertions.Annotations_FromStack(s4.Stack).HasWarning(jsii.String("/Overrides"), assertions.Match_StringLikeRegexp(jsii.String("cookieSameSite=lax but trusted origin https://app.other.net is cross-site")))
+	if want := "SameSite=Lax; Secure (cookieSameSite=lax set explicitly; the default would be SameSite=None; Secure; Partitioned: two sites: trusted origin https://app.other.net is on another site than https://api.example.com)"; s4.CookieShape != want {
+		t.Errorf("overrides: CookieShape\n  got  %q\n  want %q", s4.CookieShape, want)
+	}
+	// The same two sites without an explicit SameSite: the default fits, no
+	// warning; a reservation of one's own.
+	s5 := stack.New(awscdk.NewApp(nil), "TwoSites", &stack.Props{AssetRoot: assets, GenerateReservedConcurrency: 7, Settings: map[string]string{
+		"BETTER_AUTH_URL": "https://api.other.net/", "TRUSTED_ORIGINS": "https://app.example.com, https://admin.example.com",
+	}})
+	tpl5 := assertions.Template_FromStack(s5.Stack, nil)
+	tpl5.HasOutput(jsii.String("CookieShape"), obj{"Value": "SameSite=None; Secure; Partitioned (two sites: trusted origin https://app.example.com is on another site than https://api.other.net)"})
+	tpl5.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{"FunctionName": "TwoSites-generate", "ReservedConcurrentExecutions": 7})
+	assertions.Annotations_FromStack(s5.Stack).HasNoWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("cookieSameSite")))
+	// With a domain the execute-api endpoint is off: a betterAuthUrl that
+	// names it is a mistake worth a warning.
+	s6 := stack.New(awscdk.NewApp(nil), "StaleUrl", &stack.Props{AssetRoot: assets, DomainName: "api.example.com",
+		CertificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/abc",
+		Settings:       map[string]string{"BETTER_AUTH_URL": "https://abc123.execute-api.eu-west-1.amazonaws.com"}})
+	assertions.Annotations_FromStack(s6.Stack).HasWarning(jsii.String("/StaleUrl"), assertions.Match_StringLikeRegexp(jsii.String("betterAuthUrl names the execute-api endpoint")))
+	// Malformed numbers stop the synth with the key's name.
+	for k, v := range map[string]any{
+		"generateReservedConcurrency": "-1", "workflowThrottleBurst": 2.5, "passwordThrottleRate": "0", "historyDeleteThrottleBurst": "many",
+	} {
+		if _, err := stack.FromContext(awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{k: v}})); err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("context %s=%v: error %v", k, v, err)
+		}
+	}
 
 	// A secret can never be passed as a plain setting.
 	func() {
