@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -60,6 +61,12 @@ func Migrations(userTable string) ([]Migration, error) {
 // Migrate applies the pending migrations in order, each atomically together
 // with its row in the record table, and returns the names it applied.
 func (db *DB) Migrate(ctx context.Context, userTable string) ([]string, error) {
+	return db.MigrateTo(ctx, userTable, math.MaxInt)
+}
+
+// MigrateTo is Migrate stopped after version last, so a test can build a
+// database as an older release left it and then migrate it to head.
+func (db *DB) MigrateTo(ctx context.Context, userTable string, last int) ([]string, error) {
 	ms, err := Migrations(userTable)
 	if err != nil {
 		return nil, err
@@ -83,7 +90,7 @@ func (db *DB) Migrate(ctx context.Context, userTable string) ([]string, error) {
 	rows.Close()
 	var applied []string
 	for _, m := range ms {
-		if done[m.Version] {
+		if done[m.Version] || m.Version > last {
 			continue
 		}
 		stmts := splitStatements(m.SQL)
@@ -96,34 +103,103 @@ func (db *DB) Migrate(ctx context.Context, userTable string) ([]string, error) {
 	return applied, nil
 }
 
-// splitStatements cuts a migration file at semicolons that end a line; the
-// files are written so that no statement has one inside, except trigger
-// bodies, which run from CREATE TRIGGER to a line "END;".
+// splitStatements cuts a migration file into statements where SQLite itself
+// calls one complete (the state machine of sqlite3_complete): at a semicolon
+// outside string literals, quoted identifiers and comments, except within a
+// CREATE TRIGGER, which ends only at "END" + ";" after a body statement's
+// ";" (so a CASE … END inside the body does not end it). Each statement runs
+// from its first token to its semicolon, without the comments around it: a
+// remote Batch joins statements with ";\n", and a trailing "-- …" would
+// swallow that separator. A final statement needs no semicolon.
 func splitStatements(sql string) []Stmt {
-	var out []Stmt
-	var cur strings.Builder
-	inTrigger := false
-	for _, line := range strings.Split(sql, "\n") {
-		t := strings.TrimSpace(line)
-		if t == "" || strings.HasPrefix(t, "--") {
-			continue
-		}
-		if cur.Len() == 0 && strings.HasPrefix(strings.ToUpper(t), "CREATE TRIGGER") {
-			inTrigger = true
-		}
-		cur.WriteString(line)
-		cur.WriteString("\n")
-		if inTrigger && !strings.EqualFold(t, "END;") {
-			continue
-		}
-		if strings.HasSuffix(t, ";") {
-			out = append(out, Stmt{SQL: strings.TrimSpace(cur.String())})
-			cur.Reset()
-			inTrigger = false
-		}
+	// Tokens and transitions as in sqlite3_complete; comments count as
+	// whitespace. States: 0 nothing yet, 1 after a complete statement,
+	// 2 normal, 3 after EXPLAIN, 4 after CREATE, 5 in a trigger, 6 after a
+	// ";" in a trigger, 7 after ";" END in a trigger.
+	const (
+		tkSemi = iota
+		tkWS
+		tkOther
+		tkExplain
+		tkCreate
+		tkTemp
+		tkTrigger
+		tkEnd
+	)
+	trans := [8][8]int{
+		{1, 0, 2, 3, 4, 2, 2, 2},
+		{1, 1, 2, 3, 4, 2, 2, 2},
+		{1, 2, 2, 2, 2, 2, 2, 2},
+		{1, 3, 3, 2, 4, 2, 2, 2},
+		{1, 4, 2, 2, 2, 4, 5, 2},
+		{6, 5, 5, 5, 5, 5, 5, 5},
+		{6, 6, 5, 5, 5, 5, 5, 7},
+		{1, 7, 5, 5, 5, 5, 5, 5},
 	}
-	if s := strings.TrimSpace(cur.String()); s != "" {
-		out = append(out, Stmt{SQL: s})
+	var out []Stmt
+	state, start, end := 0, -1, 0
+	for i := 0; i < len(sql); {
+		tok, n := tkOther, 1
+		switch c := sql[i]; {
+		case c == ';':
+			tok = tkSemi
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f':
+			tok = tkWS
+		case c == '-' && strings.HasPrefix(sql[i:], "--"):
+			tok, n = tkWS, lenUntil(sql[i:], 2, "\n")
+		case c == '/' && strings.HasPrefix(sql[i:], "/*"):
+			tok, n = tkWS, lenUntil(sql[i:], 2, "*/")
+		case c == '\'' || c == '"' || c == '`':
+			n = lenUntil(sql[i:], 1, string(c))
+		case c == '[':
+			n = lenUntil(sql[i:], 1, "]")
+		case idChar(c):
+			for n < len(sql)-i && idChar(sql[i+n]) {
+				n++
+			}
+			switch w := strings.ToUpper(sql[i : i+n]); w {
+			case "CREATE":
+				tok = tkCreate
+			case "TEMP", "TEMPORARY":
+				tok = tkTemp
+			case "TRIGGER":
+				tok = tkTrigger
+			case "END":
+				tok = tkEnd
+			case "EXPLAIN":
+				tok = tkExplain
+			}
+		}
+		if tok != tkWS && tok != tkSemi && start < 0 {
+			start = i
+		}
+		state = trans[state][tok]
+		if tok != tkWS {
+			end = i + n
+		}
+		if tok == tkSemi && state == 1 && start >= 0 {
+			out = append(out, Stmt{SQL: sql[start:end]})
+			start = -1
+		}
+		i += n
+	}
+	if start >= 0 {
+		out = append(out, Stmt{SQL: sql[start:end]})
 	}
 	return out
+}
+
+// lenUntil is the length of s up to and including the first close at or
+// after from, or all of s when it is never closed (SQLite then reports the
+// unterminated string or comment).
+func lenUntil(s string, from int, close string) int {
+	if j := strings.Index(s[from:], close); j >= 0 {
+		return from + j + len(close)
+	}
+	return len(s)
+}
+
+// idChar reports whether c may appear in an unquoted identifier or keyword.
+func idChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '$' || c >= 0x80
 }
