@@ -21,15 +21,27 @@ admin: ## operator tool: make admin ARGS="grant ann@example.com image-from-text 
 test: test-go build synth test-compat test-dbcompat test-browser test-lambda ## run every test, and build the Lambda packages
 
 # infra's npm packages: the CDK CLI and a pinned Node 22, which jsii (the CDK
-# from Go) needs on PATH for the stack test and for synth (platform.md §4.4).
+# from Go) needs on PATH for the stack test and for synth.
 INFRA_NODE := $(CURDIR)/infra/node_modules/.bin
 $(INFRA_NODE)/cdk: infra/package-lock.json
 	cd infra && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# tool is a shell snippet that sets the variable $(1) to the path the
+# install script $(2) prints, or stops the recipe: a tool that cannot be
+# installed must fail the run. (In `VAR=$(script) go test` a failing
+# script only leaves VAR empty; the suites that need it skip, and the run
+# passes.) The tests also fail on a missing tool by themselves when CI is
+# set (pkg/testenv).
+tool = $(1)=$$($(2)) && [ -n "$$$(1)" ] || { echo "make: $(2) failed: cannot install the tool for $(1)" >&2; exit 1; }
+
 test-go: $(INFRA_NODE)/cdk ## Go tests with the race detector (remote libSQL via tursodb, S3 via versitygw, the CDK stack via jsii, packaged functions via the Lambda RIE)
 	$(GO) vet ./...
-	PATH="$(INFRA_NODE):$$PATH" TURSODB_BIN=$$(tests/remote/tursodb.sh) VERSITYGW_BIN=$$(tests/s3/versitygw.sh) RIE_BIN=$$(tests/lambda/rie.sh) $(GO) test -race -count=1 ./...
+	$(call tool,TURSODB_BIN,tests/remote/tursodb.sh); \
+	$(call tool,VERSITYGW_BIN,tests/s3/versitygw.sh); \
+	$(call tool,RIE_BIN,tests/lambda/rie.sh); \
+	export TURSODB_BIN VERSITYGW_BIN RIE_BIN; \
+	PATH="$(INFRA_NODE):$$PATH" $(GO) test -race -count=1 ./...
 
 $(BIN)/adstudio-dev: FORCE
 	@mkdir -p $(BIN)
@@ -46,7 +58,9 @@ test-browser: $(BIN)/adstudio-dev ## headless Chromium, cross-site and same-site
 	SERVER_BIN=$(CURDIR)/$(BIN)/adstudio-dev tests/browser/run.sh
 
 bench: build-local ## benchmarks: endpoints vs one scrypt hash, round trips per request, Lambda cold starts under RIE
-	RIE_BIN=$$(tests/lambda/rie.sh) LAMBDA_DIST=$(CURDIR)/dist/local $(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+	$(call tool,RIE_BIN,tests/lambda/rie.sh); \
+	export RIE_BIN LAMBDA_DIST=$(CURDIR)/dist/local; \
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 
 build: ## Lambda packages: dist/<function>/bootstrap (linux/arm64) and dist/<function>.zip
 	@for f in $(FUNCTIONS); do \
@@ -71,10 +85,12 @@ $(BIN)/adstudio-localgateway: FORCE
 	$(GO) build -o $@ ./cmd/localgateway
 
 local-lambda: build-local $(BIN)/adstudio-localgateway ## run the packaged functions under the Lambda RIE behind a local API Gateway on :8787
-	RIE_BIN=$$(tests/lambda/rie.sh) LAMBDA_DIST=$(CURDIR)/dist/local $(BIN)/adstudio-localgateway
+	$(call tool,RIE_BIN,tests/lambda/rie.sh); \
+	RIE_BIN=$$RIE_BIN LAMBDA_DIST=$(CURDIR)/dist/local $(BIN)/adstudio-localgateway
 
 test-lambda: build-local $(BIN)/adstudio-localgateway ## the packaged functions under RIE behind the local gateway: better-auth client suite, Chromium
-	RIE_BIN=$$(tests/lambda/rie.sh) && export RIE_BIN LAMBDA_DIST=$(CURDIR)/dist/local PATH=$$(dirname $$RIE_BIN):$$PATH && \
+	$(call tool,RIE_BIN,tests/lambda/rie.sh); \
+	export RIE_BIN LAMBDA_DIST=$(CURDIR)/dist/local PATH=$$(dirname $$RIE_BIN):$$PATH && \
 	  SERVER_BIN=$(CURDIR)/$(BIN)/adstudio-localgateway COMPAT_AUTH_SCHEMAS=users tests/compat/run.sh && \
 	  SERVER_BIN=$(CURDIR)/$(BIN)/adstudio-localgateway tests/browser/run.sh
 

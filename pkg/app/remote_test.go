@@ -1,25 +1,25 @@
 package app_test
 
 import (
+	"bytes"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"adstudio/pkg/testenv"
 )
 
 // TestRemoteLibSQL runs the core flows through the remote code path: the
 // libsql-client-go HTTP (Hrana) transport, and Batch as a single
 // "BEGIN; …; COMMIT" request. The server is tursodb's --sync-server from
-// npm's turso package (make test-go installs it and sets TURSODB_BIN).
+// npm's turso package (make test-go installs it and sets TURSODB_BIN);
+// without it the test skips, or fails under CI.
 func TestRemoteLibSQL(t *testing.T) {
 	t.Parallel()
-	bin := os.Getenv("TURSODB_BIN")
-	if bin == "" {
-		t.Skip("TURSODB_BIN not set (make test-go sets it)")
-	}
+	bin := testenv.Tool(t, "TURSODB_BIN", "the remote libSQL tests need tursodb (TURSODB_BIN=$(tests/remote/tursodb.sh), as make test-go does)")
 	for _, schema := range []string{"users", "user"} {
 		t.Run(schema, func(t *testing.T) {
 			url := startTursodb(t, bin)
@@ -67,19 +67,29 @@ func startTursodb(t *testing.T, bin string) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	cmd := exec.Command(bin, "--sync-server", addr, filepath.Join(t.TempDir(), "remote.db"))
+	var out bytes.Buffer // only read once the process has exited
+	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for i := 0; ; i++ {
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+	})
+	// Wait until it listens or exits, whichever comes first: no start-up
+	// time is too slow. The pause between attempts only paces them.
+	for {
 		if c, err := net.Dial("tcp", addr); err == nil {
 			c.Close()
-			break
+			return fmt.Sprintf("http://%s", addr)
 		}
-		if i > 100 {
-			t.Fatal("tursodb did not start")
+		select {
+		case err := <-exited:
+			exited <- err // for the cleanup
+			t.Fatalf("tursodb exited at start-up (%v):\n%s", err, out.String())
+		case <-time.After(20 * time.Millisecond):
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
-	return fmt.Sprintf("http://%s", addr)
 }

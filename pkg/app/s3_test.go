@@ -8,6 +8,7 @@ import (
 
 	"adstudio/pkg/storage"
 	"adstudio/pkg/storage/storagetest"
+	"adstudio/pkg/testenv"
 )
 
 // TestGenerateWithS3 runs generations against a real S3-compatible server
@@ -15,7 +16,7 @@ import (
 // route inline and as a presigned redirect, and deletes.
 func TestGenerateWithS3(t *testing.T) {
 	t.Parallel()
-	gw := storagetest.Start(t, "generations")
+	gw := storagetest.Start(t, testenv.Tool(t, storagetest.BinEnv, storagetest.BinHow), "generations")
 	ts, _ := newGenServer(t, map[string]string{
 		"OBJECTS_DIR": "", "R2_ACCESS_KEY_ID": gw.Access, "R2_SECRET_ACCESS_KEY": gw.Secret,
 		"R2_BUCKET": "generations", "S3_ENDPOINT": gw.Endpoint,

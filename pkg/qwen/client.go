@@ -21,6 +21,11 @@ const MaxResponseBytes = 8 << 20
 // Client calls the synchronous DashScope generation endpoint. It is safe for
 // concurrent use and holds no per-request state.
 type Client struct {
+	// AfterFunc starts the timer of the provider timeout and returns its
+	// Stop (nil: time.AfterFunc). Tests fire the timeout themselves through
+	// it instead of racing a real timer against the fake provider.
+	AfterFunc func(d time.Duration, f func()) (stop func() bool)
+
 	cfg      Config
 	hc       *http.Client
 	endpoint string
@@ -65,21 +70,25 @@ func (c *Client) Generate(ctx context.Context, r Request) (Result, error) {
 	hctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var timedOut atomic.Bool
-	timer := time.AfterFunc(c.cfg.Timeout, func() {
+	afterFunc := c.AfterFunc
+	if afterFunc == nil {
+		afterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
+	}
+	stopTimer := afterFunc(c.cfg.Timeout, func() {
 		timedOut.Store(true)
 		cancel()
 	})
 
 	req, err := http.NewRequestWithContext(hctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
 	if err != nil {
-		timer.Stop()
+		stopTimer()
 		return Result{}, &Error{Status: http.StatusBadGateway, Code: CodeUnavailable, Message: MsgConnectFailed, Err: err}
 	}
 	req.Header.Set("Authorization", "Bearer "+c.cfg.APIKey)
 	req.Header.Set("Content-Type", "application/json")
 
 	resp, err := c.hc.Do(req)
-	stopped := timer.Stop()
+	stopped := stopTimer()
 	if err != nil {
 		return Result{}, transportError(ctx, timedOut.Load(), err)
 	}

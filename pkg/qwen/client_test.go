@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -271,7 +272,7 @@ func TestGenerateConnectionRefused(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	c := qwen.NewClient(qwen.Config{APIKey: "k", BaseURL: "http://" + addr, Timeout: 5 * time.Second}, nil)
+	c := qwen.NewClient(qwen.Config{APIKey: "k", BaseURL: "http://" + addr, Timeout: patient}, nil)
 	_, err = c.Generate(context.Background(), qwen.Request{Prompt: "p"})
 	checkError(t, "refused", err, qerr(502, "UPSTREAM_UNAVAILABLE", "Failed to connect to image provider.", "", ""))
 
@@ -282,77 +283,249 @@ func TestGenerateConnectionRefused(t *testing.T) {
 	checkError(t, "closed fake", err, qerr(502, "UPSTREAM_UNAVAILABLE", "Failed to connect to image provider.", "", ""))
 }
 
+// patient is a provider timeout no test here reaches: go test stops a
+// test binary after 10 minutes by default. A test that needs the timeout
+// fires it itself (manualTimer).
+const patient = qwenfake.Timeout
+
+// manualTimer is the provider timeout of a client under test
+// (Client.AfterFunc): it fires only when the test says so, and reports
+// when the client stops it, which the client does once headers are in.
+type manualTimer struct {
+	mu      sync.Mutex
+	d       time.Duration
+	f       func()
+	expired bool // fired, or about to: Stop reports false from then on
+	stopped bool
+	stops   chan struct{} // closed by the client's Stop
+}
+
+func newManualTimer() *manualTimer { return &manualTimer{stops: make(chan struct{})} }
+
+func (m *manualTimer) afterFunc(d time.Duration, f func()) func() bool {
+	m.mu.Lock()
+	m.d, m.f = d, f
+	m.mu.Unlock()
+	return func() bool {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if !m.stopped {
+			m.stopped = true
+			close(m.stops)
+		}
+		return !m.expired
+	}
+}
+
+// fire runs the timeout now, unless the client already stopped the timer.
+func (m *manualTimer) fire() {
+	m.mu.Lock()
+	f := m.f
+	if m.stopped || m.expired || f == nil {
+		f = nil
+	}
+	m.expired = true
+	m.mu.Unlock()
+	if f != nil {
+		f()
+	}
+}
+
+// expireLate is a timer that has fired but whose function has not run
+// yet, as time.AfterFunc can be when Stop is called: Stop reports false.
+func (m *manualTimer) expireLate() {
+	m.mu.Lock()
+	m.expired = true
+	m.mu.Unlock()
+}
+
+func (m *manualTimer) duration() time.Duration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.d
+}
+
+// expiringContext is a caller's context whose deadline passes when the
+// test calls expire, at a chosen point of the exchange.
+type expiringContext struct {
+	context.Context
+	done chan struct{}
+	mu   sync.Mutex
+	err  error
+}
+
+func newExpiringContext() *expiringContext {
+	return &expiringContext{Context: context.Background(), done: make(chan struct{})}
+}
+
+func (c *expiringContext) Done() <-chan struct{} { return c.done }
+
+func (c *expiringContext) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+func (c *expiringContext) expire() {
+	c.mu.Lock()
+	c.err = context.DeadlineExceeded
+	c.mu.Unlock()
+	close(c.done)
+}
+
+// generate runs c.Generate on its own goroutine; the test goroutine
+// receives the error and asserts on it.
+func generate(ctx context.Context, c *qwen.Client, prompt string) <-chan error {
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Generate(ctx, qwen.Request{Prompt: prompt})
+		errc <- err
+	}()
+	return errc
+}
+
+// The provider timeout and the caller's deadline, each fired by the test
+// while the fake holds the request: nothing here waits for a real clock.
 func TestGenerateTimeout(t *testing.T) {
 	t.Parallel()
 	fake := qwenfake.New(t)
 	cfg := fake.Config()
-	cfg.Timeout = 100 * time.Millisecond
-	c := qwen.NewClient(cfg, nil)
+	timeoutErr := qerr(504, "UPSTREAM_TIMEOUT", "Image provider request timed out.", "", "")
 
-	start := time.Now()
-	_, err := c.Generate(context.Background(), qwen.Request{Prompt: "p " + qwenfake.Slow(5*time.Second)})
-	checkError(t, "slow headers", err, qerr(504, "UPSTREAM_TIMEOUT", "Image provider request timed out.", "", ""))
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("timed out after %v", d)
-	}
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("a timeout should unwrap to context.DeadlineExceeded: %v", err)
-	}
+	t.Run("no headers before the timeout", func(t *testing.T) {
+		tm := newManualTimer()
+		c := qwen.NewClient(cfg, nil)
+		c.AfterFunc = tm.afterFunc
+		errc := generate(context.Background(), c, "p "+qwenfake.Hold)
+		held := <-fake.Held()
+		tm.fire()
+		err := <-errc
+		checkError(t, "timed out", err, timeoutErr)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("a timeout should unwrap to context.DeadlineExceeded: %v", err)
+		}
+		if !held.ClientGone() {
+			t.Error("the fake answered a request the client had given up")
+		}
+		if d := tm.duration(); d != cfg.Timeout {
+			t.Errorf("timer started for %v, want the configured %v", d, cfg.Timeout)
+		}
+	})
 
-	// Headers inside the timeout: the scenario still succeeds.
-	cfg.Timeout = time.Second
-	if _, err := qwen.NewClient(cfg, nil).Generate(context.Background(), qwen.Request{Prompt: "p " + qwenfake.Slow(10*time.Millisecond)}); err != nil {
-		t.Errorf("fast enough: %v", err)
-	}
+	t.Run("headers before the timeout", func(t *testing.T) {
+		tm := newManualTimer()
+		c := qwen.NewClient(cfg, nil)
+		c.AfterFunc = tm.afterFunc
+		errc := generate(context.Background(), c, "p "+qwenfake.Hold)
+		(<-fake.Held()).Release()
+		if err := <-errc; err != nil {
+			t.Fatalf("answered before the timeout: %v", err)
+		}
+		select {
+		case <-tm.stops:
+		default:
+			t.Error("Generate returned without stopping its timer")
+		}
+	})
 
-	// The caller's own deadline counts as the timeout too.
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	_, err = qwen.NewClient(fake.Config(), nil).Generate(ctx, qwen.Request{Prompt: "p " + qwenfake.Slow(5*time.Second)})
-	checkError(t, "caller deadline", err, qerr(504, "UPSTREAM_TIMEOUT", "Image provider request timed out.", "", ""))
+	t.Run("timer fired as the headers arrived", func(t *testing.T) {
+		tm := newManualTimer()
+		c := qwen.NewClient(cfg, nil)
+		c.AfterFunc = tm.afterFunc
+		errc := generate(context.Background(), c, "p "+qwenfake.Hold)
+		held := <-fake.Held()
+		tm.expireLate()
+		held.Release()
+		err := <-errc
+		checkError(t, "late timer", err, timeoutErr)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("a timeout should unwrap to context.DeadlineExceeded: %v", err)
+		}
+	})
+
+	t.Run("caller deadline", func(t *testing.T) {
+		c := qwen.NewClient(cfg, nil)
+		c.AfterFunc = newManualTimer().afterFunc
+		ctx := newExpiringContext()
+		errc := generate(ctx, c, "p "+qwenfake.Hold)
+		held := <-fake.Held()
+		ctx.expire()
+		checkError(t, "caller deadline", <-errc, timeoutErr)
+		if !held.ClientGone() {
+			t.Error("the fake answered a request the client had given up")
+		}
+	})
 }
 
-// The timeout stops at the headers: a body that trickles in after it has
-// passed is still read, but the caller's context still bounds it.
+// The timeout stops at the headers: a body still arriving after them is
+// read whatever the timer does, but the caller's context still bounds it.
 func TestGenerateTimeoutCoversHeadersOnly(t *testing.T) {
 	t.Parallel()
-	release := make(chan struct{})
+	// The server sends the headers and the start of a success body, says
+	// so on midBody, and sends the rest when the test sends on finish.
+	midBody := make(chan struct{})
+	finish := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)
 		io.WriteString(w, `{"request_id":"r1","output":{"choices":[{"message":{"content":[`)
 		http.NewResponseController(w).Flush()
 		select {
-		case <-time.After(500 * time.Millisecond):
-		case <-release:
+		case midBody <- struct{}{}:
+		case <-r.Context().Done():
 			return
+		}
+		select {
+		case <-finish:
 		case <-r.Context().Done():
 			return
 		}
 		io.WriteString(w, `{"image":"https://x/y.png"}]}}]}}`)
 	}))
 	defer srv.Close()
-	defer close(release)
-	c := qwen.NewClient(qwen.Config{APIKey: "k", BaseURL: srv.URL, Timeout: 200 * time.Millisecond}, nil)
+	cfg := qwen.Config{APIKey: "k", BaseURL: srv.URL, Timeout: patient}
 
-	res, err := c.Generate(context.Background(), qwen.Request{Prompt: "p"})
-	if err != nil || res.RequestID != "r1" || len(res.Images) != 1 {
-		t.Fatalf("slow body: %+v, %v", res, err)
-	}
+	t.Run("timer after the headers", func(t *testing.T) {
+		tm := newManualTimer()
+		c := qwen.NewClient(cfg, nil)
+		c.AfterFunc = tm.afterFunc
+		errc := generate(context.Background(), c, "p")
+		<-midBody
+		<-tm.stops // headers in, body not finished: the timer is stopped already
+		finish <- struct{}{}
+		if err := <-errc; err != nil {
+			t.Fatalf("slow body: %v", err)
+		}
+	})
 
-	c = qwen.NewClient(qwen.Config{APIKey: "k", BaseURL: srv.URL, Timeout: 5 * time.Second}, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	_, err = c.Generate(ctx, qwen.Request{Prompt: "p"})
-	checkError(t, "caller deadline during body", err, qerr(504, "UPSTREAM_TIMEOUT", "Image provider request timed out.", "", ""))
+	t.Run("caller deadline during the body", func(t *testing.T) {
+		tm := newManualTimer()
+		c := qwen.NewClient(cfg, nil)
+		c.AfterFunc = tm.afterFunc
+		ctx := newExpiringContext()
+		errc := generate(ctx, c, "p")
+		<-midBody
+		<-tm.stops
+		ctx.expire()
+		checkError(t, "caller deadline during body", <-errc, qerr(504, "UPSTREAM_TIMEOUT", "Image provider request timed out.", "", ""))
+	})
 
-	ctx, cancel = context.WithCancel(context.Background())
-	time.AfterFunc(50*time.Millisecond, cancel)
-	_, err = c.Generate(ctx, qwen.Request{Prompt: "p"})
-	checkError(t, "caller cancel during body", err, qerr(502, "UPSTREAM_UNAVAILABLE", "Failed to connect to image provider.", "", ""))
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("cancel should unwrap to context.Canceled: %v", err)
-	}
+	t.Run("caller cancel during the body", func(t *testing.T) {
+		tm := newManualTimer()
+		c := qwen.NewClient(cfg, nil)
+		c.AfterFunc = tm.afterFunc
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		errc := generate(ctx, c, "p")
+		<-midBody
+		<-tm.stops
+		cancel()
+		err := <-errc
+		checkError(t, "caller cancel during body", err, qerr(502, "UPSTREAM_UNAVAILABLE", "Failed to connect to image provider.", "", ""))
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("cancel should unwrap to context.Canceled: %v", err)
+		}
+	})
 }
 
 // Response shapes the fake does not produce, served verbatim.
@@ -373,7 +546,7 @@ func TestGenerateResponseParsing(t *testing.T) {
 		io.WriteString(w, cur.body)
 	}))
 	defer srv.Close()
-	c := qwen.NewClient(qwen.Config{APIKey: "k", BaseURL: srv.URL + "/", Timeout: 5 * time.Second}, nil)
+	c := qwen.NewClient(qwen.Config{APIKey: "k", BaseURL: srv.URL + "/", Timeout: patient}, nil)
 
 	ok := func(content string) string {
 		return `{"output":{"choices":[{"message":{"content":` + content + `}}]},"request_id":"rid"}`

@@ -59,7 +59,10 @@ func fakeDNS(t *testing.T, table map[string][]string) func(context.Context, stri
 func newFetcher(t *testing.T, o Options, dns map[string][]string) *Fetcher {
 	t.Helper()
 	if o.Timeout == 0 {
-		o.Timeout = 2 * time.Second
+		// Longer than go test lets a test binary run by default (10
+		// minutes): only the tests of the timeout, which set their own,
+		// can reach it.
+		o.Timeout = 15 * time.Minute
 	}
 	f := New(o)
 	f.lookup = fakeDNS(t, dns)
@@ -344,16 +347,15 @@ func TestDeadlineCoversBody(t *testing.T) {
 			}
 		}
 	})
+	// Neither answer ever ends, so the timeout is the only way either Get
+	// can return, however slow the machine; one that did not cover the
+	// body would never return.
 	f := newFetcher(t, Options{AllowHosts: []string{srv.hostPort()}, Timeout: 200 * time.Millisecond}, nil)
 	for _, path := range []string{"/trickle", "/slow-headers"} {
-		start := time.Now()
 		_, err := f.Get(context.Background(), srv.URL+path)
 		e := mustFail(t, err, KindDownloadFailed, false)
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("%s: err = %v, want it to wrap context.DeadlineExceeded", path, err)
-		}
-		if d := time.Since(start); d > time.Second {
-			t.Errorf("%s: took %v, want about 200ms", path, d)
 		}
 		if got, want := e.Message(), "Could not download reference image from URL."; got != want {
 			t.Errorf("Message() = %q, want %q", got, want)

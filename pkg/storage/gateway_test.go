@@ -1,16 +1,15 @@
 package storage
 
 import (
-	"context"
 	"fmt"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"adstudio/pkg/storage/storagetest"
+	"adstudio/pkg/testenv"
 )
 
 // gateway is a versitygw process (a real S3-compatible server over a posix
@@ -21,10 +20,11 @@ type gateway struct {
 	buckets        atomic.Int64
 }
 
-// startGateway runs versitygw for the test's lifetime (or skips the test).
+// startGateway runs versitygw for the test's lifetime. Without it the test
+// skips, or fails under CI.
 func startGateway(t *testing.T) *gateway {
 	t.Helper()
-	v := storagetest.Start(t)
+	v := storagetest.Start(t, testenv.Tool(t, storagetest.BinEnv, storagetest.BinHow))
 	return &gateway{endpoint: v.Endpoint, access: v.Access, secret: v.Secret}
 }
 
@@ -49,9 +49,7 @@ func (g *gateway) newBucket(t *testing.T, optFns ...func(*s3.Options)) *S3 {
 	t.Helper()
 	name := fmt.Sprintf("test-%d", g.buckets.Add(1))
 	s := g.client(t, g.endpoint, name, optFns...)
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	if _, err := s.client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
+	if _, err := s.client.CreateBucket(t.Context(), &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
 		t.Fatalf("create bucket %s: %v", name, err)
 	}
 	return s
