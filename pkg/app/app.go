@@ -75,6 +75,9 @@ func New(cfg config.Config, now func() time.Time) (*App, error) {
 	limiter := &ratelimit.Limiter{DB: db, Headers: cfg.IPAddressHeaders, Now: now}
 	hasher := password.NewHasher(2)
 	guard := &httpapi.Guard{Sessions: sessions, Origins: trusted}
+	if cfg.RateLimitEnabled {
+		guard.Limiter = limiter
+	}
 
 	var objects storage.Store
 	switch {
@@ -157,8 +160,12 @@ func (a *App) deleteUserObjects(ctx context.Context, userID string) error {
 	return a.Storage.DeletePrefix(ctx, "users/"+userID+"/")
 }
 
-// InjectFaults makes the generation runner fail at the named steps (tests).
-func (a *App) InjectFaults(f func(step string) error) { a.workflows.Runner.Inject = f }
+// InjectFaults makes the generation runner and the history delete fail (or
+// wait) at the named steps (tests).
+func (a *App) InjectFaults(f func(step string) error) {
+	a.workflows.Runner.Inject = f
+	a.history.Inject = f
+}
 
 // SetDispatcher hands generations past their sync budget to d (on Lambda:
 // an asynchronous invocation of the generate function itself).
@@ -172,6 +179,15 @@ func (a *App) Continue(ctx context.Context, generationID string) error {
 // SetSyncBudget changes how long workflow requests wait before answering
 // 202 (tests use a short one to exercise the slow-provider path).
 func (a *App) SetSyncBudget(d time.Duration) { a.workflows.SyncBudget = d }
+
+// SetSyncTimer replaces the timer of the sync budget (nil: time.After).
+// Tests pass one that fires only when they say so; one that returns a nil
+// channel never fires, so every request waits for its job.
+func (a *App) SetSyncTimer(after func(time.Duration) <-chan time.Time) { a.workflows.After = after }
+
+// WaitJobs blocks until every generation job started by a request has
+// returned, including those still running after their request answered.
+func (a *App) WaitJobs() { a.workflows.Wait() }
 
 // staleMargin is added to the job time limit before a pending generation
 // counts as lost, so a sweep can never race a job that is still running.

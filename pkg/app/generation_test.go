@@ -30,12 +30,16 @@ func spaTextPayload(prompt string) map[string]any {
 }
 
 // newGenServer is the whole API with the fake DashScope as its provider and
-// a local folder as its bucket.
+// a local folder as its bucket. No clock decides an outcome: the provider
+// timeout and the sync budget are longer than go test lets a test run (10
+// minutes by default), so a workflow request waits for its generation
+// however slow the machine; a test that needs the budget to end ends it
+// itself (endBudget).
 func newGenServer(t *testing.T, env map[string]string) (*testServer, *qwenfake.Server) {
 	t.Helper()
 	fake := qwenfake.New(t)
 	vars := map[string]string{
-		"QWEN_API_KEY": fake.APIKey(), "QWEN_BASE_URL": fake.URL(), "QWEN_TIMEOUT_MS": "5000",
+		"QWEN_API_KEY": fake.APIKey(), "QWEN_BASE_URL": fake.URL(), "QWEN_TIMEOUT_MS": "1800000",
 		"FETCH_ALLOW_HOSTS": strings.TrimPrefix(fake.URL(), "http://"),
 		"OBJECTS_DIR":       filepath.Join(t.TempDir(), "objects"),
 	}
@@ -45,7 +49,49 @@ func newGenServer(t *testing.T, env map[string]string) (*testServer, *qwenfake.S
 		}
 		vars[k] = v
 	}
-	return newServer(t, vars), fake
+	ts := newServer(t, vars)
+	ts.app.SetSyncBudget(time.Hour)
+	return ts, fake
+}
+
+// endBudget hands the end of the sync budget to the test: each value sent
+// on the returned channel ends the budget of one waiting workflow request,
+// the moment the request receives it.
+func endBudget(ts *testServer) chan<- time.Time {
+	end := make(chan time.Time)
+	ts.app.SetSyncTimer(func(time.Duration) <-chan time.Time { return end })
+	return end
+}
+
+// inFlight is a request sent from its own goroutine (sendAsync): its
+// answer arrives on the channel, for the test goroutine to assert on.
+type inFlight <-chan answered
+
+type answered struct {
+	r   resp
+	err error
+}
+
+// sendAsync sends a request from its own goroutine, for a test that must
+// act while the request waits.
+func (b *browser) sendAsync(method, path string, body any) inFlight {
+	c := make(chan answered, 1)
+	go func() {
+		r, err := b.try(method, path, body, nil)
+		c <- answered{r, err}
+	}()
+	return c
+}
+
+// wait receives the answer on the test goroutine, failing t on a transport
+// error.
+func (f inFlight) wait(t testing.TB) resp {
+	t.Helper()
+	a := <-f
+	if a.err != nil {
+		t.Fatal(a.err)
+	}
+	return a.r
 }
 
 // balance reads /api/me's credits.
@@ -165,9 +211,10 @@ func TestGenerateAndServeImage(t *testing.T) {
 
 // TestProviderFailures runs every failure mode of the fake provider: the
 // mapped response, a failed generation with that code, and the credit back.
+// The timeout has a test of its own (TestProviderTimeout).
 func TestProviderFailures(t *testing.T) {
 	t.Parallel()
-	ts, _ := newGenServer(t, map[string]string{"QWEN_TIMEOUT_MS": "400"})
+	ts, _ := newGenServer(t, nil)
 	for i, tc := range []struct {
 		marker, code string
 		status       int
@@ -183,8 +230,7 @@ func TestProviderFailures(t *testing.T) {
 		{"[fake:200-with-code]", "UPSTREAM_INVALID_PARAMETER", 502, ""},
 		{"[fake:non-json]", "UPSTREAM_MALFORMED_RESPONSE", 502, "Image provider returned an invalid response body."},
 		{"[fake:no-images]", "UPSTREAM_MALFORMED_RESPONSE", 502, "Image provider returned an invalid response body."},
-		{"[fake:slow=2s]", "UPSTREAM_TIMEOUT", 504, "Image provider request timed out."},
-		{"[fake:broken-image]", "INTERNAL_SERVER_ERROR", 500, "Internal server error."},
+		{"[fake:broken-image]", "UPSTREAM_UNAVAILABLE", 502, "Image provider is currently unavailable."},
 	} {
 		t.Run(tc.marker, func(t *testing.T) {
 			b := ts.browser()
@@ -208,6 +254,33 @@ func TestProviderFailures(t *testing.T) {
 				t.Fatalf("credit not back: %d", ps)
 			}
 		})
+	}
+}
+
+// TestProviderTimeout: a provider that has not answered when the timeout
+// ends is a 504 UPSTREAM_TIMEOUT, a failed generation and the credit back.
+// The fake holds the call and is never told to answer, so the 1 ms timeout
+// is the only way the call can end, however slow the machine; the sync
+// budget (an hour, newGenServer) cannot end first, so the request waits
+// for that end.
+func TestProviderTimeout(t *testing.T) {
+	t.Parallel()
+	ts, _ := newGenServer(t, map[string]string{"QWEN_TIMEOUT_MS": "1"})
+	b := ts.browser()
+	b.signUp(t, "timeout@example.com", "password123")
+	r := b.do(t, "POST", "/api/workflows/image-from-text", spaTextPayload("mug "+qwenfake.Hold), nil)
+	m := r.json(t)
+	e := m["error"].(map[string]any)
+	if r.StatusCode != 504 || e["code"] != "UPSTREAM_TIMEOUT" || e["message"] != "Image provider request timed out." || m["requestId"] == "" {
+		t.Fatalf("%d %s", r.StatusCode, r.body)
+	}
+	var status, code string
+	ts.app.DB.QueryRow(t.Context(), `SELECT "status", "error_code" FROM "generation"`).Scan(&status, &code)
+	if status != "failed" || code != "UPSTREAM_TIMEOUT" {
+		t.Fatalf("generation %s/%s", status, code)
+	}
+	if d, f := invariant(t, ts, "timeout@example.com"); d != 1 || f != 1 {
+		t.Fatalf("ledger: %d debits, %d refunds", d, f)
 	}
 }
 
@@ -268,28 +341,32 @@ func TestFaultInjection(t *testing.T) {
 	}
 }
 
+// TestSlowProviderHandsOff: a provider call still running when the sync
+// budget ends gets a 202 pending, and on a long-running server (no
+// Dispatcher) the same job goes on to finish the generation.
 func TestSlowProviderHandsOff(t *testing.T) {
 	t.Parallel()
-	ts, _ := newGenServer(t, nil)
-	ts.app.SetSyncBudget(300 * time.Millisecond)
+	ts, fake := newGenServer(t, nil)
+	budget := endBudget(ts)
 	b := ts.browser()
 	b.signUp(t, "slow@example.com", "password123")
-	r := b.do(t, "POST", "/api/workflows/image-from-text", spaTextPayload("mug [fake:slow=1s]"), nil)
+	req := b.sendAsync("POST", "/api/workflows/image-from-text", spaTextPayload("mug "+qwenfake.Hold))
+	call := <-fake.Held() // the job's provider call is in flight
+	budget <- time.Time{}
+	r := req.wait(t)
 	m := r.json(t)
 	if r.StatusCode != 202 || m["status"] != "pending" || m["generationId"] == nil {
 		t.Fatalf("slow generation: %d %s", r.StatusCode, r.body)
 	}
 	id := m["generationId"].(string)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		item := b.do(t, "GET", "/api/history/"+id, nil, nil).json(t)["item"].(map[string]any)
-		if item["status"] == "succeeded" && item["assetUrl"] != nil {
-			break
-		}
-		if item["status"] == "failed" || time.Now().After(deadline) {
-			t.Fatalf("generation ended %v", item)
-		}
-		time.Sleep(100 * time.Millisecond)
+	if item := b.do(t, "GET", "/api/history/"+id, nil, nil).json(t)["item"].(map[string]any); item["status"] != "pending" {
+		t.Fatalf("before the provider answered: %v", item)
+	}
+	call.Release()
+	ts.app.WaitJobs() // the job has finished the generation, or never will
+	item := b.do(t, "GET", "/api/history/"+id, nil, nil).json(t)["item"].(map[string]any)
+	if item["status"] != "succeeded" || item["assetUrl"] == nil {
+		t.Fatalf("generation ended %v", item)
 	}
 	if d, f := invariant(t, ts, "slow@example.com"); d != 1 || f != 0 {
 		t.Fatalf("ledger %d/%d", d, f)

@@ -10,6 +10,7 @@ import (
 
 	"adstudio/pkg/app"
 	"adstudio/pkg/lambdaentry"
+	"adstudio/pkg/qwen/qwenfake"
 )
 
 // recorder is the Dispatcher of a test: it remembers what it was handed.
@@ -29,30 +30,50 @@ func (r *recorder) Dispatch(_ context.Context, id string) error {
 // budget the request answers 202 and the in-request job stops WITHOUT
 // finishing (its environment would freeze); an asynchronous invocation
 // (here: the same event through the Lambda handler) finishes the generation
-// from its stored row.
+// from its stored row. The fake holds every provider call until the test
+// releases it, and the test ends the budget itself, so each step happens
+// at a known point rather than after a guessed delay.
 func TestLambdaHandOff(t *testing.T) {
 	t.Parallel()
 	ts, fake := newGenServer(t, nil)
-	ts.app.SetSyncBudget(300 * time.Millisecond)
+	budget := endBudget(ts)
 	rec := &recorder{}
 	ts.app.SetDispatcher(rec)
 	handler := lambdaentry.Handler(ts.app, app.Generate)
+	// invoke runs one event through the handler on its own goroutine.
+	invoke := func(ev json.RawMessage) <-chan error {
+		done := make(chan error, 1)
+		go func() {
+			_, err := handler(t.Context(), ev)
+			done <- err
+		}()
+		return done
+	}
 	for i, tc := range []struct {
 		path string
 		body map[string]any
 	}{
-		{"/api/workflows/image-from-text", spaTextPayload("mug [fake:slow=1s]")},
-		{"/api/workflows/image-from-reference", map[string]any{"prompt": "on marble [fake:slow=1s]", "referenceImageUrl": pngDataURL(t)}},
+		{"/api/workflows/image-from-text", spaTextPayload("mug " + qwenfake.Hold)},
+		{"/api/workflows/image-from-reference", map[string]any{"prompt": "on marble " + qwenfake.Hold, "referenceImageUrl": pngDataURL(t)}},
 	} {
 		b := ts.browser()
 		email := "handoff" + string(rune('a'+i)) + "@example.com"
 		b.signUp(t, email, "password123")
-		r := b.do(t, "POST", tc.path, tc.body, nil)
+		req := b.sendAsync("POST", tc.path, tc.body)
+		abandoned := <-fake.Held() // the request's own provider call
+		budget <- time.Time{}
+		r := req.wait(t)
 		if r.StatusCode != 202 {
 			t.Fatalf("%s: %d %s", tc.path, r.StatusCode, r.body)
 		}
 		id := r.json(t)["generationId"].(string)
-		time.Sleep(1500 * time.Millisecond) // the abandoned provider call would be done by now
+		// The hand-off cancelled the request's job: its provider call ends
+		// unanswered, and the job returns. Only then can "it wrote nothing"
+		// be asserted.
+		if !abandoned.ClientGone() {
+			t.Fatal("the abandoned provider call was answered")
+		}
+		ts.app.WaitJobs()
 		if item := b.do(t, "GET", "/api/history/"+id, nil, nil).json(t)["item"].(map[string]any); item["status"] != "pending" {
 			t.Fatalf("the abandoned job finished the generation: %v", item)
 		}
@@ -66,7 +87,9 @@ func TestLambdaHandOff(t *testing.T) {
 			t.Fatalf("dispatched %q, want %q", handed, id)
 		}
 		ev, _ := json.Marshal(map[string]string{"adstudio": "continue", "generationId": id})
-		if _, err := handler(t.Context(), ev); err != nil {
+		continued := invoke(ev)
+		(<-fake.Held()).Release() // the continuation's provider call
+		if err := <-continued; err != nil {
 			t.Fatalf("continue: %v", err)
 		}
 		item := b.do(t, "GET", "/api/history/"+id, nil, nil).json(t)["item"].(map[string]any)
@@ -79,9 +102,23 @@ func TestLambdaHandOff(t *testing.T) {
 		if strings.Contains(tc.path, "reference") && !strings.Contains(string(fake.LastBody()), `"image":"data:image/png;base64,`) {
 			t.Fatalf("continuation lost the reference: %.200s", fake.LastBody())
 		}
-		// A duplicated delivery of the same event changes nothing.
-		if _, err := handler(t.Context(), ev); err != nil {
-			t.Fatal(err)
+		// A duplicated delivery of the same event changes nothing: it
+		// returns without calling the provider (a call would be held, and
+		// arrive here first).
+		calls := fake.Calls()
+		duplicate := invoke(ev)
+		select {
+		case call := <-fake.Held():
+			call.Release()
+			<-duplicate
+			t.Fatal("a duplicated delivery called the provider again")
+		case err := <-duplicate:
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if fake.Calls() != calls {
+			t.Fatalf("provider calls %d, want %d", fake.Calls(), calls)
 		}
 	}
 	// The schedule's sweep event goes through the same handler.

@@ -1,6 +1,9 @@
 package app_test
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestRoundTrips pins the number of database calls each endpoint makes (with
 // rate limiting on, as in production): on Turso every one is a network round
@@ -40,7 +43,10 @@ func TestRoundTrips(t *testing.T) {
 
 func TestRoundTripsAppAPI(t *testing.T) {
 	t.Parallel()
-	ts, _ := newGenServer(t, nil)
+	// Rate limits on, as in production: workflow POSTs and deletes pay one
+	// per-user counter each.
+	img := referenceServer(t)
+	ts, _ := newGenServer(t, map[string]string{"RATE_LIMIT_ENABLED": "true", "FETCH_ALLOW_HOSTS": strings.TrimPrefix(img, "http://")})
 	b := ts.browser()
 	b.signUp(t, "rtapp@example.com", "password123")
 	count := func(name string, want int64, f func() resp) string {
@@ -56,14 +62,20 @@ func TestRoundTripsAppAPI(t *testing.T) {
 		id, _ := r.json(t)["generationId"].(string)
 		return id
 	}
-	id := count("generate (success)", 3, func() resp { return b.do(t, "POST", "/api/workflows/image-from-text", spaTextPayload("mug"), nil) })
-	count("generate (out of credits)", 3, func() resp { return b.do(t, "POST", "/api/workflows/image-from-text", spaTextPayload("mug"), nil) })
-	count("generate (provider error)", 3, func() resp {
+	id := count("generate (success)", 4, func() resp { return b.do(t, "POST", "/api/workflows/image-from-text", spaTextPayload("mug"), nil) })
+	count("generate (out of credits)", 4, func() resp { return b.do(t, "POST", "/api/workflows/image-from-text", spaTextPayload("mug"), nil) })
+	count("generate (provider error)", 4, func() resp {
 		return b.do(t, "POST", "/api/workflows/image-from-reference", map[string]any{"prompt": "x [fake:internal]", "referenceImageUrl": pngDataURL(t)}, nil)
 	})
-	count("generate (invalid body)", 1, func() resp { return b.do(t, "POST", "/api/workflows/image-from-text", map[string]any{}, nil) })
+	count("generate (reference URL)", 5, func() resp {
+		return b.do(t, "POST", "/api/workflows/image-from-reference", map[string]any{"prompt": "x", "referenceImageUrl": img + "/photo.png"}, nil)
+	})
+	count("generate (reference URL, out of credits)", 3, func() resp {
+		return b.do(t, "POST", "/api/workflows/image-from-reference", map[string]any{"prompt": "x", "referenceImageUrl": img + "/photo.png"}, nil)
+	})
+	count("generate (invalid body)", 2, func() resp { return b.do(t, "POST", "/api/workflows/image-from-text", map[string]any{}, nil) })
 	count("history list", 2, func() resp { return b.do(t, "GET", "/api/history", nil, nil) })
 	count("history detail", 2, func() resp { return b.do(t, "GET", "/api/history/"+id, nil, nil) })
 	count("asset", 2, func() resp { return b.do(t, "GET", "/api/history/"+id+"/asset", nil, nil) })
-	count("delete", 3, func() resp { return b.do(t, "DELETE", "/api/history/"+id, nil, nil) })
+	count("delete", 4, func() resp { return b.do(t, "DELETE", "/api/history/"+id, nil, nil) })
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"adstudio/pkg/httpapi"
+	"adstudio/pkg/ratelimit"
 )
 
 // Function names one deployable Lambda.
@@ -39,6 +40,14 @@ func (r Route) Pattern() string {
 }
 
 func h(f httpapi.Handler) http.Handler { return f }
+
+// Per-user limits of the app routes that cost the most, counted in the
+// database (on when RATE_LIMIT_ENABLED): a 429 RATE_LIMITED with
+// Retry-After. The auth routes have better-auth's per-IP rules instead.
+var (
+	workflowLimit      = httpapi.UserLimit{Name: "workflows", Rule: ratelimit.Workflows()}
+	historyDeleteLimit = httpapi.UserLimit{Name: "history-delete", Rule: ratelimit.HistoryDeletes()}
+)
 
 // Routes is the route table.
 func Routes() []Route {
@@ -77,15 +86,16 @@ func Routes() []Route {
 		{"GET", "/api/me", Auth, func(a *App) http.Handler { return h(a.profile.Me) }},
 		{"GET", "/api/health", Auth, func(a *App) http.Handler { return h(a.profile.Health) }},
 
-		{"POST", "/api/workflows/image-from-text", Generate, func(a *App) http.Handler { return h(a.workflows.ImageFromText) }},
-		{"POST", "/api/workflows/image-from-reference", Generate, func(a *App) http.Handler { return h(a.workflows.ImageFromReference) }},
-		{"POST", "/api/workflows/video-from-reference", Generate, func(a *App) http.Handler { return h(a.workflows.VideoFromReference) }},
+		// One per-user counter for every workflow: see ratelimit.Workflows.
+		{"POST", "/api/workflows/image-from-text", Generate, func(a *App) http.Handler { return httpapi.Limited(workflowLimit, h(a.workflows.ImageFromText)) }},
+		{"POST", "/api/workflows/image-from-reference", Generate, func(a *App) http.Handler { return httpapi.Limited(workflowLimit, h(a.workflows.ImageFromReference)) }},
+		{"POST", "/api/workflows/video-from-reference", Generate, func(a *App) http.Handler { return httpapi.Limited(workflowLimit, h(a.workflows.VideoFromReference)) }},
 		// Anything else below /api/workflows/ is 401 signed out, 404 signed in.
 		{"", "/api/workflows/", Generate, func(a *App) http.Handler { return h(a.workflows.NotFound) }},
 
 		{"GET", "/api/history", History, func(a *App) http.Handler { return h(a.history.List) }},
 		{"GET", "/api/history/{id}", History, func(a *App) http.Handler { return h(a.history.Detail) }},
-		{"DELETE", "/api/history/{id}", History, func(a *App) http.Handler { return h(a.history.Delete) }},
+		{"DELETE", "/api/history/{id}", History, func(a *App) http.Handler { return httpapi.Limited(historyDeleteLimit, h(a.history.Delete)) }},
 
 		{"GET", "/api/history/{id}/asset", ImageProxy, func(a *App) http.Handler { return h(a.history.Asset) }},
 	}

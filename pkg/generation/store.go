@@ -52,8 +52,11 @@ type Record struct {
 	IdempotencyKey    string
 	ResponseStatus    int    // the HTTP status the request answered, once final
 	ResponseJSON      string // the body it answered, for Idempotency-Key replays
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	// RequestHash binds the Idempotency-Key to the request that first used
+	// it (hex SHA-256); "" on rows written before it existed.
+	RequestHash string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // Store reads and writes generations.
@@ -61,11 +64,11 @@ type Store struct {
 	DB *store.DB
 }
 
-const cols = `"id", "user_id", "workflow", "status", "input_json", "output_json", "provider_request_id", "provider_model", "r2_key", "error_code", "error_message", "idempotency_key", "response_status", "response_json", "created_at", "updated_at"`
+const cols = `"id", "user_id", "workflow", "status", "input_json", "output_json", "provider_request_id", "provider_model", "r2_key", "error_code", "error_message", "idempotency_key", "response_status", "response_json", "created_at", "updated_at", "request_hash"`
 
 func scan(sc interface{ Scan(...any) error }) (Record, error) {
-	v := make([]any, 16)
-	p := make([]any, 16)
+	v := make([]any, 17)
+	p := make([]any, 17)
 	for i := range v {
 		p[i] = &v[i]
 	}
@@ -77,6 +80,7 @@ func scan(sc interface{ Scan(...any) error }) (Record, error) {
 		InputJSON: store.String(v[4]), OutputJSON: store.String(v[5]), ProviderRequestID: store.String(v[6]),
 		ProviderModel: store.String(v[7]), R2Key: store.String(v[8]), ErrorCode: store.String(v[9]),
 		ErrorMessage: store.String(v[10]), IdempotencyKey: store.String(v[11]), ResponseJSON: store.String(v[13]),
+		RequestHash: store.String(v[16]),
 	}
 	if n, ok := v[12].(int64); ok {
 		r.ResponseStatus = int(n)
@@ -87,21 +91,28 @@ func scan(sc interface{ Scan(...any) error }) (Record, error) {
 	return r, nil
 }
 
+// MaxInputJSON bounds the input document a generation row keeps. Request
+// validation keeps real inputs far below it (prompts of 800 characters, no
+// data URLs); this is the last line, so no request can make a row large.
+const MaxInputJSON = 64 << 10
+
+// ErrInputTooLarge: the input document passes MaxInputJSON.
+var ErrInputTooLarge = errors.New("generation input too large to record")
+
 // Create inserts a pending generation, which debits one credit of its
 // workflow in the same statement, and returns the balance after the debit.
 // ErrOutOfCredits: no credit left, nothing written. ErrDuplicate: the
 // Idempotency-Key was used before, nothing written.
 func (s *Store) Create(ctx context.Context, r Record, now time.Time) (Balance, error) {
-	var key any
-	if r.IdempotencyKey != "" {
-		key = r.IdempotencyKey
+	if len(r.InputJSON) > MaxInputJSON {
+		return Balance{}, ErrInputTooLarge
 	}
 	var b Balance
-	err := s.DB.QueryRow(ctx, `INSERT INTO "generation" ("id", "user_id", "workflow", "status", "input_json", "idempotency_key", "created_at", "updated_at")
-VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)
+	err := s.DB.QueryRow(ctx, `INSERT INTO "generation" ("id", "user_id", "workflow", "status", "input_json", "idempotency_key", "request_hash", "created_at", "updated_at")
+VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?)
 RETURNING (SELECT "credits_product_shoots" FROM "user_profile" WHERE "user_id" = "generation"."user_id"),
           (SELECT "credits_ad_graphics" FROM "user_profile" WHERE "user_id" = "generation"."user_id")`,
-		r.ID, r.UserID, r.Workflow, r.InputJSON, key, now.Unix(), now.Unix()).Scan(&b.ProductShoots, &b.AdGraphics)
+		r.ID, r.UserID, r.Workflow, r.InputJSON, nullable(r.IdempotencyKey), nullable(r.RequestHash), now.Unix(), now.Unix()).Scan(&b.ProductShoots, &b.AdGraphics)
 	switch {
 	case err == nil:
 		return b, nil
@@ -111,6 +122,15 @@ RETURNING (SELECT "credits_product_shoots" FROM "user_profile" WHERE "user_id" =
 		return Balance{}, ErrDuplicate
 	}
 	return Balance{}, fmt.Errorf("create generation: %w", err)
+}
+
+// Of is the balance that workflow wf spends (image-from-text spends
+// product shoots, every other workflow ad graphics).
+func (b Balance) Of(wf string) int64 {
+	if wf == "image-from-text" {
+		return b.ProductShoots
+	}
+	return b.AdGraphics
 }
 
 // Balance reads the user's balances; a user without a profile has the free

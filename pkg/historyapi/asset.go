@@ -3,6 +3,7 @@ package historyapi
 import (
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -16,6 +17,12 @@ import (
 // Asset is GET /api/history/{id}/asset: the stored image, to its owner only,
 // with ETag/If-None-Match and single byte ranges. An object too large for a
 // Lambda response is answered with a short-lived presigned redirect.
+//
+// The bytes are served from the API's own origin, where the session cookie
+// lives, so every answer tells the browser to render them as nothing but an
+// image: nosniff, a sandboxing CSP, and an inline disposition only for the
+// raster types generations store. Anything else (an object kept before
+// results were checked) is a download.
 func (a *API) Asset(w http.ResponseWriter, r *http.Request) error {
 	cur, err := a.Guard.User(w, r, false)
 	if err != nil {
@@ -36,7 +43,9 @@ func (a *API) Asset(w http.ResponseWriter, r *http.Request) error {
 	obj, err := a.Storage.Get(ctx, rec.R2Key, rng)
 	if errors.Is(err, storage.ErrInvalidRange) {
 		// Ask for the size so the 416 can say it, as RFC 9110 wants.
-		if info, herr := a.Storage.Head(ctx, rec.R2Key); herr == nil {
+		info, herr := a.Storage.Head(ctx, rec.R2Key)
+		assetHeaders(w.Header(), rec.ID, info.ContentType)
+		if herr == nil {
 			w.Header().Set("Content-Range", "bytes */"+strconv.FormatInt(info.Size, 10))
 		}
 		w.WriteHeader(http.StatusRequestedRangeNotSatisfiable)
@@ -51,6 +60,7 @@ func (a *API) Asset(w http.ResponseWriter, r *http.Request) error {
 	defer obj.Body.Close()
 
 	h := w.Header()
+	ctype := assetHeaders(h, rec.ID, obj.ContentType)
 	h.Set("Cache-Control", "private, max-age=3600")
 	if obj.ETag != "" {
 		h.Set("ETag", obj.ETag)
@@ -63,17 +73,15 @@ func (a *API) Asset(w http.ResponseWriter, r *http.Request) error {
 	if a.MaxInline > 0 && obj.TotalSize > a.MaxInline {
 		url, err := a.Storage.PresignGet(ctx, rec.R2Key, 5*time.Minute)
 		if err == nil {
+			// Written by hand: http.Redirect would add an HTML body.
 			h.Set("Cache-Control", "private, no-store")
-			http.Redirect(w, r, url, http.StatusFound)
+			h.Set("Location", url)
+			w.WriteHeader(http.StatusFound)
 			return nil
 		}
 		if !errors.Is(err, storage.ErrPresignUnsupported) {
 			return err
 		}
-	}
-	ctype := obj.ContentType
-	if ctype == "" {
-		ctype = "application/octet-stream"
 	}
 	h.Set("Content-Type", ctype)
 	h.Set("Accept-Ranges", "bytes")
@@ -106,4 +114,47 @@ func matches(header, etag string) bool {
 		}
 	}
 	return false
+}
+
+// servedAs is how a stored object is served: its type and file extension.
+type servedAs struct{ ctype, ext string }
+
+// inlineTypes are the stored content types served as images, with the
+// extension of the download name; the generation runner stores only the
+// canonical four, older rows may carry an alias.
+var inlineTypes = map[string]servedAs{
+	"image/png": {"image/png", "png"}, "image/jpeg": {"image/jpeg", "jpg"}, "image/jpg": {"image/jpeg", "jpg"},
+	"image/pjpeg": {"image/jpeg", "jpg"}, "image/gif": {"image/gif", "gif"}, "image/webp": {"image/webp", "webp"},
+}
+
+// assetHeaders sets the headers every asset answer carries and returns the
+// Content-Type to serve the object as. An SVG is an image/* type that runs
+// script when opened on its own, so it is not inline either.
+func assetHeaders(h http.Header, id, stored string) string {
+	mt, _, _ := mime.ParseMediaType(stored)
+	t, inline := inlineTypes[strings.ToLower(mt)]
+	disposition := "inline"
+	if !inline {
+		t = servedAs{"application/octet-stream", "bin"}
+		disposition = "attachment"
+	}
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Content-Disposition", disposition+`; filename="`+fileStem(id)+"."+t.ext+`"`)
+	return t.ctype
+}
+
+// fileStem is id reduced to characters that need no quoting in a header
+// parameter: ids are UUIDs, but a row from elsewhere could hold anything.
+func fileStem(id string) string {
+	b := []byte(id)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			b[i] = '_'
+		}
+	}
+	if len(b) == 0 || len(b) > 100 {
+		return "asset"
+	}
+	return string(b)
 }

@@ -32,6 +32,10 @@ type API struct {
 	// response; larger ones get a presigned redirect (Lambda responses stop
 	// at 6 MB, base64 makes bytes 4/3 larger). 0 means no limit.
 	MaxInline int64
+	// Inject, when set (tests only), is asked in Delete whether to fail (or
+	// wait) at "delete-objects" (before the objects go; failing there is a
+	// storage failure) and "delete-row" (objects gone, row not yet).
+	Inject func(step string) error
 }
 
 var (
@@ -107,13 +111,23 @@ func (a *API) Detail(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// Delete is DELETE /api/history/{id}. The stored objects go first: if
-// storage fails the row stays and the delete can be retried, instead of
-// leaving objects nobody can reach.
+// Delete is DELETE /api/history/{id}. An unfinished generation is failed
+// first, which refunds it (one statement, by trigger): a runner still at
+// work then loses its own finish and deletes the object it stored, where it
+// would otherwise finish a row this delete is about to remove and leave that
+// object to nobody. The stored objects go next, then the row: if storage
+// fails, the row stays (failed, its credit back) and the delete can be
+// retried, instead of leaving objects nobody can reach.
 func (a *API) Delete(w http.ResponseWriter, r *http.Request) error {
 	cur, err := a.Guard.User(w, r, false)
 	if err != nil {
 		return err
+	}
+	fault := func(step string) error {
+		if a.Inject == nil {
+			return nil
+		}
+		return a.Inject(step)
 	}
 	id := r.PathValue("id")
 	ctx := r.Context()
@@ -124,10 +138,25 @@ func (a *API) Delete(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if rec.Status == generation.Pending {
+		// Losing this to a runner that just finished is fine: the row is
+		// final either way, and its objects go next.
+		if _, err := a.Generations.Finish(ctx, rec.ID, generation.Outcome{
+			Status: generation.Failed, ErrorCode: "DELETED", ErrorMessage: "Deleted before it finished.",
+		}, a.Now()); err != nil {
+			return err
+		}
+	}
+	if err := fault("delete-objects"); err != nil {
+		return err
+	}
 	if a.Storage != nil {
 		if err := a.Storage.DeletePrefix(ctx, ObjectPrefix(rec.UserID, rec.ID)); err != nil {
 			return err
 		}
+	}
+	if err := fault("delete-row"); err != nil {
+		return err
 	}
 	if err := a.Generations.Delete(ctx, cur.User.ID, id, a.Now()); err != nil {
 		return err

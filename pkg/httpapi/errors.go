@@ -37,6 +37,7 @@ type AppError struct {
 	RequestID string         // generated when empty
 	Extra     map[string]any // extra top-level members (OUT_OF_CREDITS' credits)
 	Fields    map[string]any // extra members of "error" (providerCode, …)
+	Header    http.Header    // extra response headers (Retry-After)
 }
 
 func (e *AppError) Error() string { return e.Code + ": " + e.Message }
@@ -81,6 +82,11 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 		WriteJSON(w, ae.Status, orderedAuthError{ae.Message, ae.Code})
 	case errors.As(err, &pe):
+		for k, vs := range pe.Header {
+			for _, v := range vs {
+				w.Header().Add(k, v)
+			}
+		}
 		WriteJSON(w, pe.Status, appErrorBody(pe))
 	case errors.As(err, &ple):
 		WriteJSON(w, ple.Status, map[string]string{"error": ple.Message})

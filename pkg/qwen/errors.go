@@ -3,6 +3,7 @@ package qwen
 import (
 	"net/http"
 	"strings"
+	"unicode/utf8"
 )
 
 // Error codes of upstream failures, spelled as the contract spells them
@@ -81,7 +82,7 @@ func mapProviderError(status int, code, message, requestID string) *Error {
 	e := &Error{Status: http.StatusBadGateway, ProviderCode: code, ProviderRequestID: requestID}
 	orDefault := func(def string) string {
 		if message != "" {
-			return message
+			return truncate(message, maxProviderMessage)
 		}
 		return def
 	}
@@ -100,4 +101,18 @@ func mapProviderError(status int, code, message, requestID string) *Error {
 		e.Code, e.Message = CodeRequestFailed, orDefault(MsgRequestFailed)
 	}
 	return e
+}
+
+// maxProviderMessage bounds a provider message passed on to the client and
+// stored with the failed generation: DashScope's run to a sentence or two,
+// and nothing the provider says may make a row unbounded.
+const maxProviderMessage = 500
+
+// truncate cuts s to at most n runes, marking the cut.
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
 }

@@ -34,6 +34,14 @@ func RuleFor(path string) Rule {
 	return Rule{10 * time.Second, 100}
 }
 
+// Workflows and HistoryDeletes are the per-user rules of the app API, counted per signed-in user across every
+// instance: generations are the expensive requests (a provider call, a
+// download, storage), and deletes reach the object store. Ten generations a
+// minute is more than anyone can look at; the counter restarts after a
+// quiet minute.
+func Workflows() Rule      { return Rule{time.Minute, 10} }
+func HistoryDeletes() Rule { return Rule{time.Minute, 60} }
+
 // Limiter decides with one atomic statement per request.
 type Limiter struct {
 	DB *store.DB

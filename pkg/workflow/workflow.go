@@ -7,6 +7,7 @@ package workflow
 import (
 	"encoding/json"
 	"strconv"
+	"unicode/utf8"
 )
 
 // Workflow names, as they appear in routes, the generation table and ledger.
@@ -52,10 +53,40 @@ const (
 	msgRefN             = "parameters.n must be between 1 and 6."
 	msgRefSize          = "parameters.size must match width*height with both values between 512 and 2048."
 	msgVideoInvalidJSON = "Invalid JSON payload"
+
+	msgPromptTooLong    = "prompt must be at most 800 characters."
+	msgNegativeTooLong  = "negative_prompt must be at most 500 characters."
+	msgReferenceTooLong = "referenceImageUrl must be at most 8192 characters when it is a URL."
 	msgVideoRequired    = "prompt and referenceImageUrl are required"
 )
 
+// Text limits. DashScope documents that it cuts the prompt after 800
+// characters and the negative prompt after 500, so longer text buys
+// nothing; refusing it keeps every stored row small (the old backend
+// stored whatever it got: 4 MiB prompts the provider then rejected cost
+// nothing and wrote megabytes). Characters are Unicode code points, as the
+// provider counts them. A reference URL longer than any real image link
+// (presigned ones are 1–2 KB) is refused for the same reason.
+const (
+	MaxPromptChars         = 800
+	MaxNegativePromptChars = 500
+	MaxReferenceURLChars   = 8192
+)
+
 func invalid(msg string) (Params, error) { return Params{}, &ValidationError{Message: msg} }
+
+// checkLengths applies the text limits to normalised (trimmed) params.
+func checkLengths(p Params) string {
+	switch {
+	case utf8.RuneCountInString(p.Prompt) > MaxPromptChars:
+		return msgPromptTooLong
+	case utf8.RuneCountInString(p.NegativePrompt) > MaxNegativePromptChars:
+		return msgNegativeTooLong
+	case !isImageDataURL(p.ReferenceImage) && utf8.RuneCountInString(p.ReferenceImage) > MaxReferenceURLChars:
+		return msgReferenceTooLong
+	}
+	return ""
+}
 
 // ParseTextToImage validates an image-from-text body (§7.3 steps 2–6) and
 // returns the normalised parameters, or a *ValidationError.
@@ -87,6 +118,9 @@ func ParseTextToImage(body []byte) (Params, error) {
 	p := d.common(prompt)
 	p.N = 1
 	p.Size = size
+	if msg := checkLengths(p); msg != "" {
+		return invalid(msg)
+	}
 	return p, nil
 }
 
@@ -128,6 +162,9 @@ func ParseImageFromReference(body []byte) (Params, error) {
 	p.ReferenceImage = refs[0]
 	p.N = int(n)
 	p.Size = size
+	if msg := checkLengths(p); msg != "" {
+		return invalid(msg)
+	}
 	return p, nil
 }
 

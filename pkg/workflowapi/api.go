@@ -2,11 +2,14 @@ package workflowapi
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -36,6 +39,12 @@ type API struct {
 	JobTimeout time.Duration
 	// Dispatcher, when set (Lambda), takes over a job past its sync budget.
 	Dispatcher Dispatcher
+	// After starts the wait for the sync budget (nil: time.After). Tests
+	// end the budget themselves through it, so whether a request answers
+	// 200 or 202 never depends on how fast the machine is.
+	After func(time.Duration) <-chan time.Time
+
+	jobs sync.WaitGroup // the jobs started by requests, see Wait
 }
 
 type parser func([]byte) (workflow.Params, error)
@@ -110,8 +119,39 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, wf string, parse par
 		return &httpapi.AppError{Status: http.StatusInternalServerError, Code: "BACKEND_MISCONFIGURED", Message: cfgErr.Error(), RequestID: requestID}
 	}
 	ctx := r.Context()
+	key, err := idempotencyKey(r)
+	if err != nil {
+		return invalid(err.Error())
+	}
+	hash := requestHash(wf, body)
+	if key != "" {
+		// Looked up before reserving or downloading anything: a retry must
+		// replay, not be refused for the credit its first attempt spent.
+		if prev, err := a.Generations.ByIdempotencyKey(ctx, cur.User.ID, key); err == nil {
+			return replay(w, prev, hash, requestID)
+		} else if !errors.Is(err, generation.ErrNotFound) {
+			return err
+		}
+	}
+	outOfCredits := func(bal generation.Balance) error {
+		return &httpapi.AppError{Status: http.StatusPaymentRequired, Code: CodeOutOfCredits, Message: "You do not have credits remaining for this workflow.",
+			RequestID: requestID, Extra: map[string]any{"credits": bal}}
+	}
 	stored := params
 	if params.ReferenceImage != "" {
+		if !strings.HasPrefix(params.ReferenceImage, "data:") {
+			// Downloading a reference costs us bandwidth and time: a user
+			// without a credit for it gets their 402 before any of that.
+			// (The reservation below still decides; this only spares the
+			// download.)
+			bal, err := a.Generations.Balance(ctx, cur.User.ID)
+			if err != nil {
+				return err
+			}
+			if bal.Of(wf) < 1 {
+				return outOfCredits(bal)
+			}
+		}
 		resolved, err := a.Runner.resolveReference(ctx, params.ReferenceImage)
 		if err != nil {
 			var re *referenceError
@@ -127,24 +167,11 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, wf string, parse par
 			stored.ReferenceImage = "[omitted:data-url length=" + strconv.Itoa(len(stored.ReferenceImage)) + "]"
 		}
 	}
-	key, err := idempotencyKey(r)
-	if err != nil {
-		return invalid(err.Error())
-	}
-	if key != "" {
-		// Looked up before reserving: a retry must replay, not be refused
-		// for the credit its first attempt already spent.
-		if prev, err := a.Generations.ByIdempotencyKey(ctx, cur.User.ID, key); err == nil {
-			return replay(w, prev)
-		} else if !errors.Is(err, generation.ErrNotFound) {
-			return err
-		}
-	}
 	input, err := stored.InputJSON(wf, requestID)
 	if err != nil {
 		return err
 	}
-	rec := generation.Record{ID: uuid.NewString(), UserID: cur.User.ID, Workflow: wf, InputJSON: string(input), IdempotencyKey: key}
+	rec := generation.Record{ID: uuid.NewString(), UserID: cur.User.ID, Workflow: wf, InputJSON: string(input), IdempotencyKey: key, RequestHash: hash}
 	credits, err := a.Generations.Create(ctx, rec, a.Now())
 	switch {
 	case errors.Is(err, generation.ErrOutOfCredits):
@@ -152,14 +179,15 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, wf string, parse par
 		if err != nil {
 			return err
 		}
-		return &httpapi.AppError{Status: http.StatusPaymentRequired, Code: "OUT_OF_CREDITS", Message: "You do not have credits remaining for this workflow.",
-			RequestID: requestID, Extra: map[string]any{"credits": bal}}
+		return outOfCredits(bal)
 	case errors.Is(err, generation.ErrDuplicate):
 		prev, err := a.Generations.ByIdempotencyKey(ctx, cur.User.ID, key)
 		if err != nil {
 			return err
 		}
-		return replay(w, prev)
+		return replay(w, prev, hash, requestID)
+	case errors.Is(err, generation.ErrInputTooLarge):
+		return invalid("Request is too large to record.")
 	case err != nil:
 		return err
 	}
@@ -178,15 +206,21 @@ func (a *API) await(w http.ResponseWriter, r *http.Request, j job) error {
 	base, abandon := context.WithCancelCause(context.WithoutCancel(r.Context()))
 	jobCtx, cancel := context.WithTimeout(base, a.JobTimeout)
 	done := make(chan response, 1)
+	a.jobs.Add(1)
 	go func() {
+		defer a.jobs.Done()
 		defer abandon(nil) // releases base once the job is over
 		defer cancel()
 		done <- a.Runner.run(jobCtx, j)
 	}()
+	after := a.After
+	if after == nil {
+		after = time.After
+	}
 	select {
 	case resp := <-done:
 		writeRaw(w, resp)
-	case <-time.After(max(budget, 0)):
+	case <-after(max(budget, 0)):
 		if a.Dispatcher != nil {
 			// This invocation will freeze once it answers; another one
 			// finishes the generation. The job here stops unfinished.
@@ -201,8 +235,38 @@ func (a *API) await(w http.ResponseWriter, r *http.Request, j job) error {
 	return nil
 }
 
-// replay answers a retried request with what its first attempt answered.
-func replay(w http.ResponseWriter, prev generation.Record) error {
+// Wait blocks until every job started by a request has returned, those
+// that outlived their request's answer included (a handed-off job stops,
+// a local server's goes on to finish its generation). Tests wait on it
+// before asserting what such a job did or did not write.
+func (a *API) Wait() { a.jobs.Wait() }
+
+// Codes of the workflow routes' own errors.
+const (
+	CodeOutOfCredits         = "OUT_OF_CREDITS"
+	CodeIdempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED"
+)
+
+// requestHash identifies a request for its Idempotency-Key: the workflow
+// and the exact body bytes (a client's retry resends the same bytes).
+func requestHash(wf string, body []byte) string {
+	h := sha256.New()
+	h.Write([]byte(wf))
+	h.Write([]byte{0})
+	h.Write(body)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// replay answers a retried request with what its first attempt answered,
+// provided it is the same request: a key reused with another body (or for
+// another workflow) is a client bug, and replaying would hand it an answer
+// to a request it did not make. Rows from before request hashes existed
+// replay as they did.
+func replay(w http.ResponseWriter, prev generation.Record, hash, requestID string) error {
+	if prev.RequestHash != "" && prev.RequestHash != hash {
+		return &httpapi.AppError{Status: http.StatusUnprocessableEntity, Code: CodeIdempotencyKeyReused, RequestID: requestID,
+			Message: "This Idempotency-Key was already used with a different request."}
+	}
 	if prev.Status == generation.Pending || prev.ResponseJSON == "" {
 		httpapi.WriteJSON(w, http.StatusAccepted, map[string]any{
 			"workflow": prev.Workflow, "status": prev.Status, "generationId": prev.ID, "statusUrl": "/api/history/" + prev.ID,

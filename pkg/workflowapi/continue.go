@@ -36,14 +36,29 @@ func referenceKey(userID, generationID string) string {
 // generation still ends: the sweeper (or its owner's history read) fails and
 // refunds it once it is older than any job can run.
 func (a *API) handOff(ctx context.Context, j job) {
+	if err := a.Runner.fault("hand-off"); err != nil {
+		slog.ErrorContext(ctx, "hand off", "generationId", j.gen.ID, "err", err)
+		return
+	}
 	if strings.HasPrefix(j.params.ReferenceImage, "data:") && a.Runner.Storage != nil {
+		key := referenceKey(j.gen.UserID, j.gen.ID)
 		typ, payload, _ := strings.Cut(strings.TrimPrefix(j.params.ReferenceImage, "data:"), ";base64,")
 		raw, err := base64.StdEncoding.DecodeString(payload)
 		if err == nil {
-			err = a.Runner.Storage.Put(ctx, referenceKey(j.gen.UserID, j.gen.ID), typ, raw)
+			err = a.Runner.Storage.Put(ctx, key, typ, raw)
 		}
 		if err != nil {
 			slog.ErrorContext(ctx, "keep reference for continuation", "generationId", j.gen.ID, "err", err)
+			return
+		}
+		// A delete of this generation fails it before removing its objects.
+		// Still pending now, after the Put, means any such delete has yet to
+		// remove them, this one included; no longer pending (or gone) means
+		// it may be past that point, and the reference would belong to
+		// nothing. Nor would a continuation have anything to do.
+		rec, err := a.Generations.GetAny(ctx, j.gen.ID)
+		if errors.Is(err, generation.ErrNotFound) || (err == nil && rec.Status != generation.Pending) {
+			a.Runner.deleteObject(key)
 			return
 		}
 	}

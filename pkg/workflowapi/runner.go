@@ -13,14 +13,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
-	"path"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
+
+	"golang.org/x/image/webp"
 
 	"adstudio/pkg/generation"
 	"adstudio/pkg/qwen"
@@ -45,7 +50,10 @@ type Runner struct {
 	CopyAttempts int
 	// Inject, when set (tests only), is asked at each step whether to fail
 	// there: "after-debit" (the job is abandoned, as if the process died),
-	// "after-provider", "copy" and "finish".
+	// "after-provider", "copy", "finish", and "hand-off" (before a request
+	// past its budget keeps the reference and dispatches; failing there is a
+	// hand-off that never happened). A test may also block in it, to run
+	// something else at exactly that point.
 	Inject func(step string) error
 }
 
@@ -116,15 +124,28 @@ func (rn *Runner) run(ctx context.Context, j job) response {
 	if rn.Storage != nil && len(images) > 0 {
 		k, err := rn.copyFirst(ctx, j, images[0])
 		if errors.Is(context.Cause(ctx), errHandedOff) {
-			if err == nil {
-				rn.deleteObject(k)
-			}
+			// The continuation owns this generation now, and it stores its
+			// result under the same key: deleting ours could delete the
+			// image it has just stored (a frozen Lambda may thaw this job
+			// long after). Left as it is, the object is overwritten by the
+			// continuation, or stays under the generation's own prefix, which
+			// deleting the item or the account removes.
 			return response{}
 		}
 		if err == nil {
 			if err = rn.fault("copy"); err != nil {
 				rn.deleteObject(k)
 			}
+		}
+		var re *resultError
+		if errors.As(err, &re) {
+			// The provider's result, not our storage, is at fault: answered
+			// like its other failures, with its request id for support.
+			fields := map[string]any{}
+			if res.RequestID != "" {
+				fields["providerRequestId"] = res.RequestID
+			}
+			return rn.fail(ctx, j, http.StatusBadGateway, re.code, re.message, fields, err)
 		}
 		if err != nil {
 			return rn.fail(ctx, j, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "Internal server error.", nil, err)
@@ -229,30 +250,43 @@ func (rn *Runner) finalAnswer(ctx context.Context, j job) response {
 	return response{status: http.StatusNotFound, body: mustJSON(map[string]string{"error": "History item not found."})}
 }
 
-// copyFirst downloads the first result image and stores it. The download
-// is retried here; storage.Put retries transient failures itself. Either
-// way a blink of the provider's CDN or of storage does not cost the image.
+// copyFirst downloads the first result image, checks that it is one, and
+// stores it. A failed download is retried here; storage.Put retries
+// transient failures itself. Either way a blink of the provider's CDN or of
+// storage does not cost the image. A result that is refused or not an image
+// is a *resultError, and so is a download that still fails after the
+// retries; a storage failure is not.
 func (rn *Runner) copyFirst(ctx context.Context, j job, src string) (string, error) {
 	var data []byte
-	var ctype string
+	var declared string
 	var err error
 	for i := range max(rn.CopyAttempts, 1) {
 		if i > 0 {
 			select {
 			case <-time.After(time.Duration(i*i) * 200 * time.Millisecond):
 			case <-ctx.Done():
-				return "", ctx.Err()
+				return "", resultFailure(src, fmt.Errorf("%w (after: %w)", ctx.Err(), err))
 			}
 		}
-		if data, ctype, err = rn.download(ctx, src); err == nil {
+		// Only a failed transfer may go better next time; a refused URL,
+		// an oversized or empty body or a bad data URL will not.
+		if data, declared, err = rn.download(ctx, src); err == nil || safefetch.KindOf(err) != safefetch.KindDownloadFailed {
 			break
 		}
 	}
 	if err != nil {
-		return "", fmt.Errorf("download result image: %w", err)
+		return "", resultFailure(src, err)
 	}
-	key := fmt.Sprintf("users/%s/generations/%s/output.%s", j.gen.UserID, j.gen.ID, extension(ctype, src))
-	if err := rn.Storage.Put(ctx, key, ctype, data); err != nil {
+	// The type stored (and later served from the API's own origin) is the
+	// one the bytes decode as, never what the provider's header or data URL
+	// claims: a page or an SVG with script labelled as an image must not be
+	// kept at all.
+	f, ok := sniffImage(data)
+	if !ok {
+		return "", resultFailure(src, fmt.Errorf("%w (declared %q)", errNotImage, declared))
+	}
+	key := fmt.Sprintf("users/%s/generations/%s/output.%s", j.gen.UserID, j.gen.ID, f.ext)
+	if err := rn.Storage.Put(ctx, key, f.ctype, data); err != nil {
 		return "", fmt.Errorf("store result image: %w", err)
 	}
 	return key, nil
@@ -260,11 +294,16 @@ func (rn *Runner) copyFirst(ctx context.Context, j job, src string) (string, err
 
 var dataURL = regexp.MustCompile(`(?is)^data:([a-z0-9.+/-]+);base64,(.*)$`)
 
+// errNotImage: the result's bytes are not one of the raster formats we keep.
+var errNotImage = errors.New("not a PNG, JPEG, GIF or WebP image")
+
+// download returns the result's bytes and, for the log only, the type its
+// data URL or response header declares: copyFirst trusts the bytes.
 func (rn *Runner) download(ctx context.Context, src string) ([]byte, string, error) {
 	if m := dataURL.FindStringSubmatch(src); m != nil {
 		b, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(m[2]), ""))
 		if err != nil || len(b) == 0 {
-			return nil, "", fmt.Errorf("result data URL: invalid base64")
+			return nil, "", errors.New("result data URL: invalid base64")
 		}
 		return b, m[1], nil
 	}
@@ -272,39 +311,94 @@ func (rn *Runner) download(ctx context.Context, src string) ([]byte, string, err
 	if err != nil {
 		return nil, "", err
 	}
-	ctype, _, _ := strings.Cut(res.ContentType, ";")
-	if ctype = strings.TrimSpace(ctype); ctype == "" {
-		ctype = "image/png"
-	}
-	return res.Body, ctype, nil
+	return res.Body, res.ContentType, nil
 }
 
-var extRE = regexp.MustCompile(`^[a-z0-9]{1,5}$`)
+// resultError is a provider result we refused or could not download. It is
+// the provider's failure, answered as a 502 like its others; storage
+// failures are ours and stay a 500.
+type resultError struct {
+	code, message string
+	source        string // the result URL without its query (signed) or data
+	err           error
+}
 
-// extension follows app-api.md §12.4: known image types, else the source
-// URL's own extension, else png.
-func extension(ctype, src string) string {
-	mt, _, _ := mime.ParseMediaType(ctype)
-	switch strings.ToLower(mt) {
-	case "image/png":
-		return "png"
-	case "image/jpeg", "image/jpg":
-		return "jpg"
-	case "image/webp":
-		return "webp"
-	case "image/gif":
-		return "gif"
+func (e *resultError) Error() string {
+	return "result image " + e.source + ": " + withoutQueries(e.err.Error())
+}
+
+func (e *resultError) Unwrap() error { return e.err }
+
+// resultFailure classifies a download or check failure of src: a transfer
+// that failed (network, timeout, an error status from the provider's CDN)
+// means the provider is unavailable; everything else (a URL safefetch
+// refuses, too many redirects, too large, empty, a bad data URL, bytes that
+// are not an image) is an invalid response.
+func resultFailure(src string, err error) *resultError {
+	e := &resultError{code: "UPSTREAM_MALFORMED_RESPONSE", message: "Image provider returned an invalid response body.", source: logSafeURL(src), err: err}
+	if safefetch.KindOf(err) == safefetch.KindDownloadFailed || errors.Is(err, context.DeadlineExceeded) {
+		e.code, e.message = "UPSTREAM_UNAVAILABLE", "Image provider is currently unavailable."
 	}
-	if !strings.HasPrefix(src, "data:") {
-		p := src
-		if i := strings.IndexAny(p, "?#"); i >= 0 {
-			p = p[:i]
-		}
-		if e := strings.ToLower(strings.TrimPrefix(path.Ext(p), ".")); extRE.MatchString(e) {
-			return e
-		}
+	return e
+}
+
+// logSafeURL is what a log may say about a result URL: the provider's are
+// signed OSS URLs whose query (Expires, Signature) grants access, and a
+// data URL is megabytes of base64. Scheme, host and path are enough to
+// investigate.
+func logSafeURL(src string) string {
+	if strings.HasPrefix(strings.ToLower(src), "data:") {
+		typ, _, _ := strings.Cut(src[len("data:"):], ",")
+		typ, _, _ = strings.Cut(typ, ";")
+		return "data:" + typ
 	}
-	return "png"
+	u, err := url.Parse(src)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+}
+
+// queryRE matches the query and fragment of a URL inside a message.
+var queryRE = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^\s"'?#]*)[?#][^\s"']*`)
+
+// withoutQueries drops the query and fragment of every URL in s: a cause
+// from the fetcher (a parse error, a redirect target) may quote one.
+func withoutQueries(s string) string { return queryRE.ReplaceAllString(s, "$1?…") }
+
+// imageFormat is a raster format we store and serve.
+type imageFormat struct {
+	ctype, ext string
+	magic      func([]byte) bool
+	config     func(io.Reader) (image.Config, error)
+}
+
+// imageFormats are the formats a result may be: the provider's PNG, and
+// the common web formats. Each decoder is called directly, not through
+// image.DecodeConfig, whose registry holds whatever formats other packages
+// in the binary registered.
+var imageFormats = []imageFormat{
+	{"image/png", "png", prefix("\x89PNG\r\n\x1a\n"), png.DecodeConfig},
+	{"image/jpeg", "jpg", prefix("\xff\xd8\xff"), jpeg.DecodeConfig},
+	{"image/gif", "gif", func(b []byte) bool { return prefix("GIF87a")(b) || prefix("GIF89a")(b) }, gif.DecodeConfig},
+	{"image/webp", "webp", func(b []byte) bool { return len(b) >= 12 && string(b[:4]) == "RIFF" && string(b[8:12]) == "WEBP" }, webp.DecodeConfig},
+}
+
+func prefix(p string) func([]byte) bool {
+	return func(b []byte) bool { return bytes.HasPrefix(b, []byte(p)) }
+}
+
+// sniffImage reports the format data is, if its header decodes as one of
+// imageFormats with a non-empty size.
+func sniffImage(data []byte) (imageFormat, bool) {
+	for _, f := range imageFormats {
+		if !f.magic(data) {
+			continue
+		}
+		cfg, err := f.config(bytes.NewReader(data))
+		return f, err == nil && cfg.Width > 0 && cfg.Height > 0
+	}
+	return imageFormat{}, false
 }
 
 func (rn *Runner) deleteObject(key string) {

@@ -12,6 +12,7 @@ package qwenfake
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -46,6 +47,36 @@ type Server struct {
 
 	bigOnce sync.Once
 	big     []byte
+
+	held      chan *Held    // requests stopped by the Hold marker
+	closing   chan struct{} // closed by Close: held and slow requests end
+	closeOnce sync.Once
+}
+
+// Held is a generation request stopped by the Hold marker. The fake
+// answers it (as its other markers ask) once the test calls Release.
+type Held struct {
+	release     chan struct{}
+	releaseOnce sync.Once
+	done        chan struct{}
+	clientGone  bool // written before done is closed
+}
+
+// Release lets the request go on to its answer. Calling it again, or after
+// the client went away, does nothing.
+func (h *Held) Release() { h.releaseOnce.Do(func() { close(h.release) }) }
+
+// Done is closed once the fake is finished with the request: answered
+// after Release, or given up because the client went away (or the fake
+// closed). A test that must know an abandoned call is over waits on it.
+func (h *Held) Done() <-chan struct{} { return h.done }
+
+// ClientGone reports, once Done is closed, whether the request ended
+// because its client went away (or the fake closed) before it was
+// answered.
+func (h *Held) ClientGone() bool {
+	<-h.done
+	return h.clientGone
 }
 
 // result is one served image.
@@ -70,7 +101,8 @@ func New(t testing.TB) *Server {
 func Start() *Server {
 	var b [12]byte
 	rand.Read(b[:])
-	s := &Server{key: "sk-fake-" + hex.EncodeToString(b[:]), results: map[string]*result{}}
+	s := &Server{key: "sk-fake-" + hex.EncodeToString(b[:]), results: map[string]*result{},
+		held: make(chan *Held), closing: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+qwen.GenerationPath, s.generate)
 	mux.HandleFunc("GET /results/{file}", s.serveImage)
@@ -84,11 +116,17 @@ func (s *Server) URL() string { return s.srv.URL }
 // APIKey is the only bearer key the fake accepts.
 func (s *Server) APIKey() string { return s.key }
 
+// Timeout is the provider timeout of Config: longer than go test lets a
+// test binary run by default (10 minutes), so no test's outcome depends on
+// how fast the fake answers. Tests of the timeout itself fire it with
+// qwen.Client.AfterFunc, or set their own.
+const Timeout = 15 * time.Minute
+
 // Config is a client configuration pointing at the fake with its key, the
-// default models and a 5 s timeout.
+// default models and the Timeout above.
 func (s *Server) Config() qwen.Config {
 	return qwen.Config{
-		APIKey: s.key, Region: qwen.DefaultRegion, BaseURL: s.srv.URL, Timeout: 5 * time.Second,
+		APIKey: s.key, Region: qwen.DefaultRegion, BaseURL: s.srv.URL, Timeout: Timeout,
 		ImageModel: qwen.DefaultImageModel, EditModel: qwen.DefaultEditModel,
 	}
 }
@@ -129,9 +167,19 @@ func (s *Server) LastRequestID() string {
 	return s.lastID
 }
 
+// Held delivers each request the Hold marker stops, when it arrives: from
+// then on the request is in flight at the provider, and it stays there
+// until the test releases it or its client goes away. Receiving from it is
+// how a test knows a call has reached the provider.
+func (s *Server) Held() <-chan *Held { return s.held }
+
 // Close stops the server. A later request fails to connect, which is the
-// "connection refused" scenario.
-func (s *Server) Close() { s.srv.Close() }
+// "connection refused" scenario. Held and slow requests still waiting are
+// cut off, as a provider that goes away would.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.closing) })
+	s.srv.Close()
+}
 
 func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 64<<20))
@@ -165,11 +213,23 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 	}
 	a.idHeader = sc.idHeader
 
+	if sc.hold {
+		h := &Held{release: make(chan struct{}), done: make(chan struct{})}
+		defer close(h.done) // after the answer, or the abort below
+		if !s.hold(r, h) {
+			// No answer: the client is gone, or the fake is closing and
+			// cuts the connection as a provider that goes away would.
+			h.clientGone = true
+			panic(http.ErrAbortHandler)
+		}
+	}
 	if sc.delay > 0 {
 		select {
 		case <-time.After(sc.delay):
 		case <-r.Context().Done():
 			return
+		case <-s.closing:
+			panic(http.ErrAbortHandler)
 		}
 	}
 	switch {
@@ -202,8 +262,7 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 			s.results[id] = &result{width: g.width, height: g.height, seed: hash.Sum64() + uint64(i), mode: sc.image}
 			s.mu.Unlock()
 		}
-		images[i] = content{Image: fmt.Sprintf("%s/results/%s.png?Expires=%d&OSSAccessKeyId=LTAIfake&Signature=%s",
-			s.srv.URL, id, expires, strings.ReplaceAll(id, "-", ""))}
+		images[i] = content{Image: s.resultURL(sc.image, id, expires, g.width, g.height, hash.Sum64()+uint64(i))}
 	}
 	ok := success{
 		Output: successOutput{
@@ -217,6 +276,23 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.json(http.StatusOK, ok.withID(a))
+}
+
+// resultURL is where result id can be fetched: the fake's own signed-looking
+// URL, or what the scenario asks for instead.
+func (s *Server) resultURL(mode imageMode, id string, expires int64, w, h int, seed uint64) string {
+	query := fmt.Sprintf("?Expires=%d&OSSAccessKeyId=LTAIfake&Signature=%s", expires, strings.ReplaceAll(id, "-", ""))
+	switch mode {
+	case imagePrivateURL:
+		return "http://169.254.169.254/latest/meta-data/" + id + ".png" + query
+	case imageFileURL:
+		return "file:///etc/passwd" + query
+	case imageData:
+		return "data:image/png;base64," + base64.StdEncoding.EncodeToString(gradientPNG(w, h, seed))
+	case imageDataHTML:
+		return "data:image/png;base64," + base64.StdEncoding.EncodeToString([]byte(htmlPage))
+	}
+	return s.srv.URL + "/results/" + id + ".png" + query
 }
 
 // answer writes one response, with the request id in the body or, for the
@@ -297,4 +373,24 @@ func (s success) withID(a answer) success {
 		s.RequestID = a.requestID
 	}
 	return s
+}
+
+// hold stops r until the test releases it as h (true), or until its client
+// goes away or the fake closes (false).
+func (s *Server) hold(r *http.Request, h *Held) bool {
+	select {
+	case s.held <- h:
+	case <-r.Context().Done():
+		return false
+	case <-s.closing:
+		return false
+	}
+	select {
+	case <-h.release:
+		return true
+	case <-r.Context().Done():
+		return false
+	case <-s.closing:
+		return false
+	}
 }

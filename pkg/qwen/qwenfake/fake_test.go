@@ -1,7 +1,11 @@
 package qwenfake_test
 
 import (
+	"bytes"
+	"context"
+	"encoding/base64"
 	"encoding/json"
+	"image/jpeg"
 	"image/png"
 	"io"
 	"net/http"
@@ -160,5 +164,140 @@ func TestImages(t *testing.T) {
 	}
 	if s.Downloads() != 6 {
 		t.Errorf("Downloads() = %d", s.Downloads())
+	}
+}
+
+// TestResultScenarios: each result scenario points the result at what it
+// promises, and only the mislabelled one holds image bytes.
+func TestResultScenarios(t *testing.T) {
+	t.Parallel()
+	s := qwenfake.New(t)
+	url := func(prompt string) string {
+		t.Helper()
+		_, b := post(t, s, s.APIKey(), "application/json", strings.Replace(textBody, "PROMPT", prompt, 1))
+		return b["output"].(map[string]any)["choices"].([]any)[0].(map[string]any)["message"].(map[string]any)["content"].([]any)[0].(map[string]any)["image"].(string)
+	}
+	noRedirects := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(u string) (*http.Response, []byte) {
+		t.Helper()
+		resp, err := noRedirects.Get(u)
+		if err != nil {
+			t.Fatalf("GET %s: %v", u, err)
+		}
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(resp.Body)
+		return resp, data
+	}
+	for _, tc := range []struct {
+		marker, ctype string
+		script        bool
+	}{
+		{qwenfake.HTMLImage, "text/html; charset=utf-8", true},
+		{qwenfake.SVGImage, "image/svg+xml", true},
+		{qwenfake.MislabeledImage, "text/html; charset=utf-8", false},
+	} {
+		resp, data := get(url(tc.marker))
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != tc.ctype || strings.Contains(string(data), qwenfake.ScriptMarker) != tc.script {
+			t.Errorf("%s: %d %q %.60q", tc.marker, resp.StatusCode, resp.Header.Get("Content-Type"), data)
+		}
+		if _, err := jpeg.DecodeConfig(bytes.NewReader(data)); (err == nil) != (tc.marker == qwenfake.MislabeledImage) {
+			t.Errorf("%s: JPEG decode: %v", tc.marker, err)
+		}
+	}
+	loop := url(qwenfake.RedirectLoopImage)
+	if resp, _ := get(loop); resp.StatusCode != 302 || s.URL()+resp.Header.Get("Location") != loop {
+		t.Errorf("redirect loop: %d Location %q, want %q", resp.StatusCode, resp.Header.Get("Location"), loop)
+	}
+	resp, err := http.Get(url(qwenfake.HugeImage))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.ContentLength != 64<<20 {
+		t.Errorf("huge image: Content-Length %d", resp.ContentLength)
+	}
+	if _, err := io.Copy(io.Discard, resp.Body); err == nil {
+		t.Errorf("huge image: read its whole body")
+	}
+	resp.Body.Close()
+	if u := url(qwenfake.PrivateImageURL); !strings.HasPrefix(u, "http://169.254.169.254/") || !strings.Contains(u, "&Signature=") {
+		t.Errorf("private URL %q", u)
+	}
+	if u := url(qwenfake.FileImageURL); !strings.HasPrefix(u, "file:") {
+		t.Errorf("file URL %q", u)
+	}
+	for marker, isPNG := range map[string]bool{qwenfake.DataImage: true, qwenfake.DataHTMLImage: false} {
+		payload, ok := strings.CutPrefix(url(marker), "data:image/png;base64,")
+		data, err := base64.StdEncoding.DecodeString(payload)
+		if !ok || err != nil {
+			t.Fatalf("%s: not a base64 PNG data URL: %v", marker, err)
+		}
+		if _, err := png.DecodeConfig(bytes.NewReader(data)); (err == nil) != isPNG || strings.Contains(string(data), qwenfake.ScriptMarker) == isPNG {
+			t.Errorf("%s: %.60q", marker, data)
+		}
+	}
+}
+
+// The Hold marker keeps a request until the test releases it, reports it on
+// arrival, gives it up when its client goes away, and does not keep Close
+// waiting.
+func TestHold(t *testing.T) {
+	t.Parallel()
+	body := strings.Replace(textBody, "PROMPT", "p "+qwenfake.Hold, 1)
+	// send posts body from a goroutine: the status, or 0 when the exchange
+	// failed; the test goroutine asserts.
+	send := func(ctx context.Context, s *qwenfake.Server) <-chan int {
+		status := make(chan int, 1)
+		go func() {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.URL()+qwen.GenerationPath, strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+s.APIKey())
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				status <- 0
+				return
+			}
+			defer resp.Body.Close()
+			if _, err := io.ReadAll(resp.Body); err != nil {
+				status <- 0
+				return
+			}
+			status <- resp.StatusCode
+		}()
+		return status
+	}
+
+	s := qwenfake.New(t)
+	got := send(context.Background(), s)
+	h := <-s.Held()
+	select {
+	case <-h.Done():
+		t.Fatal("a held request ended before its release")
+	case st := <-got:
+		t.Fatalf("a held request was answered before its release: %d", st)
+	default:
+	}
+	h.Release()
+	if st := <-got; st != 200 || h.ClientGone() {
+		t.Errorf("released: status %d, client gone %v; want 200, false", st, h.ClientGone())
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	got = send(ctx, s)
+	h = <-s.Held()
+	cancel()
+	if st := <-got; st != 0 || !h.ClientGone() {
+		t.Errorf("client gone: status %d, client gone %v; want no answer", st, h.ClientGone())
+	}
+	h.Release() // after the client went away: nothing happens
+
+	closing := qwenfake.New(t)
+	got = send(context.Background(), closing)
+	h = <-closing.Held()
+	closing.Close()
+	if st := <-got; st != 0 || !h.ClientGone() {
+		t.Errorf("fake closed: status %d, client gone %v; want the connection cut", st, h.ClientGone())
+	}
+	if n := s.Calls(); n != 2 {
+		t.Errorf("Calls() = %d, want 2", n)
 	}
 }

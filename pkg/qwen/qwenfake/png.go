@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"image/png"
 	"io"
 	"math/rand/v2"
@@ -37,7 +38,23 @@ func (s *Server) serveImage(w http.ResponseWriter, r *http.Request) {
 	}
 
 	var data []byte
+	ctype := "image/png"
 	switch res.mode {
+	case imageRedirectLoop:
+		http.Redirect(w, r, r.URL.RequestURI(), http.StatusFound)
+		return
+	case imageHuge:
+		w.Header().Set("Content-Type", "image/png")
+		w.Header().Set("Content-Length", strconv.Itoa(64<<20))
+		w.WriteHeader(http.StatusOK)
+		http.NewResponseController(w).Flush()
+		panic(http.ErrAbortHandler)
+	case imageHTML:
+		data, ctype = []byte(htmlPage), "text/html; charset=utf-8"
+	case imageSVG:
+		data, ctype = []byte(svgImage), "image/svg+xml"
+	case imageMislabeled:
+		data, ctype = gradientJPEG(res.width, res.height, res.seed), "text/html; charset=utf-8"
 	case imageBig:
 		s.bigOnce.Do(func() { s.big = noisePNG(1280, 1024) })
 		data = s.big
@@ -49,7 +66,7 @@ func (s *Server) serveImage(w http.ResponseWriter, r *http.Request) {
 		data = res.png
 		s.mu.Unlock()
 	}
-	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
 	w.WriteHeader(http.StatusOK)
 	if res.mode == imageDrop {
@@ -62,6 +79,15 @@ func (s *Server) serveImage(w http.ResponseWriter, r *http.Request) {
 		w.Write(data)
 	}
 }
+
+// ScriptMarker is in the script of every non-image the result scenarios
+// serve, so a test can tell that such bytes were never stored or served.
+const ScriptMarker = "qwenfake-script-ran"
+
+const (
+	htmlPage = "<!doctype html><html><body><h1>Your image</h1><script>fetch('/api/me').then(r => r.text()).then(t => document.title = '" + ScriptMarker + "' + t)</script></body></html>\n"
+	svgImage = `<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="red"/><script>document.title = '` + ScriptMarker + `'</script></svg>` + "\n"
+)
 
 func ossError(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("Content-Type", "application/xml")
@@ -100,6 +126,19 @@ func noisePNG(w, h int) []byte {
 	img := image.NewNRGBA(image.Rect(0, 0, w, h))
 	rand.NewChaCha8([32]byte{'q', 'w', 'e', 'n'}).Read(img.Pix)
 	return encodePNG(img, png.NoCompression)
+}
+
+// gradientJPEG is gradientPNG's picture as a JPEG.
+func gradientJPEG(w, h int, seed uint64) []byte {
+	img, err := png.Decode(bytes.NewReader(gradientPNG(w, h, seed)))
+	if err != nil {
+		panic(err) // our own encoder's output
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 80}); err != nil {
+		panic(err) // only writer errors can occur, and a bytes.Buffer has none
+	}
+	return b.Bytes()
 }
 
 func encodePNG(img image.Image, level png.CompressionLevel) []byte {

@@ -48,7 +48,41 @@ const (
 	// BigImage succeeds and the result image is a ~5 MiB PNG (1280×1024
 	// noise, whatever size was requested).
 	BigImage = "[fake:big-image]"
+
+	// The result-image scenarios below succeed, but what the result URL
+	// points at is not an image the backend may keep.
+
+	// HTMLImage: the result URL answers 200 text/html, a page with a script.
+	HTMLImage = "[fake:html-image]"
+	// SVGImage: the result URL answers 200 image/svg+xml, an SVG with a
+	// script.
+	SVGImage = "[fake:svg-image]"
+	// MislabeledImage: the result URL (ending .png) answers a real JPEG
+	// labelled text/html, so only the bytes tell what it is.
+	MislabeledImage = "[fake:mislabeled-image]"
+	// RedirectLoopImage: the result URL redirects to itself, forever.
+	RedirectLoopImage = "[fake:redirect-loop-image]"
+	// HugeImage: the result URL announces a 64 MiB body, then hangs up.
+	HugeImage = "[fake:huge-image]"
+	// PrivateImageURL: the result URL is a signed-looking URL on the
+	// instance metadata address, 169.254.169.254.
+	PrivateImageURL = "[fake:private-image-url]"
+	// FileImageURL: the result URL is a file: URL.
+	FileImageURL = "[fake:file-image-url]"
+	// DataImage: the result is a real PNG as a data:image/png;base64 URL,
+	// the shape of the built-in generator's results.
+	DataImage = "[fake:data-image]"
+	// DataHTMLImage: the result is an HTML page as a data:image/png;base64
+	// URL.
+	DataHTMLImage = "[fake:data-html-image]"
 )
+
+// Hold is the marker that stops the request before its answer until the
+// test releases it: Server.Held delivers it on arrival. Unlike Slow, no
+// clock decides when it answers, so a test can put its own events (a sync
+// budget ending, a timeout firing, a context expiring) at a known point of
+// the provider call.
+const Hold = "[fake:hold]"
 
 // Slow is the marker that delays the response headers by d. The wait ends
 // early when the client goes away, so a timed-out test does not hang Close.
@@ -67,6 +101,7 @@ var markerRE = regexp.MustCompile(`\[fake:([a-z0-9-]+)(?:=([^\]]*))?\]`)
 // scenario is what the markers in one prompt ask for.
 type scenario struct {
 	delay    time.Duration
+	hold     bool
 	idHeader string // non-empty: request id in this header, not the body
 	image    imageMode
 	fail     *apiError // an error answer
@@ -80,6 +115,15 @@ const (
 	imageBroken
 	imageDrop
 	imageBig
+	imageHTML
+	imageSVG
+	imageMislabeled
+	imageRedirectLoop
+	imageHuge
+	imagePrivateURL
+	imageFileURL
+	imageData
+	imageDataHTML
 )
 
 type rawMode int
@@ -146,6 +190,8 @@ func parseScenario(prompt string) (scenario, error) {
 				return sc, fmt.Errorf("qwenfake: bad marker %q: want slow=<duration>", m[0])
 			}
 			sc.delay = d
+		case "hold":
+			sc.hold = true
 		case "header-request-id":
 			sc.idHeader = "x-request-id"
 			if arg != "" {
@@ -157,6 +203,24 @@ func parseScenario(prompt string) (scenario, error) {
 			sc.image = imageDrop
 		case "big-image":
 			sc.image = imageBig
+		case "html-image":
+			sc.image = imageHTML
+		case "svg-image":
+			sc.image = imageSVG
+		case "mislabeled-image":
+			sc.image = imageMislabeled
+		case "redirect-loop-image":
+			sc.image = imageRedirectLoop
+		case "huge-image":
+			sc.image = imageHuge
+		case "private-image-url":
+			sc.image = imagePrivateURL
+		case "file-image-url":
+			sc.image = imageFileURL
+		case "data-image":
+			sc.image = imageData
+		case "data-html-image":
+			sc.image = imageDataHTML
 		default:
 			return sc, fmt.Errorf("qwenfake: unknown marker %q", m[0])
 		}
