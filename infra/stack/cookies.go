@@ -22,7 +22,7 @@ func cookieShape(plain map[string]*string) (shape, conflict string) {
 		}
 		return ""
 	}
-	trusted := splitList(val("TRUSTED_ORIGINS"))
+	trusted := config.SplitList(val("TRUSTED_ORIGINS"))
 	sameSite := strings.ToLower(val("COOKIE_SAMESITE"))
 	partitioned := val("COOKIE_PARTITIONED")
 
@@ -79,15 +79,4 @@ func cookieAttrs(c config.CookieShape) string {
 		s += "; Partitioned"
 	}
 	return s
-}
-
-// splitList splits a comma-separated setting as the function does.
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }

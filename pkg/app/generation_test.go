@@ -107,7 +107,10 @@ func (b *browser) balance(t testing.TB) (int, int) {
 func invariant(t *testing.T, ts *testServer, email string) (int, int) {
 	t.Helper()
 	var uid string
-	ts.app.DB.QueryRow(t.Context(), `SELECT "id" FROM "users" WHERE "email" = ?`, email).Scan(&uid)
+	// The layout's own user table: "users" or "user".
+	if err := ts.app.DB.QueryRow(t.Context(), `SELECT "id" FROM "`+string(ts.app.Config.AuthSchema)+`" WHERE "email" = ?`, email).Scan(&uid); err != nil {
+		t.Fatalf("user %s: %v", email, err)
+	}
 	b, err := ts.app.Generations.Balance(t.Context(), uid)
 	if err != nil {
 		t.Fatal(err)

@@ -153,7 +153,7 @@ func Load(getenv Getenv, local bool) (Config, error) {
 		}
 	}
 
-	c.TrustedOrigins = splitList(get("TRUSTED_ORIGINS"))
+	c.TrustedOrigins = SplitList(get("TRUSTED_ORIGINS"))
 	for _, o := range c.TrustedOrigins {
 		if err := origin.CheckEntry(o); err != nil {
 			return c, &Error{"TRUSTED_ORIGINS", err.Error()}
@@ -189,7 +189,7 @@ func Load(getenv Getenv, local bool) (Config, error) {
 		return c, err
 	}
 
-	for _, h := range splitList(get("IP_ADDRESS_HEADERS")) {
+	for _, h := range SplitList(get("IP_ADDRESS_HEADERS")) {
 		c.IPAddressHeaders = append(c.IPAddressHeaders, strings.ToLower(h))
 	}
 	c.Qwen, c.QwenErr = qwen.LoadConfig(getenv)
@@ -209,7 +209,7 @@ func Load(getenv Getenv, local bool) (Config, error) {
 			c.ObjectsDir = filepath.Join(filepath.Dir(p), "objects")
 		}
 	}
-	c.FetchAllowHosts = splitList(get("FETCH_ALLOW_HOSTS"))
+	c.FetchAllowHosts = SplitList(get("FETCH_ALLOW_HOSTS"))
 
 	c.RateLimitEnabled = true
 	if v := get("RATE_LIMIT_ENABLED"); v != "" {
@@ -220,7 +220,7 @@ func Load(getenv Getenv, local bool) (Config, error) {
 	if c.OAuth, err = loadOAuth(get); err != nil {
 		return c, err
 	}
-	for _, p := range splitList(get("TRUSTED_PROVIDERS")) {
+	for _, p := range SplitList(get("TRUSTED_PROVIDERS")) {
 		if p != "google" && p != "github" {
 			return c, &Error{"TRUSTED_PROVIDERS", `expected a comma-separated list of "google" and "github"`}
 		}
@@ -294,7 +294,9 @@ func checkDatabaseURL(raw string) error {
 	return &Error{"TURSO_DATABASE_URL", "expected a libsql://, https://, http://, ws(s):// or file: URL"}
 }
 
-func splitList(s string) []string {
+// SplitList splits a comma-separated setting into its trimmed, non-empty
+// items, as every list variable is read (the CDK stack reads them so too).
+func SplitList(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {
 		if p = strings.TrimSpace(p); p != "" {
