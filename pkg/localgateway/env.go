@@ -62,10 +62,11 @@ func FunctionEnv(fn app.Function, in EnvInput) []string {
 	put("FRONTEND_URL", c.FrontendURL)
 	put("AUTH_SCHEMA", string(c.AuthSchema))
 	put("COOKIE_PREFIX", c.CookiePrefix)
-	put("COOKIE_SAMESITE", c.CookieSameSite)
-	put("COOKIE_SECURE", strconv.FormatBool(c.CookieSecure))
+	// COOKIE_SAMESITE, COOKIE_SECURE and COOKIE_PARTITIONED pass through
+	// only when set: otherwise each function decides the cookie shape from
+	// BETTER_AUTH_URL and TRUSTED_ORIGINS itself, as a deployed one does
+	// (and says why in the summary below).
 	put("COOKIE_DOMAIN", c.CookieDomain)
-	put("COOKIE_PARTITIONED", strconv.FormatBool(c.CookiePartitioned))
 	put("IP_ADDRESS_HEADERS", strings.Join(c.IPAddressHeaders, ","))
 	put("RATE_LIMIT_ENABLED", strconv.FormatBool(c.RateLimitEnabled))
 	put("WORKFLOW_SYNC_BUDGET_MS", strconv.FormatInt(c.SyncBudget.Milliseconds(), 10))
