@@ -71,7 +71,13 @@ func BenchmarkGeneration(b *testing.B) {
 	provider := time.Since(start) / 20
 	body := `{"prompt":"a ceramic mug","parameters":{"size":"1328*1328","n":1}}`
 	start = time.Now()
-	ba.run(b, func(int) { ba.do(b, "POST", "/api/workflows/image-from-text", body, c) })
+	ba.run(b, func(int) {
+		// A quiet minute on the injected clock before each request: the
+		// per-user limit (10 a minute) does its database work every time
+		// but never refuses, as the auth limit does with fresh addresses.
+		ba.ts.clock.Advance(time.Minute)
+		ba.do(b, "POST", "/api/workflows/image-from-text", body, c)
+	})
 	per := time.Since(start) / time.Duration(b.N)
 	b.ReportMetric(float64(provider)/1e6, "provider-ms")
 	b.ReportMetric(float64(per-provider)/1e6, "outside-provider-ms")
