@@ -106,11 +106,17 @@ func (b *browser) balance(t testing.TB) (int, int) {
 // returns the ledger's (debits, refunds) count.
 func invariant(t *testing.T, ts *testServer, email string) (int, int) {
 	t.Helper()
-	var uid string
-	// The layout's own user table: "users" or "user".
-	if err := ts.app.DB.QueryRow(t.Context(), `SELECT "id" FROM "`+string(ts.app.Config.AuthSchema)+`" WHERE "email" = ?`, email).Scan(&uid); err != nil {
-		t.Fatalf("user %s: %v", email, err)
-	}
+	uid := userID(t, ts, email)
+	checkLedger(t, ts, uid)
+	var debits, refunds int
+	ts.app.DB.QueryRow(t.Context(), `SELECT count(*) FILTER (WHERE "reason" = 'generation_debit'), count(*) FILTER (WHERE "reason" = 'generation_refund') FROM "credit_ledger" WHERE "user_id" = ?`, uid).Scan(&debits, &refunds)
+	return debits, refunds
+}
+
+// checkLedger asserts balance = free opening grant (1/1) + ledger sum for
+// the user with id uid, never negative.
+func checkLedger(t *testing.T, ts *testServer, uid string) {
+	t.Helper()
 	b, err := ts.app.Generations.Balance(t.Context(), uid)
 	if err != nil {
 		t.Fatal(err)
@@ -120,11 +126,8 @@ func invariant(t *testing.T, ts *testServer, email string) (int, int) {
 		t.Fatal(err)
 	}
 	if b.ProductShoots != 1+sum.ProductShoots || b.AdGraphics != 1+sum.AdGraphics || b.ProductShoots < 0 || b.AdGraphics < 0 {
-		t.Fatalf("credit invariant broken for %s: balance %+v, ledger %+v", email, b, sum)
+		t.Fatalf("credit invariant broken for user %s: balance %+v, ledger %+v", uid, b, sum)
 	}
-	var debits, refunds int
-	ts.app.DB.QueryRow(t.Context(), `SELECT count(*) FILTER (WHERE "reason" = 'generation_debit'), count(*) FILTER (WHERE "reason" = 'generation_refund') FROM "credit_ledger" WHERE "user_id" = ?`, uid).Scan(&debits, &refunds)
-	return debits, refunds
 }
 
 func TestGenerateAndServeImage(t *testing.T) {

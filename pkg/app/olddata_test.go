@@ -111,17 +111,7 @@ func writeOldDatabase(t *testing.T, path, layout string, recorded bool) {
 // and checks balance = free opening grant (1/1) + ledger sum.
 func ledgerOf(t *testing.T, ts *testServer, uid string) map[string]string {
 	t.Helper()
-	b, err := ts.app.Generations.Balance(t.Context(), uid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum, err := ts.app.Generations.LedgerSum(t.Context(), uid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b.ProductShoots != 1+sum.ProductShoots || b.AdGraphics != 1+sum.AdGraphics || b.ProductShoots < 0 || b.AdGraphics < 0 {
-		t.Fatalf("credit invariant broken: balance %+v, ledger %+v", b, sum)
-	}
+	checkLedger(t, ts, uid)
 	rows, err := ts.app.DB.Query(t.Context(), `SELECT "id", "reason" || ' ' || coalesce("generation_id", '-') || ' ' || "delta" FROM "credit_ledger" WHERE "user_id" = ?`, uid)
 	if err != nil {
 		t.Fatal(err)

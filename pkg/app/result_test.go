@@ -23,7 +23,8 @@ import (
 func userID(t *testing.T, ts *testServer, email string) string {
 	t.Helper()
 	var uid string
-	if err := ts.app.DB.QueryRow(t.Context(), `SELECT "id" FROM "users" WHERE "email" = ?`, email).Scan(&uid); err != nil {
+	// The layout's own user table: "users" or "user".
+	if err := ts.app.DB.QueryRow(t.Context(), `SELECT "id" FROM "`+string(ts.app.Config.AuthSchema)+`" WHERE "email" = ?`, email).Scan(&uid); err != nil {
 		t.Fatalf("user %s: %v", email, err)
 	}
 	return uid

@@ -160,9 +160,10 @@ func TestLegacyPendingDebitsTied(t *testing.T) {
 				})
 			}
 			// u1: a grant, then text: succeeded s1, pending p1 and p2;
-			// reference: failed f1 (refunded by the old backend); a video
-			// stub v1 left pending after its refund. Profiles hold what
-			// those rows add up to from the free 1/1.
+			// reference: failed f1 (refunded by the old backend); a
+			// video-from-reference row v1 (the old backend's video route)
+			// left pending after its refund. Profiles hold what those rows
+			// add up to from the free 1/1.
 			for _, l := range []struct {
 				id, user, wf string
 				delta        int
