@@ -32,7 +32,7 @@ $(INFRA_NODE)/cdk: infra/package-lock.json
 # installed must fail the run. (In `VAR=$(script) go test` a failing
 # script only leaves VAR empty; the suites that need it skip, and the run
 # passes.) The tests also fail on a missing tool by themselves when CI is
-# set (pkg/testenv).
+# set (internal/devtools/testenv).
 tool = $(1)=$$($(2)) && [ -n "$$$(1)" ] || { echo "make: $(2) failed: cannot install the tool for $(1)" >&2; exit 1; }
 
 test-go: $(INFRA_NODE)/cdk ## Go tests with the race detector (remote libSQL via tursodb, S3 via versitygw, the CDK stack via jsii, packaged functions via the Lambda RIE)

@@ -18,10 +18,10 @@ import (
 
 	"github.com/google/uuid"
 
-	"adstudio/pkg/authstore"
-	"adstudio/pkg/config"
-	"adstudio/pkg/generation"
-	"adstudio/pkg/store"
+	"adstudio/internal/auth/authdb"
+	"adstudio/internal/config"
+	"adstudio/internal/database"
+	"adstudio/internal/generation/gendb"
 )
 
 func main() {
@@ -41,32 +41,32 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(cfg.DatabaseURL, cfg.DatabaseToken)
+	db, err := database.Open(cfg.DatabaseURL, cfg.DatabaseToken)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	users := authstore.New(db, cfg.AuthSchema)
+	users := authdb.New(db, cfg.AuthSchema)
 	u, _, err := users.UserWithPassword(ctx, args[1])
-	if errors.Is(err, authstore.ErrNotFound) {
+	if errors.Is(err, authdb.ErrNotFound) {
 		return fmt.Errorf("no user with email %q", args[1])
 	}
 	if err != nil {
 		return err
 	}
-	gens := &generation.Store{DB: db}
+	gens := &gendb.Store{DB: db}
 	now := time.Now()
-	var b generation.Balance
+	var b gendb.Balance
 	switch {
 	case args[0] == "grant" && len(args) == 4:
 		if args[2] != "image-from-text" && args[2] != "image-from-reference" {
 			return errors.New(usage)
 		}
 		n, err := strconv.ParseInt(args[3], 10, 64)
-		if err != nil || n == 0 || n > generation.MaxGrant || n < -generation.MaxGrant {
-			return generation.ErrGrantOutOfRange
+		if err != nil || n == 0 || n > gendb.MaxGrant || n < -gendb.MaxGrant {
+			return gendb.ErrGrantOutOfRange
 		}
 		var applied int64
 		b, applied, err = gens.Grant(ctx, u.ID, args[2], n, "admin_grant", uuid.NewString(), now)
@@ -74,7 +74,7 @@ func run(args []string) error {
 			return err
 		}
 		if applied != n {
-			fmt.Printf("applied %+d of %+d: balances stay between 0 and %d\n", applied, n, generation.MaxBalance)
+			fmt.Printf("applied %+d of %+d: balances stay between 0 and %d\n", applied, n, gendb.MaxBalance)
 		}
 	case args[0] == "paid" && len(args) == 2:
 		if b, err = gens.MakePaid(ctx, u.ID, uuid.NewString, now); err != nil {

@@ -17,8 +17,8 @@ import (
 	"syscall"
 	"time"
 
-	"adstudio/pkg/app"
-	"adstudio/pkg/config"
+	"adstudio/internal/app"
+	"adstudio/internal/config"
 )
 
 func main() {

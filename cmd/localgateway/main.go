@@ -12,7 +12,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"adstudio/pkg/localgateway"
+	"adstudio/internal/devtools/localgateway"
 )
 
 func main() {

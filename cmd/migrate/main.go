@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"adstudio/pkg/config"
-	"adstudio/pkg/store"
+	"adstudio/internal/config"
+	"adstudio/internal/database"
 )
 
 func main() {
@@ -32,7 +32,7 @@ func run() error {
 			return err
 		}
 	}
-	db, err := store.Open(cfg.DatabaseURL, cfg.DatabaseToken)
+	db, err := database.Open(cfg.DatabaseURL, cfg.DatabaseToken)
 	if err != nil {
 		return err
 	}

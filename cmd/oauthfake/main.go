@@ -1,4 +1,4 @@
-// Command oauthfake serves the fake Google and GitHub of pkg/oauth/oauthfake on 127.0.0.1, for
+// Command oauthfake serves the fake Google and GitHub of internal/devtools/oauthfake on 127.0.0.1, for
 // test harnesses outside Go. It prints one line, "oauthfake: listening on http://127.0.0.1:<port>",
 // once it accepts connections, and serves until SIGTERM or SIGINT.
 //
@@ -20,7 +20,7 @@ import (
 	"syscall"
 	"time"
 
-	"adstudio/pkg/oauth/oauthfake"
+	"adstudio/internal/devtools/oauthfake"
 )
 
 func main() {

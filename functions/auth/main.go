@@ -3,8 +3,8 @@
 package main
 
 import (
-	"adstudio/pkg/app"
-	"adstudio/pkg/lambdaentry"
+	"adstudio/internal/app"
+	"adstudio/internal/lambdaentry"
 )
 
 func main() { lambdaentry.Run(app.Auth) }

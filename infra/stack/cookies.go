@@ -6,7 +6,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 
-	"adstudio/pkg/config"
+	"adstudio/internal/config"
 )
 
 // cookieShape says which session-cookie attributes the functions will

@@ -9,7 +9,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"adstudio/pkg/app"
+	"adstudio/internal/app"
 )
 
 // Setting is one plain (non-secret) function setting, read from CDK context
@@ -52,7 +52,7 @@ func Settings() []Setting {
 
 // Secret is one secret setting: the function gets <Env>_SSM = the name of an
 // SSM SecureString parameter (ParameterPrefix + Param), never the value;
-// pkg/secrets reads it once per cold start.
+// internal/secrets reads it once per cold start.
 type Secret struct {
 	Env   string
 	Param string // parameter name below the prefix

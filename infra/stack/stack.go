@@ -1,5 +1,5 @@
 // Package stack is the adstudio CDK stack: one HTTP API whose routes come
-// from the project's route table (pkg/app.Routes), the four Lambda functions
+// from the project's route table (internal/app.Routes), the four Lambda functions
 // that own them, their log groups, the 5-minute sweep schedule, and an
 // optional custom domain. Secrets stay in SSM Parameter Store: the functions
 // get parameter names only.
@@ -26,7 +26,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"adstudio/pkg/app"
+	"adstudio/internal/app"
 )
 
 // Props configures the stack. FromContext fills it from CDK context.
@@ -171,7 +171,7 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 	// (platform.md §1.4); the functions' middleware does CORS instead.
 	apiProps := &awsapigatewayv2.HttpApiProps{
 		ApiName:            jsii.String(id),
-		Description:        jsii.String("adstudio API: routes from pkg/app/routes.go"),
+		Description:        jsii.String("adstudio API: routes from internal/app/routes.go"),
 		CreateDefaultStage: jsii.Bool(false),
 	}
 	if props.DomainName != "" {
@@ -315,7 +315,7 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 
 		if len(paramArns) > 0 {
 			// Exactly the parameters this function reads, and only the one
-			// action pkg/secrets calls. SecureStrings under the AWS-managed
+			// action internal/secrets calls. SecureStrings under the AWS-managed
 			// aws/ssm key need no kms:Decrypt grant (the key policy allows
 			// SSM use within the account).
 			f.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{

@@ -15,8 +15,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"adstudio/infra/stack"
-	"adstudio/pkg/app"
-	"adstudio/pkg/testenv"
+	"adstudio/internal/app"
+	"adstudio/internal/devtools/testenv"
 )
 
 // needNode skips (or fails under CI) when there is no node at all: jsii

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"adstudio/pkg/app"
+	"adstudio/internal/app"
 )
 
 // RouteClass names a group of expensive routes that share one route

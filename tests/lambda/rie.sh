@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prints the path of an aws-lambda-rie binary (the AWS Lambda Runtime Interface
 # Emulator), building the pinned version into <repo>/bin on first use.
-# make test-go passes it to the Go tests as RIE_BIN (pkg/localgateway skips its
+# make test-go passes it to the Go tests as RIE_BIN (internal/devtools/localgateway skips its
 # packaged-function tests without it, or fails them under CI=true); make
 # test-lambda and make local-lambda run the gateway with it. It exits non-zero,
 # printing nothing on stdout, when it cannot provide the pinned binary.

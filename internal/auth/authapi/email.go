@@ -1,0 +1,124 @@
+package authapi
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"adstudio/internal/auth/authdb"
+	"adstudio/internal/auth/password"
+	"adstudio/internal/auth/session"
+	"adstudio/internal/httpapi"
+)
+
+// SignUpEmail is POST /sign-up/email.
+func (a *API) SignUpEmail() httpapi.Handler {
+	return a.post(true, true, func(w http.ResponseWriter, r *http.Request, b *httpapi.Body) error {
+		ctx := r.Context()
+		name, _ := b.String("name", true)
+		email, hasEmail := b.String("email", true)
+		if hasEmail {
+			b.Email("email", email)
+		}
+		pw, hasPW := b.String("password", true)
+		if hasPW && pw == "" {
+			return &httpapi.AuthError{Status: 400, Code: "VALIDATION_ERROR", Message: "[body.password] Too small: expected string to have >=1 characters"}
+		}
+		image, _ := b.NullableString("image")
+		b.String("callbackURL", false)
+		remember, hasRemember := b.Bool("rememberMe")
+		if err := b.Err(); err != nil {
+			return err
+		}
+		if err := checkPasswordLength(pw); err != nil {
+			return err
+		}
+		dontRemember := hasRemember && !remember
+		hash, err := a.Hasher.Hash(ctx, pw)
+		if err != nil {
+			return err
+		}
+		now := a.Store.Stamp(a.Now())
+		u := authdb.User{ID: authdb.NewID(), Name: name, Email: strings.ToLower(email), Image: image, CreatedAt: now, UpdatedAt: now}
+		s := a.Sessions.New(u.ID, r, a.Limiter.ClientIP(r), dontRemember)
+		// One batch: user, credential account, session and free profile. A
+		// taken email fails on the unique index, which saves the lookup
+		// round trip better-auth makes first.
+		if err := a.Store.SignUp(ctx, u, authdb.NewID(), hash, s); err != nil {
+			if errors.Is(err, authdb.ErrEmailTaken) {
+				return errUserExists
+			}
+			return err
+		}
+		a.Sessions.Issue(w.Header(), s, u, dontRemember)
+		httpapi.WriteJSON(w, http.StatusOK, struct {
+			Token string      `json:"token"`
+			User  authdb.User `json:"user"`
+		}{s.Token, u})
+		return nil
+	})
+}
+
+// SignInEmail is POST /sign-in/email.
+func (a *API) SignInEmail() httpapi.Handler {
+	return a.post(true, true, func(w http.ResponseWriter, r *http.Request, b *httpapi.Body) error {
+		ctx := r.Context()
+		email, _ := b.String("email", true)
+		pw, _ := b.String("password", true)
+		callbackURL, hasCallback := b.String("callbackURL", false)
+		remember, hasRemember := b.Bool("rememberMe")
+		if err := b.Err(); err != nil {
+			return err
+		}
+		// better-auth 1.7.24's order: the email's form, then the password's
+		// length, both before any lookup or hash.
+		if !httpapi.ValidEmail(email) {
+			return errInvalidEmail
+		}
+		if password.Length(pw) > password.MaxLength {
+			return errPasswordTooLong
+		}
+		u, hash, err := a.Store.UserWithPassword(ctx, strings.ToLower(email))
+		if errors.Is(err, authdb.ErrNotFound) || (err == nil && hash == "") {
+			// Same work and same answer as a wrong password, so the response
+			// does not tell whether the email has an account.
+			if err := a.Hasher.Burn(ctx, pw); err != nil {
+				return err
+			}
+			return errInvalidCredentials
+		}
+		if err != nil {
+			return err
+		}
+		ok, err := a.Hasher.Verify(ctx, pw, hash)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errInvalidCredentials
+		}
+		dontRemember := hasRemember && !remember
+		s := a.Sessions.New(u.ID, r, a.Limiter.ClientIP(r), dontRemember)
+		if err := a.Store.CreateSession(ctx, s); err != nil {
+			return err
+		}
+		a.Sessions.Issue(w.Header(), s, u, dontRemember)
+		if !dontRemember && a.Sessions.DontRemember(r) {
+			// better-auth leaves an old dont_remember cookie in place, which
+			// silently stops refreshes of this new "remembered" session.
+			a.Sessions.Cookies.Expire(w.Header(), session.DontRememberCookie)
+		}
+		resp := struct {
+			Redirect bool        `json:"redirect"`
+			Token    string      `json:"token"`
+			URL      string      `json:"url,omitempty"`
+			User     authdb.User `json:"user"`
+		}{Token: s.Token, User: u}
+		if hasCallback && callbackURL != "" {
+			resp.Redirect, resp.URL = true, callbackURL
+			w.Header().Set("Location", callbackURL)
+		}
+		httpapi.WriteJSON(w, http.StatusOK, resp)
+		return nil
+	})
+}

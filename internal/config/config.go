@@ -1,0 +1,453 @@
+// Package config reads the service configuration from the environment once
+// per cold start, applies defaults in one place and validates every value.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"adstudio/internal/objectstore"
+	"adstudio/internal/origin"
+	"adstudio/internal/qwen"
+)
+
+// Schema names the physical layout of better-auth's core tables.
+type Schema string
+
+const (
+	// SchemaUsers is seed document 003's layout: table `users`, dates as TEXT.
+	SchemaUsers Schema = "users"
+	// SchemaUser is the addreams layout: table `user`, dates as unix seconds.
+	SchemaUser Schema = "user"
+)
+
+// Config is the whole service configuration.
+type Config struct {
+	// Local is true for `make dev`: migrations at start, generated secret.
+	Local bool
+
+	// Secrets sign cookies with the first entry and accept every entry.
+	Secrets        []string
+	BaseURL        string // public base URL of the API (origin, no path)
+	TrustedOrigins []string
+	FrontendURL    string
+
+	DatabaseURL   string
+	DatabaseToken string
+	Port          string
+
+	AuthSchema        Schema
+	CookiePrefix      string
+	CookieSameSite    string // "lax", "strict" or "none"
+	CookieSecure      bool
+	CookieDomain      string
+	CookiePartitioned bool
+	// CookieShape says which deployment shape the cookie defaults were
+	// chosen for, and why (the start-up summary prints it).
+	CookieShape CookieShape
+
+	IPAddressHeaders []string
+	RateLimitEnabled bool
+	// OAuth holds the configured social providers by id ("google",
+	// "github"); a provider without credentials is absent.
+	OAuth map[string]OAuthClient
+	// TrustedProviders may link to an account by email without vouching
+	// for the email (better-auth's accountLinking.trustedProviders).
+	TrustedProviders []string
+	// SessionAbsoluteMaxAge ends a session this long after it was created,
+	// however often it is refreshed (SESSION_ABSOLUTE_MAX_AGE, seconds).
+	SessionAbsoluteMaxAge time.Duration
+	// SyncBudget is how long a workflow request waits for its generation
+	// before answering 202 pending (WORKFLOW_SYNC_BUDGET_MS, default 25 s:
+	// under API Gateway's 30 s cut-off).
+	SyncBudget time.Duration
+
+	// Qwen is the image provider's configuration. QwenErr is reported per
+	// request as BACKEND_MISCONFIGURED (app-api.md §1), not at start: only
+	// the generate function needs the provider.
+	Qwen    qwen.Config
+	QwenErr error
+
+	// S3 is R2 (or another S3-compatible store) when S3On; otherwise local
+	// mode keeps images in ObjectsDir and other modes have no bucket.
+	S3         objectstore.S3Config
+	S3On       bool
+	ObjectsDir string
+
+	// FetchAllowHosts are host:port pairs the server may download from even
+	// though they are private addresses: local fakes in tests and demos.
+	FetchAllowHosts []string
+}
+
+// Getenv is the lookup function Load reads from; os.Getenv in production,
+// a map in tests.
+type Getenv func(string) string
+
+// Error is a configuration problem, phrased as one line naming the variable.
+type Error struct {
+	Var  string
+	What string
+}
+
+func (e *Error) Error() string { return e.Var + ": " + e.What }
+
+// Load builds a Config from the environment. In local mode every value has a
+// working default; elsewhere the secret and the public URL are required.
+func Load(getenv Getenv, local bool) (Config, error) {
+	c := Config{Local: local}
+	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
+
+	c.Port = get("PORT")
+	if c.Port == "" {
+		c.Port = "8787"
+	}
+	if n, err := strconv.Atoi(c.Port); err != nil || n < 1 || n > 65535 {
+		return c, &Error{"PORT", "expected a TCP port number"}
+	}
+
+	c.DatabaseURL = get("TURSO_DATABASE_URL")
+	c.DatabaseToken = get("TURSO_AUTH_TOKEN")
+	if c.DatabaseURL == "" {
+		if !local {
+			return c, &Error{"TURSO_DATABASE_URL", "required (libsql://, https://, http://, ws(s):// or file: URL)"}
+		}
+		c.DatabaseURL = "file:.data/dev.db"
+	}
+	if err := checkDatabaseURL(c.DatabaseURL); err != nil {
+		return c, err
+	}
+
+	c.BaseURL = strings.TrimRight(get("BETTER_AUTH_URL"), "/")
+	if c.BaseURL == "" {
+		if !local {
+			return c, &Error{"BETTER_AUTH_URL", "required: the public base URL of the API, e.g. https://api.example.com"}
+		}
+		c.BaseURL = "http://127.0.0.1:" + c.Port
+	}
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		return c, &Error{"BETTER_AUTH_URL", "expected an http(s) origin such as https://api.example.com"}
+	}
+
+	if raw := get("BETTER_AUTH_SECRET"); raw != "" {
+		for _, s := range strings.Split(raw, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				c.Secrets = append(c.Secrets, s)
+			}
+		}
+	}
+	if len(c.Secrets) == 0 && !local {
+		return c, &Error{"BETTER_AUTH_SECRET", "required: at least 32 characters (a comma-separated list rotates: the first signs, all verify)"}
+	}
+	for _, s := range c.Secrets {
+		if len(s) < 32 {
+			return c, &Error{"BETTER_AUTH_SECRET", "every secret must be at least 32 characters"}
+		}
+	}
+
+	c.TrustedOrigins = SplitList(get("TRUSTED_ORIGINS"))
+	for _, o := range c.TrustedOrigins {
+		if err := origin.CheckEntry(o); err != nil {
+			return c, &Error{"TRUSTED_ORIGINS", err.Error()}
+		}
+	}
+	if len(c.TrustedOrigins) == 0 && local {
+		c.TrustedOrigins = []string{"http://localhost:5173", "http://127.0.0.1:5173"}
+	}
+	c.FrontendURL = get("FRONTEND_URL")
+	if c.FrontendURL != "" {
+		if fu, err := url.Parse(c.FrontendURL); err != nil || (fu.Scheme != "http" && fu.Scheme != "https") || fu.Host == "" {
+			return c, &Error{"FRONTEND_URL", "expected an absolute http(s) URL"}
+		}
+	}
+
+	switch s := Schema(get("AUTH_SCHEMA")); s {
+	case "":
+		c.AuthSchema = SchemaUsers
+	case SchemaUsers, SchemaUser:
+		c.AuthSchema = s
+	default:
+		return c, &Error{"AUTH_SCHEMA", `expected "users" (seed 003 layout) or "user" (addreams layout)`}
+	}
+
+	c.CookiePrefix = get("COOKIE_PREFIX")
+	if c.CookiePrefix == "" {
+		c.CookiePrefix = "better-auth"
+	}
+	if strings.ContainsAny(c.CookiePrefix, " ;,=\t\"") {
+		return c, &Error{"COOKIE_PREFIX", "must not contain spaces, ';', ',', '=' or quotes"}
+	}
+	if err := c.loadCookies(get, u.Scheme == "https"); err != nil {
+		return c, err
+	}
+
+	for _, h := range SplitList(get("IP_ADDRESS_HEADERS")) {
+		c.IPAddressHeaders = append(c.IPAddressHeaders, strings.ToLower(h))
+	}
+	c.Qwen, c.QwenErr = qwen.LoadConfig(getenv)
+	// Whatever the key, a timeout that does not parse is refused at
+	// start: it would otherwise surface only when a user generates.
+	if get("QWEN_TIMEOUT_MS") != "" && c.Qwen.Timeout <= 0 {
+		return c, &Error{"QWEN_TIMEOUT_MS", "expected whole milliseconds greater than 0, e.g. 45000"}
+	}
+	if c.S3, c.S3On, err = objectstore.ConfigFromEnv(getenv); err != nil {
+		return c, err
+	}
+	c.ObjectsDir = get("OBJECTS_DIR")
+	if c.ObjectsDir == "" && local && !c.S3On {
+		c.ObjectsDir = filepath.Join(".data", "objects")
+		if p, ok := strings.CutPrefix(c.DatabaseURL, "file:"); ok {
+			p, _, _ = strings.Cut(p, "?")
+			c.ObjectsDir = filepath.Join(filepath.Dir(p), "objects")
+		}
+	}
+	c.FetchAllowHosts = SplitList(get("FETCH_ALLOW_HOSTS"))
+
+	c.RateLimitEnabled = true
+	if v := get("RATE_LIMIT_ENABLED"); v != "" {
+		if c.RateLimitEnabled, err = strconv.ParseBool(v); err != nil {
+			return c, &Error{"RATE_LIMIT_ENABLED", "expected true or false"}
+		}
+	}
+	if c.OAuth, err = loadOAuth(get); err != nil {
+		return c, err
+	}
+	for _, p := range SplitList(get("TRUSTED_PROVIDERS")) {
+		if p != "google" && p != "github" {
+			return c, &Error{"TRUSTED_PROVIDERS", `expected a comma-separated list of "google" and "github"`}
+		}
+		c.TrustedProviders = append(c.TrustedProviders, p)
+	}
+	c.SessionAbsoluteMaxAge = 30 * 24 * time.Hour
+	if v := get("SESSION_ABSOLUTE_MAX_AGE"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 300 || n > 10*365*24*3600 {
+			return c, &Error{"SESSION_ABSOLUTE_MAX_AGE", "expected whole seconds between 300 and 315360000 (default 2592000, 30 days)"}
+		}
+		c.SessionAbsoluteMaxAge = time.Duration(n) * time.Second
+	}
+	c.SyncBudget = 25 * time.Second
+	if v := get("WORKFLOW_SYNC_BUDGET_MS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 28000 {
+			return c, &Error{"WORKFLOW_SYNC_BUDGET_MS", "expected milliseconds between 1 and 28000 (API Gateway cuts requests at 30 s)"}
+		}
+		c.SyncBudget = time.Duration(n) * time.Millisecond
+	}
+	return c, nil
+}
+
+// LoadLocal is Load in local mode, plus the development secret: generated on
+// first use and kept beside a file database so sessions survive restarts.
+func LoadLocal(getenv Getenv) (Config, error) {
+	c, err := Load(getenv, true)
+	if err != nil || len(c.Secrets) > 0 {
+		return c, err
+	}
+	path := filepath.Join(".data", "dev-secret")
+	if p, ok := strings.CutPrefix(c.DatabaseURL, "file:"); ok {
+		p, _, _ = strings.Cut(p, "?")
+		path = filepath.Join(filepath.Dir(p), "dev-secret")
+	}
+	secret, err := readOrCreateSecret(path)
+	if err != nil {
+		return c, &Error{"BETTER_AUTH_SECRET", "unset, and the development secret could not be kept at " + path + ": " + err.Error()}
+	}
+	c.Secrets = []string{secret}
+	return c, nil
+}
+
+func readOrCreateSecret(path string) (string, error) {
+	if b, err := os.ReadFile(path); err == nil {
+		if s := strings.TrimSpace(string(b)); len(s) >= 32 {
+			return s, nil
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	buf := make([]byte, 32)
+	rand.Read(buf)
+	s := base64.RawURLEncoding.EncodeToString(buf)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", err
+	}
+	return s, os.WriteFile(path, []byte(s+"\n"), 0o600)
+}
+
+func checkDatabaseURL(raw string) error {
+	for _, p := range []string{"libsql://", "https://", "http://", "wss://", "ws://", "file:"} {
+		if strings.HasPrefix(raw, p) {
+			if p == "file:" && strings.HasPrefix(raw, "file://") && !strings.HasPrefix(raw, "file:///") {
+				return &Error{"TURSO_DATABASE_URL", "a file URL is file:relative/path.db or file:/abs/path.db"}
+			}
+			return nil
+		}
+	}
+	return &Error{"TURSO_DATABASE_URL", "expected a libsql://, https://, http://, ws(s):// or file: URL"}
+}
+
+// SplitList splits a comma-separated setting into its trimmed, non-empty
+// items, as every list variable is read (the CDK stack reads them so too).
+func SplitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Summary describes the configuration for the start-up log, without secrets.
+func (c Config) Summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "database=%s schema=%s base_url=%s trusted_origins=%s\n", redactURL(c.DatabaseURL), c.AuthSchema, c.BaseURL, strings.Join(c.TrustedOrigins, ","))
+	fmt.Fprintf(&b, "cookies: prefix=%s samesite=%s secure=%t partitioned=%t domain=%q (%s)\n", c.CookiePrefix, c.CookieSameSite, c.CookieSecure, c.CookiePartitioned, c.CookieDomain, c.CookieShape.Reason)
+	fmt.Fprintf(&b, "rate_limit=%t; secrets=%d (values hidden)\n", c.RateLimitEnabled, len(c.Secrets))
+	switch {
+	case c.QwenErr != nil:
+		fmt.Fprintf(&b, "images: provider misconfigured (%v)", c.QwenErr)
+	case c.Qwen.APIKey == "" && c.Local:
+		b.WriteString("images: built-in generator (no QWEN_API_KEY)")
+	case c.Qwen.APIKey == "":
+		b.WriteString("images: QWEN_API_KEY missing, workflows answer BACKEND_MISCONFIGURED")
+	default:
+		fmt.Fprintf(&b, "images: qwen %s / %s at %s", c.Qwen.ImageModel, c.Qwen.EditModel, c.Qwen.BaseURL)
+	}
+	switch {
+	case c.S3On:
+		fmt.Fprintf(&b, "; storage: s3 bucket %s at %s", c.S3.Bucket, c.S3.Endpoint)
+	case c.ObjectsDir != "":
+		fmt.Fprintf(&b, "; storage: folder %s", c.ObjectsDir)
+	default:
+		b.WriteString("; storage: none (GENERATIONS_BUCKET is not configured)")
+	}
+	return b.String()
+}
+
+// loadCookies applies COOKIE_* over the shape the deployment needs:
+// explicit values win, and the defaults come from DefaultCookieShape.
+func (c *Config) loadCookies(get func(string) string, https bool) error {
+	var err error
+	c.CookieShape = DefaultCookieShape(c.BaseURL, c.TrustedOrigins)
+	c.CookieSameSite = strings.ToLower(get("COOKIE_SAMESITE"))
+	switch c.CookieSameSite {
+	case "":
+		c.CookieSameSite = c.CookieShape.SameSite
+	case "lax", "strict", "none":
+		c.CookieShape.Reason = "COOKIE_SAMESITE=" + c.CookieSameSite + " (set explicitly)"
+	default:
+		return &Error{"COOKIE_SAMESITE", "expected lax, strict or none"}
+	}
+	// better-auth decides "secure" from the base URL unless told otherwise;
+	// SameSite=None cookies are refused by browsers without Secure, and
+	// browsers treat http://localhost and loopback addresses as secure.
+	c.CookieSecure = https || c.CookieSameSite == "none"
+	if v := get("COOKIE_SECURE"); v != "" {
+		if c.CookieSecure, err = strconv.ParseBool(v); err != nil {
+			return &Error{"COOKIE_SECURE", "expected true or false"}
+		}
+	}
+	if c.CookieSameSite == "none" && !c.CookieSecure {
+		return &Error{"COOKIE_SAMESITE", "none requires secure cookies (COOKIE_SECURE=true or an https BETTER_AUTH_URL)"}
+	}
+	c.CookieDomain = get("COOKIE_DOMAIN")
+	// Current Chromium drops unpartitioned third-party cookies, so a
+	// cross-site deployment only keeps its session with Partitioned.
+	c.CookiePartitioned = c.CookieSameSite == "none"
+	if v := get("COOKIE_PARTITIONED"); v != "" {
+		if c.CookiePartitioned, err = strconv.ParseBool(v); err != nil {
+			return &Error{"COOKIE_PARTITIONED", "expected true or false"}
+		}
+	}
+	if c.CookiePartitioned && !c.CookieSecure {
+		return &Error{"COOKIE_PARTITIONED", "requires secure cookies"}
+	}
+	return nil
+}
+
+// CookieShape is the cookie attributes one deployment shape needs.
+type CookieShape struct {
+	SameSite    string // "lax" or "none"
+	Secure      bool
+	Partitioned bool
+	// CrossSite names the first trusted origin on another site than the
+	// API, "" when every one is same-site.
+	CrossSite string
+	Reason    string
+}
+
+// DefaultCookieShape decides the cookies from the deployment itself: when a
+// trusted origin is on another site than the API (schemeful: scheme plus
+// registrable domain, by the public suffix list), the SPA's requests are
+// cross-site, and only SameSite=None; Secure; Partitioned cookies survive
+// in current browsers. When every trusted origin is same-site, first-party
+// Lax cookies work everywhere, including browsers that block third-party
+// cookies. The CDK stack and the start-up summary report the same choice.
+func DefaultCookieShape(baseURL string, trusted []string) CookieShape {
+	for _, o := range trusted {
+		// A wildcard stands for some label: *.example.com is on
+		// example.com's site whatever it matches.
+		probe := strings.NewReplacer("*", "x", "?", "x").Replace(o)
+		if !origin.SameSite(probe, baseURL) {
+			return CookieShape{SameSite: "none", Secure: true, Partitioned: true, CrossSite: o,
+				Reason: "two sites: trusted origin " + o + " is on another site than " + baseURL}
+		}
+	}
+	return CookieShape{SameSite: "lax", Secure: strings.HasPrefix(baseURL, "https:"),
+		Reason: "one site: every trusted origin is on the same site as " + baseURL}
+}
+
+func redactURL(raw string) string {
+	base, _, _ := strings.Cut(raw, "?")
+	return base
+}
+
+// OAuthClient is one social provider's registration. The endpoint URLs are
+// empty for the real provider; tests (and GitHub Enterprise) set them.
+type OAuthClient struct {
+	ClientID     string
+	ClientSecret string
+	AuthURL      string // <P>_AUTH_URL
+	TokenURL     string // <P>_TOKEN_URL
+	APIURL       string // GITHUB_API_URL: /user and /user/emails live below it
+}
+
+// loadOAuth reads GOOGLE_* and GITHUB_*: an id without its secret (or the
+// reverse) is an error, neither leaves the provider out.
+func loadOAuth(get func(string) string) (map[string]OAuthClient, error) {
+	out := map[string]OAuthClient{}
+	for _, p := range []struct{ id, env string }{{"google", "GOOGLE"}, {"github", "GITHUB"}} {
+		c := OAuthClient{
+			ClientID: get(p.env + "_CLIENT_ID"), ClientSecret: get(p.env + "_CLIENT_SECRET"),
+			AuthURL: get(p.env + "_AUTH_URL"), TokenURL: get(p.env + "_TOKEN_URL"),
+		}
+		if p.id == "github" {
+			c.APIURL = strings.TrimRight(get("GITHUB_API_URL"), "/")
+		}
+		if c.ClientID == "" && c.ClientSecret == "" {
+			continue
+		}
+		if c.ClientID == "" || c.ClientSecret == "" {
+			return nil, &Error{p.env + "_CLIENT_SECRET", p.env + "_CLIENT_ID and " + p.env + "_CLIENT_SECRET go together"}
+		}
+		for k, v := range map[string]string{"_AUTH_URL": c.AuthURL, "_TOKEN_URL": c.TokenURL, "_API_URL": c.APIURL} {
+			if v == "" {
+				continue
+			}
+			if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return nil, &Error{p.env + k, "expected an absolute http(s) URL"}
+			}
+		}
+		out[p.id] = c
+	}
+	return out, nil
+}

@@ -1,0 +1,302 @@
+package workflowapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"adstudio/internal/generation/gendb"
+	"adstudio/internal/generation/workflow"
+	"adstudio/internal/httpapi"
+)
+
+// MaxBody caps a workflow request. A reference image may come as a data URL
+// (the SPA allows 10 MB files, ~13.4 MB once encoded); API Gateway and
+// Lambda cut requests at 6 MB before they reach us anyway.
+const MaxBody = 16 << 20
+
+// API serves POST /api/workflows/*.
+type API struct {
+	Guard       *httpapi.Guard
+	Generations *gendb.Store
+	Runner      *Runner
+	Provider    Provider
+	Now         func() time.Time
+	// SyncBudget is how long a request waits for its generation before it
+	// answers 202 and lets the work finish in the background. On Lambda the
+	// request's own deadline shortens it further.
+	SyncBudget time.Duration
+	// JobTimeout bounds a generation's provider call and copy in total.
+	JobTimeout time.Duration
+	// Dispatcher, when set (Lambda), takes over a job past its sync budget.
+	Dispatcher Dispatcher
+	// After starts the wait for the sync budget (nil: time.After). Tests
+	// end the budget themselves through it, so whether a request answers
+	// 200 or 202 never depends on how fast the machine is.
+	After func(time.Duration) <-chan time.Time
+
+	jobs sync.WaitGroup // the jobs started by requests, see Wait
+}
+
+type parser func([]byte) (workflow.Params, error)
+
+// ImageFromText is POST /api/workflows/image-from-text (Product Shoots).
+func (a *API) ImageFromText(w http.ResponseWriter, r *http.Request) error {
+	return a.serve(w, r, workflow.TextToImage, workflow.ParseTextToImage)
+}
+
+// ImageFromReference is POST /api/workflows/image-from-reference.
+func (a *API) ImageFromReference(w http.ResponseWriter, r *http.Request) error {
+	return a.serve(w, r, workflow.ImageFromReference, workflow.ParseImageFromReference)
+}
+
+// VideoFromReference answers the old backend's stub honestly: it charged a
+// credit for nothing; this validates the body as it did (same 400s), then
+// says the workflow is not available and charges nothing.
+func (a *API) VideoFromReference(w http.ResponseWriter, r *http.Request) error {
+	if _, err := a.Guard.User(w, r, false); err != nil {
+		return err
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		return &httpapi.PlainError{Status: http.StatusBadRequest, Message: "Invalid JSON payload"}
+	}
+	if _, _, err := workflow.ParseVideoStub(body); err != nil {
+		var pe *workflow.PlainError
+		if errors.As(err, &pe) {
+			return &httpapi.PlainError{Status: http.StatusBadRequest, Message: pe.Message}
+		}
+		return err
+	}
+	return &httpapi.AppError{Status: http.StatusNotImplemented, Code: "NOT_IMPLEMENTED", Message: "Video generation is not available yet. No credit was charged."}
+}
+
+// NotFound answers unknown paths below /api/workflows/ after the session
+// check, as the old backend's prefix middleware did (401 signed out).
+func (a *API) NotFound(w http.ResponseWriter, r *http.Request) error {
+	if _, err := a.Guard.User(w, r, false); err != nil {
+		return err
+	}
+	return &httpapi.PlainError{Status: http.StatusNotFound, Message: "Not found"}
+}
+
+func (a *API) serve(w http.ResponseWriter, r *http.Request, wf string, parse parser) error {
+	requestID := uuid.NewString()
+	cur, err := a.Guard.User(w, r, false)
+	if err != nil {
+		return err
+	}
+	invalid := func(msg string) error {
+		return &httpapi.AppError{Status: http.StatusBadRequest, Code: "INVALID_REQUEST", Message: msg, RequestID: requestID}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return &httpapi.AppError{Status: http.StatusRequestEntityTooLarge, Code: "PAYLOAD_TOO_LARGE", Message: "Request body is too large.", RequestID: requestID}
+		}
+		return invalid("Invalid JSON payload.")
+	}
+	params, err := parse(body)
+	if err != nil {
+		var ve *workflow.ValidationError
+		if errors.As(err, &ve) {
+			return invalid(ve.Message)
+		}
+		return err
+	}
+	gen, cfgErr := a.Provider()
+	if cfgErr != nil {
+		return &httpapi.AppError{Status: http.StatusInternalServerError, Code: "BACKEND_MISCONFIGURED", Message: cfgErr.Error(), RequestID: requestID}
+	}
+	ctx := r.Context()
+	key, err := idempotencyKey(r)
+	if err != nil {
+		return invalid(err.Error())
+	}
+	hash := requestHash(wf, body)
+	if key != "" {
+		// Looked up before reserving or downloading anything: a retry must
+		// replay, not be refused for the credit its first attempt spent.
+		if prev, err := a.Generations.ByIdempotencyKey(ctx, cur.User.ID, key); err == nil {
+			return replay(w, prev, hash, requestID)
+		} else if !errors.Is(err, gendb.ErrNotFound) {
+			return err
+		}
+	}
+	outOfCredits := func(bal gendb.Balance) error {
+		return &httpapi.AppError{Status: http.StatusPaymentRequired, Code: CodeOutOfCredits, Message: "You do not have credits remaining for this workflow.",
+			RequestID: requestID, Extra: map[string]any{"credits": bal}}
+	}
+	stored := params
+	if params.ReferenceImage != "" {
+		if !strings.HasPrefix(params.ReferenceImage, "data:") {
+			// Downloading a reference costs us bandwidth and time: a user
+			// without a credit for it gets their 402 before any of that.
+			// (The reservation below still decides; this only spares the
+			// download.)
+			bal, err := a.Generations.Balance(ctx, cur.User.ID)
+			if err != nil {
+				return err
+			}
+			if bal.Of(wf) < 1 {
+				return outOfCredits(bal)
+			}
+		}
+		resolved, err := a.Runner.resolveReference(ctx, params.ReferenceImage)
+		if err != nil {
+			var re *referenceError
+			if errors.As(err, &re) {
+				return invalid(re.msg)
+			}
+			return err
+		}
+		params.ReferenceImage = resolved
+		if strings.HasPrefix(stored.ReferenceImage, "data:") {
+			// A data URL can be megabytes; input_json keeps a marker, as the
+			// SPA's later backend does, so rows stay small on Turso.
+			stored.ReferenceImage = "[omitted:data-url length=" + strconv.Itoa(len(stored.ReferenceImage)) + "]"
+		}
+	}
+	input, err := stored.InputJSON(wf, requestID)
+	if err != nil {
+		return err
+	}
+	rec := gendb.Record{ID: uuid.NewString(), UserID: cur.User.ID, Workflow: wf, InputJSON: string(input), IdempotencyKey: key, RequestHash: hash}
+	credits, err := a.Generations.Create(ctx, rec, a.Now())
+	switch {
+	case errors.Is(err, gendb.ErrOutOfCredits):
+		bal, err := a.Generations.Balance(ctx, cur.User.ID)
+		if err != nil {
+			return err
+		}
+		return outOfCredits(bal)
+	case errors.Is(err, gendb.ErrDuplicate):
+		prev, err := a.Generations.ByIdempotencyKey(ctx, cur.User.ID, key)
+		if err != nil {
+			return err
+		}
+		return replay(w, prev, hash, requestID)
+	case errors.Is(err, gendb.ErrInputTooLarge):
+		return invalid("Request is too large to record.")
+	case err != nil:
+		return err
+	}
+	j := job{requestID: requestID, gen: rec, params: params, credits: credits, generator: gen}
+	return a.await(w, r, j)
+}
+
+// await runs the job and waits for it up to the sync budget. The job runs
+// on a context of its own: it must outlive a request that answers early.
+func (a *API) await(w http.ResponseWriter, r *http.Request, j job) error {
+	budget := a.SyncBudget
+	if dl, ok := r.Context().Deadline(); ok {
+		// Leave time to answer before Lambda's own deadline.
+		budget = min(budget, time.Until(dl)-2*time.Second)
+	}
+	base, abandon := context.WithCancelCause(context.WithoutCancel(r.Context()))
+	jobCtx, cancel := context.WithTimeout(base, a.JobTimeout)
+	done := make(chan response, 1)
+	a.jobs.Add(1)
+	go func() {
+		defer a.jobs.Done()
+		defer abandon(nil) // releases base once the job is over
+		defer cancel()
+		done <- a.Runner.run(jobCtx, j)
+	}()
+	after := a.After
+	if after == nil {
+		after = time.After
+	}
+	select {
+	case resp := <-done:
+		writeRaw(w, resp)
+	case <-after(max(budget, 0)):
+		if a.Dispatcher != nil {
+			// This invocation will freeze once it answers; another one
+			// finishes the generation. The job here stops unfinished.
+			abandon(errHandedOff)
+			a.handOff(r.Context(), j)
+		}
+		httpapi.WriteJSON(w, http.StatusAccepted, map[string]any{
+			"workflow": j.gen.Workflow, "status": "pending", "requestId": j.requestID, "generationId": j.gen.ID,
+			"credits": j.credits, "statusUrl": "/api/history/" + j.gen.ID,
+		})
+	}
+	return nil
+}
+
+// Wait blocks until every job started by a request has returned, those
+// that outlived their request's answer included (a handed-off job stops,
+// a local server's goes on to finish its generation). Tests wait on it
+// before asserting what such a job did or did not write.
+func (a *API) Wait() { a.jobs.Wait() }
+
+// Codes of the workflow routes' own errors.
+const (
+	CodeOutOfCredits         = "OUT_OF_CREDITS"
+	CodeIdempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED"
+)
+
+// requestHash identifies a request for its Idempotency-Key: the workflow
+// and the exact body bytes (a client's retry resends the same bytes).
+func requestHash(wf string, body []byte) string {
+	h := sha256.New()
+	h.Write([]byte(wf))
+	h.Write([]byte{0})
+	h.Write(body)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// replay answers a retried request with what its first attempt answered,
+// provided it is the same request: a key reused with another body (or for
+// another workflow) is a client bug, and replaying would hand it an answer
+// to a request it did not make. Rows from before request hashes existed
+// replay as they did.
+func replay(w http.ResponseWriter, prev gendb.Record, hash, requestID string) error {
+	if prev.RequestHash != "" && prev.RequestHash != hash {
+		return &httpapi.AppError{Status: http.StatusUnprocessableEntity, Code: CodeIdempotencyKeyReused, RequestID: requestID,
+			Message: "This Idempotency-Key was already used with a different request."}
+	}
+	if prev.Status == gendb.Pending || prev.ResponseJSON == "" {
+		httpapi.WriteJSON(w, http.StatusAccepted, map[string]any{
+			"workflow": prev.Workflow, "status": prev.Status, "generationId": prev.ID, "statusUrl": "/api/history/" + prev.ID,
+		})
+		return nil
+	}
+	w.Header().Set("Idempotent-Replayed", "true")
+	writeRaw(w, response{status: prev.ResponseStatus, body: []byte(prev.ResponseJSON)})
+	return nil
+}
+
+func writeRaw(w http.ResponseWriter, resp response) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(resp.status)
+	w.Write(resp.body)
+}
+
+// idempotencyKey reads the Idempotency-Key header: 1–255 visible ASCII.
+func idempotencyKey(r *http.Request) (string, error) {
+	k := r.Header.Get("Idempotency-Key")
+	if k == "" {
+		return "", nil
+	}
+	if len(k) > 255 {
+		return "", errors.New("Idempotency-Key must be at most 255 characters.")
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 0x21 || k[i] > 0x7e {
+			return "", errors.New("Idempotency-Key must be visible ASCII characters.")
+		}
+	}
+	return k, nil
+}

@@ -1,0 +1,160 @@
+package historyapi
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"adstudio/internal/generation/gendb"
+	"adstudio/internal/httpapi"
+	"adstudio/internal/objectstore"
+)
+
+// Asset is GET /api/history/{id}/asset: the stored image, to its owner only,
+// with ETag/If-None-Match and single byte ranges. An object too large for a
+// Lambda response is answered with a short-lived presigned redirect.
+//
+// The bytes are served from the API's own origin, where the session cookie
+// lives, so every answer tells the browser to render them as nothing but an
+// image: nosniff, a sandboxing CSP, and an inline disposition only for the
+// raster types generations store. Anything else (an object kept before
+// results were checked) is a download.
+func (a *API) Asset(w http.ResponseWriter, r *http.Request) error {
+	cur, err := a.Guard.User(w, r, false)
+	if err != nil {
+		return err
+	}
+	if a.Storage == nil {
+		return &httpapi.AppError{Status: http.StatusInternalServerError, Code: "BACKEND_MISCONFIGURED", Message: "GENERATIONS_BUCKET is not configured."}
+	}
+	ctx := r.Context()
+	rec, err := a.Generations.Get(ctx, cur.User.ID, r.PathValue("id"))
+	if errors.Is(err, gendb.ErrNotFound) || (err == nil && rec.R2Key == "") {
+		return errAssetNotFound
+	}
+	if err != nil {
+		return err
+	}
+	rng := r.Header.Get("Range")
+	obj, err := a.Storage.Get(ctx, rec.R2Key, rng)
+	if errors.Is(err, objectstore.ErrInvalidRange) {
+		// Ask for the size so the 416 can say it, as RFC 9110 wants.
+		info, herr := a.Storage.Head(ctx, rec.R2Key)
+		assetHeaders(w.Header(), rec.ID, info.ContentType)
+		if herr == nil {
+			w.Header().Set("Content-Range", "bytes */"+strconv.FormatInt(info.Size, 10))
+		}
+		w.WriteHeader(http.StatusRequestedRangeNotSatisfiable)
+		return nil
+	}
+	if errors.Is(err, objectstore.ErrNotFound) {
+		return errAssetNotFound
+	}
+	if err != nil {
+		return err
+	}
+	defer obj.Body.Close()
+
+	h := w.Header()
+	ctype := assetHeaders(h, rec.ID, obj.ContentType)
+	h.Set("Cache-Control", "private, max-age=3600")
+	if obj.ETag != "" {
+		h.Set("ETag", obj.ETag)
+		// API Gateway's adapter splits header values on commas: read all.
+		if matches(strings.Join(r.Header.Values("If-None-Match"), ","), obj.ETag) {
+			w.WriteHeader(http.StatusNotModified)
+			return nil
+		}
+	}
+	if a.MaxInline > 0 && obj.TotalSize > a.MaxInline {
+		url, err := a.Storage.PresignGet(ctx, rec.R2Key, 5*time.Minute)
+		if err == nil {
+			// Written by hand: http.Redirect would add an HTML body.
+			h.Set("Cache-Control", "private, no-store")
+			h.Set("Location", url)
+			w.WriteHeader(http.StatusFound)
+			return nil
+		}
+		if !errors.Is(err, objectstore.ErrPresignUnsupported) {
+			return err
+		}
+	}
+	h.Set("Content-Type", ctype)
+	h.Set("Accept-Ranges", "bytes")
+	if !obj.LastModified.IsZero() {
+		h.Set("Last-Modified", obj.LastModified.UTC().Format(http.TimeFormat))
+	}
+	h.Set("Content-Length", strconv.FormatInt(obj.Size, 10))
+	status := http.StatusOK
+	if obj.ContentRange != "" {
+		h.Set("Content-Range", obj.ContentRange)
+		status = http.StatusPartialContent
+	}
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		io.Copy(w, obj.Body)
+	}
+	return nil
+}
+
+// matches reports whether an If-None-Match value names etag (weak
+// comparison, as RFC 9110 asks for If-None-Match).
+func matches(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	strip := func(t string) string { return strings.TrimPrefix(strings.TrimSpace(t), "W/") }
+	for _, t := range strings.Split(header, ",") {
+		if t = strings.TrimSpace(t); t == "*" || strip(t) == strip(etag) {
+			return true
+		}
+	}
+	return false
+}
+
+// servedAs is how a stored object is served: its type and file extension.
+type servedAs struct{ ctype, ext string }
+
+// inlineTypes are the stored content types served as images, with the
+// extension of the download name; the generation runner stores only the
+// canonical four, older rows may carry an alias.
+var inlineTypes = map[string]servedAs{
+	"image/png": {"image/png", "png"}, "image/jpeg": {"image/jpeg", "jpg"}, "image/jpg": {"image/jpeg", "jpg"},
+	"image/pjpeg": {"image/jpeg", "jpg"}, "image/gif": {"image/gif", "gif"}, "image/webp": {"image/webp", "webp"},
+}
+
+// assetHeaders sets the headers every asset answer carries and returns the
+// Content-Type to serve the object as. An SVG is an image/* type that runs
+// script when opened on its own, so it is not inline either.
+func assetHeaders(h http.Header, id, stored string) string {
+	mt, _, _ := mime.ParseMediaType(stored)
+	t, inline := inlineTypes[strings.ToLower(mt)]
+	disposition := "inline"
+	if !inline {
+		t = servedAs{"application/octet-stream", "bin"}
+		disposition = "attachment"
+	}
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Content-Disposition", disposition+`; filename="`+fileStem(id)+"."+t.ext+`"`)
+	return t.ctype
+}
+
+// fileStem is id reduced to characters that need no quoting in a header
+// parameter: ids are UUIDs, but a row from elsewhere could hold anything.
+func fileStem(id string) string {
+	b := []byte(id)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			b[i] = '_'
+		}
+	}
+	if len(b) == 0 || len(b) > 100 {
+		return "asset"
+	}
+	return string(b)
+}

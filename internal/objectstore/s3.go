@@ -1,0 +1,333 @@
+package objectstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// maxPresignTTL is SigV4's limit on X-Amz-Expires.
+const maxPresignTTL = 7 * 24 * time.Hour
+
+// S3 is a Store backed by an S3-compatible bucket (Cloudflare R2 in
+// production, versitygw in tests). It is safe for concurrent use; build one
+// per process and share it.
+type S3 struct {
+	client  *s3.Client
+	presign *s3.PresignClient
+	bucket  string
+
+	// Put makes up to putAttempts calls (each with the SDK's own retries),
+	// sleeping putBackoff, then 4×putBackoff, … between them.
+	putAttempts int
+	putBackoff  time.Duration
+	// listPageSize is MaxKeys for DeletePrefix's listing (0: the server's
+	// default, 1000); tests lower it to cross page boundaries.
+	listPageSize int32
+	// deleteWorkers bounds DeletePrefix's concurrent DeleteObject calls.
+	deleteWorkers int
+}
+
+// NewS3 builds the client. It does no network I/O: the first request pays for
+// DNS, TCP and TLS. Credentials are the static pair from cfg only, never the
+// environment's AWS credentials (a Lambda's own role must not be sent to R2).
+func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
+	return newS3(ctx, cfg)
+}
+
+// newS3 is NewS3 with extra client options, for tests.
+func newS3(ctx context.Context, cfg S3Config, optFns ...func(*s3.Options)) (*S3, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	// A BuildableClient, not an *http.Client: with AWS_CA_BUNDLE set,
+	// LoadDefaultConfig rejects a plain *http.Client.
+	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		// A store that accepted the body but never answers is a timeout that
+		// Put can retry, instead of hanging until the request's deadline.
+		t.ResponseHeaderTimeout = 15 * time.Second
+	})
+	awsCfg, err := config.LoadDefaultConfig(ctx,
+		config.WithRegion(cfg.Region),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, "")),
+		config.WithHTTPClient(httpClient),
+		// Since service/s3 v1.73 the SDK adds CRC32 checksums (aws-chunked
+		// trailers over HTTPS) to every request that supports one; R2 and other
+		// S3 stand-ins have failed on them. when_required sends a plain body.
+		config.WithRequestChecksumCalculation(aws.RequestChecksumCalculationWhenRequired),
+		config.WithResponseChecksumValidation(aws.ResponseChecksumValidationWhenRequired),
+		// The SDK's default backoff grows to 20 s; requests run inside a ~30 s
+		// API Gateway window, so keep each wait short.
+		config.WithRetryer(func() aws.Retryer {
+			return retry.AddWithMaxBackoffDelay(retry.NewStandard(), time.Second)
+		}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("storage: load S3 client config: %w", err)
+	}
+	client := s3.NewFromConfig(awsCfg, append([]func(*s3.Options){func(o *s3.Options) {
+		o.BaseEndpoint = aws.String(cfg.Endpoint)
+		// One hostname for every bucket: one TLS name, works with stand-ins.
+		o.UsePathStyle = true
+		// R2 does not support Expect: 100-continue, which the SDK otherwise
+		// adds to PUTs over 2 MB.
+		o.ContinueHeaderThresholdBytes = -1
+	}}, optFns...)...)
+	return &S3{
+		client:        client,
+		presign:       s3.NewPresignClient(client),
+		bucket:        cfg.Bucket,
+		putAttempts:   3,
+		putBackoff:    200 * time.Millisecond,
+		deleteWorkers: 8,
+	}, nil
+}
+
+// Put stores body under key. Transient failures (5xx, timeouts, broken
+// connections) are retried a few times beyond the SDK's own retries, so a
+// blip in storage does not lose a generated image; 4xx answers are not.
+func (s *S3) Put(ctx context.Context, key, contentType string, body []byte) error {
+	if err := ValidateKey(key); err != nil {
+		return err
+	}
+	if contentType == "" {
+		contentType = DefaultContentType
+	}
+	var err error
+	for attempt := 1; ; attempt++ {
+		_, err = s.client.PutObject(ctx, &s3.PutObjectInput{
+			Bucket: aws.String(s.bucket),
+			Key:    aws.String(key),
+			// Seekable and with a known length: over plain HTTP the SDK must
+			// hash the payload, and R2 requires Content-Length.
+			Body:          bytes.NewReader(body),
+			ContentLength: aws.Int64(int64(len(body))),
+			ContentType:   aws.String(contentType),
+		})
+		if err == nil {
+			return nil
+		}
+		if attempt >= s.putAttempts || !transient(ctx, err) {
+			break
+		}
+		wait := s.putBackoff << (2 * (attempt - 1))
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("put %s: %w (after %d attempts, the last: %w)", quote(key), ctx.Err(), attempt, err)
+		case <-time.After(wait):
+		}
+	}
+	return fmt.Errorf("put %s: %w", quote(key), err)
+}
+
+// transient reports whether a failed call may succeed if repeated: a 5xx
+// answer, a timeout or a connection error, while the caller still waits.
+func transient(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	var status interface{ HTTPStatusCode() int }
+	if errors.As(err, &status) && status.HTTPStatusCode() > 0 {
+		return status.HTTPStatusCode() >= 500
+	}
+	var sendErr *smithyhttp.RequestSendError
+	var netErr net.Error
+	return errors.As(err, &sendErr) || errors.As(err, &netErr) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// Get opens key, or the part of it rangeHeader selects.
+func (s *S3) Get(ctx context.Context, key string, rangeHeader string) (*Object, error) {
+	if err := ValidateKey(key); err != nil {
+		return nil, err
+	}
+	in := &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)}
+	var rng byteRange
+	if rangeHeader != "" {
+		r, err := parseRange(rangeHeader)
+		if err != nil {
+			return nil, err
+		}
+		rng = r
+		in.Range = aws.String(r.String())
+	}
+	out, err := s.client.GetObject(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", quote(key), mapError(err))
+	}
+	obj := &Object{
+		Body:         out.Body,
+		ContentType:  aws.ToString(out.ContentType),
+		Size:         aws.ToInt64(out.ContentLength),
+		TotalSize:    aws.ToInt64(out.ContentLength),
+		ETag:         aws.ToString(out.ETag),
+		LastModified: aws.ToTime(out.LastModified).UTC(),
+		ContentRange: aws.ToString(out.ContentRange),
+	}
+	if rangeHeader == "" {
+		return obj, nil
+	}
+	if _, _, total, ok := parseContentRange(obj.ContentRange); ok {
+		obj.TotalSize = total
+		return obj, nil
+	}
+	// A 200 to a ranged GET: the store ignored the range. Accept it only when
+	// the range covers the whole object, so Body never holds bytes the caller
+	// did not ask for.
+	first, last, ok := rng.resolve(obj.Size)
+	if !ok || first != 0 || last != obj.Size-1 {
+		out.Body.Close()
+		if !ok {
+			return nil, fmt.Errorf("get %s: range %s: %w", quote(key), rng, ErrInvalidRange)
+		}
+		return nil, fmt.Errorf("get %s: store ignored range %s", quote(key), rng)
+	}
+	obj.ContentRange = contentRange(first, last, obj.Size)
+	return obj, nil
+}
+
+// Head returns key's metadata.
+func (s *S3) Head(ctx context.Context, key string) (Info, error) {
+	if err := ValidateKey(key); err != nil {
+		return Info{}, err
+	}
+	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	if err != nil {
+		return Info{}, fmt.Errorf("head %s: %w", quote(key), mapError(err))
+	}
+	return Info{
+		ContentType:  aws.ToString(out.ContentType),
+		Size:         aws.ToInt64(out.ContentLength),
+		ETag:         aws.ToString(out.ETag),
+		LastModified: aws.ToTime(out.LastModified).UTC(),
+	}, nil
+}
+
+// Delete removes key; S3 reports success for a missing key, and so does this.
+func (s *S3) Delete(ctx context.Context, key string) error {
+	if err := ValidateKey(key); err != nil {
+		return err
+	}
+	return s.delete(ctx, key)
+}
+
+func (s *S3) delete(ctx context.Context, key string) error {
+	_, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	if err != nil && !errors.Is(mapError(err), ErrNotFound) {
+		return fmt.Errorf("delete %s: %w", quote(key), err)
+	}
+	return nil
+}
+
+// DeletePrefix lists every key under prefix, page by page, and deletes each
+// page before asking for the next. It uses one DeleteObject per key rather
+// than DeleteObjects: S3 requires Content-MD5 on DeleteObjects, while this SDK
+// sends a CRC32 checksum instead, which some S3-compatible stores refuse.
+func (s *S3) DeletePrefix(ctx context.Context, prefix string) error {
+	if err := validatePrefix(prefix); err != nil {
+		return err
+	}
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(prefix)}
+	if s.listPageSize > 0 {
+		in.MaxKeys = aws.Int32(s.listPageSize)
+	}
+	pages := s3.NewListObjectsV2Paginator(s.client, in)
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("delete prefix %s: list: %w", quote(prefix), err)
+		}
+		keys := make([]string, 0, len(page.Contents))
+		for _, o := range page.Contents {
+			keys = append(keys, aws.ToString(o.Key))
+		}
+		if err := s.deleteAll(ctx, keys); err != nil {
+			return fmt.Errorf("delete prefix %s: %w", quote(prefix), err)
+		}
+	}
+	return nil
+}
+
+// deleteAll deletes keys with at most s.deleteWorkers calls in flight and
+// returns every failure.
+func (s *S3) deleteAll(ctx context.Context, keys []string) error {
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+		sem  = make(chan struct{}, max(s.deleteWorkers, 1))
+	)
+	for _, key := range keys {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := s.delete(ctx, key); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// PresignGet signs a GET for key, valid for ttl (at most 7 days). It does no
+// network I/O and does not check that the object exists. The URL carries the
+// signer's clock: a skewed clock gives URLs that are already expired.
+func (s *S3) PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error) {
+	if err := ValidateKey(key); err != nil {
+		return "", err
+	}
+	if ttl <= 0 || ttl > maxPresignTTL {
+		return "", fmt.Errorf("presign %s: ttl %v: want more than 0 and at most 7 days", quote(key), ttl)
+	}
+	req, err := s.presign.PresignGetObject(ctx,
+		&s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)},
+		s3.WithPresignExpires(ttl))
+	if err != nil {
+		return "", fmt.Errorf("presign %s: %w", quote(key), err)
+	}
+	return req.URL, nil
+}
+
+// mapError turns "no such key" answers into ErrNotFound and 416 into
+// ErrInvalidRange, keeping the original error in the chain.
+func mapError(err error) error {
+	var noSuchKey *types.NoSuchKey
+	var notFound *types.NotFound
+	if errors.As(err, &noSuchKey) || errors.As(err, &notFound) {
+		return fmt.Errorf("%w: %w", ErrNotFound, err)
+	}
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode() {
+		case "NoSuchKey", "NotFound":
+			return fmt.Errorf("%w: %w", ErrNotFound, err)
+		case "InvalidRange":
+			return fmt.Errorf("%w: %w", ErrInvalidRange, err)
+		}
+	}
+	var status interface{ HTTPStatusCode() int }
+	if errors.As(err, &status) && status.HTTPStatusCode() == http.StatusRequestedRangeNotSatisfiable {
+		return fmt.Errorf("%w: %w", ErrInvalidRange, err)
+	}
+	return err
+}
