@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Synthesises the stack offline into infra/cdk.out, with infra's pinned
-# Node 22 first on PATH (platform.md §4.4). Extra arguments go to `cdk synth`,
+# Node 22 first on PATH (docs/platform.md §4). Extra arguments go to `cdk synth`,
 # e.g. ./synth.sh -c databaseUrl=libsql://… -c trustedOrigins=https://app.example.com
 # Needs the Lambda packages: run `make build` in the repository root first.
 set -euo pipefail

@@ -17,8 +17,10 @@ import (
 	"syscall"
 	"time"
 
-	"adstudio/internal/app"
+	"adstudio/internal/auth/cookie"
 	"adstudio/internal/config"
+	"adstudio/internal/devtools/devapp"
+	"adstudio/internal/qwen"
 )
 
 func main() {
@@ -30,7 +32,7 @@ func main() {
 
 // sweep fails and refunds generations stuck in pending, once a minute, as
 // the deployed stack's schedule does.
-func sweep(ctx context.Context, a *app.App) {
+func sweep(ctx context.Context, a *devapp.App) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
@@ -65,7 +67,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	a, err := app.New(cfg, nil)
+	a, err := devapp.New(cfg, nil)
 	if err != nil {
 		return err
 	}
@@ -74,7 +76,14 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	fmt.Println(cfg.Summary())
+	// devapp.New has resolved the cookies and refused a contradiction;
+	// resolved again here only to say which shape, and why.
+	_, shape, err := cookie.Resolve(cfg)
+	if err != nil {
+		return err
+	}
+	_, qwenErr := qwen.NewConfig(cfg.Qwen)
+	fmt.Println(cfg.Summary(shape.String(), qwenErr))
 	if len(applied) > 0 {
 		fmt.Println("migrations applied:", strings.Join(applied, ", "))
 	}

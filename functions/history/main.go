@@ -1,10 +1,17 @@
-// Command history is the history Lambda: it serves the routes the route table gives
-// to app.History.
+// Command history is the history Lambda: list, detail and delete
+// (internal/functions/history).
 package main
 
 import (
-	"adstudio/internal/app"
+	"adstudio/internal/functions/history"
 	"adstudio/internal/lambdaentry"
+	"adstudio/internal/routes"
+	"adstudio/internal/server"
 )
 
-func main() { lambdaentry.Run(app.History) }
+func main() {
+	lambdaentry.Run(routes.History, func(c *server.Core, _ lambdaentry.Env) (lambdaentry.Function, error) {
+		h, err := c.Handler(history.Part(history.New(c)))
+		return lambdaentry.Function{Handler: h}, err
+	})
+}

@@ -9,13 +9,14 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"adstudio/internal/app"
+	"adstudio/internal/routes"
 )
 
 // Setting is one plain (non-secret) function setting, read from CDK context
 // (`-c key=value` or cdk.json) and passed to every function as an
-// environment variable. An empty value is left out of the environment, so
-// the function's own default applies (README.md, "Configuration").
+// environment variable (a social client id only to auth: SocialClients). An
+// empty value is left out of the environment, so the function's own
+// default applies (README.md, "Configuration").
 type Setting struct {
 	Context string // CDK context key
 	Env     string // environment variable
@@ -65,13 +66,25 @@ var (
 	SecretR2KeyID  = Secret{"R2_ACCESS_KEY_ID", "r2-access-key-id"}
 	SecretR2Secret = Secret{"R2_SECRET_ACCESS_KEY", "r2-secret-access-key"}
 	SecretQwenKey  = Secret{"QWEN_API_KEY", "qwen-api-key"}
-	// Only the auth function signs in with Google and GitHub. A provider
-	// whose client id is unset is not offered, and its secret not read.
+	// Only the auth function signs in with Google and GitHub
+	// (SocialClients).
 	SecretGoogle = Secret{"GOOGLE_CLIENT_SECRET", "google-client-secret"}
 	SecretGitHub = Secret{"GITHUB_CLIENT_SECRET", "github-client-secret"}
 )
 
-// Spec is what differs between the functions.
+// SocialClients maps each social provider's client id, a plain setting, to
+// its secret. Only the auth function signs in with Google and GitHub: it
+// gets both when the client id is set, and the other functions neither,
+// since the configuration refuses a client id without its secret (their
+// cold start would fail). A provider whose client id is unset is not
+// offered, and its secret not read.
+func SocialClients() map[string]Secret {
+	return map[string]Secret{"GOOGLE_CLIENT_ID": SecretGoogle, "GITHUB_CLIENT_ID": SecretGitHub}
+}
+
+// Spec is what differs between the functions. MemoryMB and TimeoutSeconds
+// are routes.Function.Size, which says why each number; the local gateway
+// runs the packaged functions under the same limits.
 type Spec struct {
 	MemoryMB       float64
 	TimeoutSeconds float64
@@ -79,26 +92,21 @@ type Spec struct {
 	Description    string
 }
 
-// Specs gives every function of app.Functions() its size and secrets. New
-// refuses a function without a spec.
-func Specs() map[app.Function]Spec {
+// Specs gives every function of routes.Functions() its size and secrets.
+// New refuses a function without a spec.
+func Specs() map[routes.Function]Spec {
 	common := []Secret{SecretAuth, SecretDBToken, SecretR2KeyID, SecretR2Secret}
-	return map[app.Function]Spec{
-		// Sign-up, sign-in and change-password run scrypt (N=16384, r=16: 32 MB,
-		// CPU-bound); Lambda's CPU share grows with memory. User deletion removes
-		// the user's images, hence the R2 keys.
-		app.Auth: {512, 10, common, "better-auth endpoints, /api/me, /api/health, CORS preflights"},
-		// API Gateway cuts a request at 30 s, and the request path hands a slow
-		// generation off at its 25 s sync budget (docs/generation.md), so an
-		// API-facing invocation never uses more than ~29 s. The same function
-		// also runs the asynchronous continuation of a handed-off generation
-		// (an async self-invocation) and the scheduled sweep; a continuation runs
-		// the whole job, whose limit is QWEN_TIMEOUT_MS (45 s) + 60 s = 105 s.
-		// 120 s covers that with a margin; the 25 s budget keeps the API path short.
-		app.Generate: {512, 120, append(common[:len(common):len(common)], SecretQwenKey), "image workflows, their async continuations, the stuck-generation sweep"},
-		app.History:  {256, 10, common, "history list, detail, delete"},
-		// Serves image bytes up to 4 MB from R2 (bigger ones get a presigned redirect).
-		app.ImageProxy: {512, 10, common, "history image bytes (ETag, Range, presigned redirect)"},
+	spec := func(fn routes.Function, secrets []Secret, description string) Spec {
+		size := fn.Size()
+		return Spec{MemoryMB: float64(size.MemoryMB), TimeoutSeconds: size.Timeout.Seconds(), Secrets: secrets, Description: description}
+	}
+	return map[routes.Function]Spec{
+		// User deletion removes the user's images, hence the R2 keys.
+		routes.Auth: spec(routes.Auth, common, "better-auth endpoints, /api/me, /api/health, CORS preflights"),
+		// Only generate calls the image provider.
+		routes.Generate:   spec(routes.Generate, append(common[:len(common):len(common)], SecretQwenKey), "image workflows, their async continuations, the stuck-generation sweep"),
+		routes.History:    spec(routes.History, common, "history list, detail, delete"),
+		routes.ImageProxy: spec(routes.ImageProxy, common, "history image bytes (ETag, Range, presigned redirect)"),
 	}
 }
 

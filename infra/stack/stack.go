@@ -1,5 +1,5 @@
 // Package stack is the adstudio CDK stack: one HTTP API whose routes come
-// from the project's route table (internal/app.Routes), the four Lambda functions
+// from the project's route table (internal/routes), the four Lambda functions
 // that own them, their log groups, the 5-minute sweep schedule, and an
 // optional custom domain. Secrets stay in SSM Parameter Store: the functions
 // get parameter names only.
@@ -26,7 +26,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"adstudio/internal/app"
+	"adstudio/internal/routes"
 )
 
 // Props configures the stack. FromContext fills it from CDK context.
@@ -68,10 +68,10 @@ type Stack struct {
 	awscdk.Stack
 	Api          awsapigatewayv2.HttpApi
 	Stage        awsapigatewayv2.HttpStage
-	Functions    map[app.Function]awslambda.Function
-	Integrations map[app.Function]awsapigatewayv2integrations.HttpLambdaIntegration
+	Functions    map[routes.Function]awslambda.Function
+	Integrations map[routes.Function]awsapigatewayv2integrations.HttpLambdaIntegration
 	// ParameterNames are the full SSM parameter names, per function.
-	ParameterNames map[app.Function][]string
+	ParameterNames map[routes.Function][]string
 	// CookieShape is what the CookieShape output says.
 	CookieShape string
 }
@@ -87,7 +87,7 @@ func SweepEvent() map[string]any { return map[string]any{"adstudio": "sweep"} }
 // otherwise deploy a function that cannot start.
 func CheckAssets(root string) error {
 	var errs []error
-	for _, fn := range app.Functions() {
+	for _, fn := range routes.Functions() {
 		p := filepath.Join(root, string(fn), "bootstrap")
 		if st, err := os.Stat(p); err != nil || st.IsDir() {
 			errs = append(errs, fmt.Errorf("missing %s", p))
@@ -113,7 +113,7 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 	if err := CheckAssets(props.AssetRoot); err != nil {
 		panic(err)
 	}
-	routes, err := app.GatewayRoutes()
+	gatewayRoutes, err := routes.GatewayRoutes()
 	if err != nil {
 		panic(err)
 	}
@@ -134,7 +134,7 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 	if burst == 0 {
 		burst = DefaultThrottleBurst
 	}
-	throttles, err := routeThrottles(routes, props.RouteThrottles, Throttle{rate, burst})
+	throttles, err := routeThrottles(gatewayRoutes, props.RouteThrottles, Throttle{rate, burst})
 	if err != nil {
 		panic(err)
 	}
@@ -150,9 +150,9 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 	st := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
 	s := &Stack{
 		Stack:          st,
-		Functions:      map[app.Function]awslambda.Function{},
-		Integrations:   map[app.Function]awsapigatewayv2integrations.HttpLambdaIntegration{},
-		ParameterNames: map[app.Function][]string{},
+		Functions:      map[routes.Function]awslambda.Function{},
+		Integrations:   map[routes.Function]awsapigatewayv2integrations.HttpLambdaIntegration{},
+		ParameterNames: map[routes.Function][]string{},
 	}
 
 	generateName := props.GenerateFunctionName
@@ -168,10 +168,10 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 	// and permissions point at the functions, never the Api resource itself.
 	// No CorsPreflight: with a CorsConfiguration, API Gateway answers
 	// preflights itself and drops the functions' Access-Control-* headers
-	// (platform.md §1.4); the functions' middleware does CORS instead.
+	// (docs/platform.md §1.3); the functions' middleware does CORS instead.
 	apiProps := &awsapigatewayv2.HttpApiProps{
 		ApiName:            jsii.String(id),
-		Description:        jsii.String("adstudio API: routes from internal/app/routes.go"),
+		Description:        jsii.String("adstudio API: routes from internal/routes"),
 		CreateDefaultStage: jsii.Bool(false),
 	}
 	if props.DomainName != "" {
@@ -230,7 +230,12 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 		warn("r2", "context r2AccountId / r2Bucket not set: generations cannot be stored")
 	}
 
-	for _, fn := range app.Functions() {
+	plainKeys := make([]string, 0, len(plain))
+	for k := range plain {
+		plainKeys = append(plainKeys, k)
+	}
+	sort.Strings(plainKeys)
+	for _, fn := range routes.Functions() {
 		spec, ok := Specs()[fn]
 		if !ok {
 			panic(fmt.Sprintf("stack: function %q has no entry in Specs", fn))
@@ -239,20 +244,20 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 		title := strings.ToUpper(name[:1]) + name[1:]
 
 		env := map[string]*string{}
-		for k, v := range plain {
-			env[k] = v
+		secrets := spec.Secrets
+		for _, k := range plainKeys { // sorted: the secrets' order is the policy's
+			sec, social := SocialClients()[k]
+			switch {
+			case !social:
+				env[k] = plain[k]
+			case fn == routes.Auth:
+				// Social sign-in: each provider given a client id, with its
+				// secret.
+				env[k] = plain[k]
+				secrets = append(secrets[:len(secrets):len(secrets)], sec)
+			}
 		}
 		var paramArns []*string
-		secrets := spec.Secrets
-		if fn == app.Auth {
-			// Social sign-in: the secret of each provider given a client id.
-			if plain["GOOGLE_CLIENT_ID"] != nil {
-				secrets = append(secrets[:len(secrets):len(secrets)], SecretGoogle)
-			}
-			if plain["GITHUB_CLIENT_ID"] != nil {
-				secrets = append(secrets[:len(secrets):len(secrets)], SecretGitHub)
-			}
-		}
 		for _, sec := range secrets {
 			full := prefix + sec.Param
 			env[sec.Env+"_SSM"] = jsii.String(full)
@@ -265,7 +270,7 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 			}))
 		}
 		sort.Strings(s.ParameterNames[fn])
-		if fn == app.Generate {
+		if fn == routes.Generate {
 			env[GenerateFunctionNameEnv] = jsii.String(generateName) // see FunctionName below
 		}
 
@@ -285,7 +290,7 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 			}),
 			LoggingFormat: awslambda.LoggingFormat_JSON,
 		}
-		if fn == app.Generate {
+		if fn == routes.Generate {
 			// Self-invocation: a function cannot put its own name token
 			// (Ref) in its own environment (the function would depend on
 			// itself), nor can its role policy name its own ARN through
@@ -324,7 +329,7 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 				Resources: &paramArns,
 			}))
 		}
-		if fn == app.Generate {
+		if fn == routes.Generate {
 			f.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:     jsii.String("InvokeSelfAsync"),
 				Actions: jsii.Strings("lambda:InvokeFunction"),
@@ -347,7 +352,7 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 
 	// Explicit routes only, no $default route: a request that matches no
 	// route gets API Gateway's 404 without invoking anything.
-	for _, r := range routes {
+	for _, r := range gatewayRoutes {
 		method, path, _ := strings.Cut(r.Key, " ")
 		added := s.Api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
 			Path:        jsii.String(path),
@@ -367,7 +372,7 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 	awsevents.NewRule(st, jsii.String("SweepSchedule"), &awsevents.RuleProps{
 		Description: jsii.String("adstudio: sweep stuck generations every 5 minutes"),
 		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(5))),
-		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(s.Functions[app.Generate], &awseventstargets.LambdaFunctionProps{
+		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(s.Functions[routes.Generate], &awseventstargets.LambdaFunctionProps{
 			Event: awsevents.RuleTargetInput_FromObject(SweepEvent()),
 		})},
 	})
@@ -383,7 +388,11 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 			Value:       jsii.String("https://" + props.DomainName),
 		})
 	}
-	shape, conflict := cookieShape(plain)
+	shape, conflict, err := cookieShape(plain)
+	if err != nil {
+		// Every function would refuse it at its cold start.
+		panic(fmt.Sprintf("stack: cookie settings (cookieSameSite, cookiePartitioned): %v", err))
+	}
 	s.CookieShape = shape
 	if conflict != "" {
 		warn("cookieSameSite", conflict)
@@ -415,7 +424,7 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 	}
 	var all []string
 	seen := map[string]bool{}
-	for _, fn := range app.Functions() {
+	for _, fn := range routes.Functions() {
 		for _, n := range s.ParameterNames[fn] {
 			if !seen[n] {
 				seen[n] = true

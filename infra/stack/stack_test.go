@@ -15,8 +15,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"adstudio/infra/stack"
-	"adstudio/internal/app"
 	"adstudio/internal/devtools/testenv"
+	"adstudio/internal/routes"
 )
 
 // needNode skips (or fails under CI) when there is no node at all: jsii
@@ -32,7 +32,7 @@ func needNode(t *testing.T) {
 // dummyAssets is an asset root with a placeholder bootstrap per function.
 func dummyAssets(t *testing.T) string {
 	root := t.TempDir()
-	for _, fn := range app.Functions() {
+	for _, fn := range routes.Functions() {
 		os.MkdirAll(filepath.Join(root, string(fn)), 0o755)
 		if err := os.WriteFile(filepath.Join(root, string(fn), "bootstrap"), []byte("#!/bin/sh\n# "+string(fn)+"\n"), 0o755); err != nil {
 			t.Fatal(err)
@@ -88,7 +88,7 @@ func list(v any) []any {
 	return []any{v}
 }
 
-func logicalID(s *stack.Stack, fn app.Function) string {
+func logicalID(s *stack.Stack, fn routes.Function) string {
 	return *s.GetLogicalId(s.Functions[fn].Node().DefaultChild().(awscdk.CfnElement))
 }
 
@@ -194,9 +194,9 @@ func noCycle(d obj) error {
 var secretVars = []string{"BETTER_AUTH_SECRET", "TURSO_AUTH_TOKEN", "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY", "QWEN_API_KEY", "GOOGLE_CLIENT_SECRET", "GITHUB_CLIENT_SECRET"}
 
 // One test function: an assertions failure panics and ends the binary
-// (platform.md §4.3), and jsii starts once.
+// (docs/platform.md §4), and jsii starts once.
 func TestStack(t *testing.T) {
-	for _, fn := range app.Functions() {
+	for _, fn := range routes.Functions() {
 		if _, ok := stack.Specs()[fn]; !ok {
 			t.Fatalf("function %q has no stack.Specs entry", fn)
 		}
@@ -205,6 +205,9 @@ func TestStack(t *testing.T) {
 	needNode(t)
 	defer jsii.Close()
 	assets := dummyAssets(t)
+
+	// Every environment variable has an owner (envowners_test.go).
+	t.Run("EnvironmentOwners", func(t *testing.T) { checkEnvironmentOwners(t, assets) })
 
 	// A stack built from context, with every setting and a custom domain.
 	ctx := map[string]any{
@@ -233,9 +236,9 @@ func TestStack(t *testing.T) {
 	d := doc(t, tpl)
 
 	// Functions.
-	tpl.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(len(app.Functions())))
-	fnByID := map[string]app.Function{}
-	for _, fn := range app.Functions() {
+	tpl.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(len(routes.Functions())))
+	fnByID := map[string]routes.Function{}
+	for _, fn := range routes.Functions() {
 		spec := stack.Specs()[fn]
 		id := logicalID(s, fn)
 		fnByID[id] = fn
@@ -256,10 +259,10 @@ func TestStack(t *testing.T) {
 			t.Errorf("%s: log group %s retention %v, want 30", fn, lg, rd)
 		}
 	}
-	if spec := stack.Specs()[app.Generate]; spec.TimeoutSeconds < 105 || stack.Specs()[app.Auth].TimeoutSeconds > 29 {
-		t.Errorf("timeouts: generate %v s (needs >= 105 for a continuation), auth %v s (API-facing, <= 29)", spec.TimeoutSeconds, stack.Specs()[app.Auth].TimeoutSeconds)
+	if spec := stack.Specs()[routes.Generate]; spec.TimeoutSeconds < 105 || stack.Specs()[routes.Auth].TimeoutSeconds > 29 {
+		t.Errorf("timeouts: generate %v s (needs >= 105 for a continuation), auth %v s (API-facing, <= 29)", spec.TimeoutSeconds, stack.Specs()[routes.Auth].TimeoutSeconds)
 	}
-	tpl.ResourceCountIs(jsii.String("AWS::Logs::LogGroup"), jsii.Number(len(app.Functions())))
+	tpl.ResourceCountIs(jsii.String("AWS::Logs::LogGroup"), jsii.Number(len(routes.Functions())))
 	tpl.AllResourcesProperties(jsii.String("AWS::Logs::LogGroup"), obj{"RetentionInDays": 30})
 	// No LogRetention custom resource.
 	tpl.ResourceCountIs(jsii.String("Custom::LogRetention"), jsii.Number(0))
@@ -281,13 +284,16 @@ func TestStack(t *testing.T) {
 			"R2_BUCKET":          "adstudio-generations",
 			"QWEN_REGION":        "sg",
 			"QWEN_TIMEOUT_MS":    "45000",
-			"GITHUB_CLIENT_ID":   "Iv1.abc",
 			"IP_ADDRESS_HEADERS": "x-viewer-ip",
 			"BETTER_AUTH_URL":    "https://api.example.com",
 		} {
 			if env[k] != want {
 				t.Errorf("%s: %s = %q, want %q", fn, k, env[k], want)
 			}
+		}
+		// A client id goes where its secret goes: only to auth.
+		if id, ok := env["GITHUB_CLIENT_ID"]; fn == routes.Auth && id != "Iv1.abc" || fn != routes.Auth && ok {
+			t.Errorf("%s: GITHUB_CLIENT_ID = %q (set: %t), want it in auth only", fn, id, ok)
 		}
 		// No SameSite is forced: the function decides it from the deployment.
 		for _, k := range []string{"AUTH_SCHEMA", "COOKIE_PREFIX", "COOKIE_SAMESITE", "COOKIE_PARTITIONED", "QWEN_IMAGE_MODEL", "GOOGLE_CLIENT_ID"} {
@@ -305,7 +311,7 @@ func TestStack(t *testing.T) {
 		for _, sec := range stack.Specs()[fn].Secrets {
 			want = append(want, sec.Env+"_SSM=/adstudio/"+sec.Param)
 		}
-		if fn == app.Auth { // githubClientId is set, googleClientId is not
+		if fn == routes.Auth { // githubClientId is set, googleClientId is not
 			want = append(want, "GITHUB_CLIENT_SECRET_SSM=/adstudio/github-client-secret")
 		}
 		sort.Strings(ssm)
@@ -318,7 +324,7 @@ func TestStack(t *testing.T) {
 				t.Errorf("%s: secret %s is in the environment (only %s_SSM may be)", fn, k, k)
 			}
 		}
-		if fn == app.Generate {
+		if fn == routes.Generate {
 			if env[stack.GenerateFunctionNameEnv] != generateName || props(r)["FunctionName"] != generateName {
 				t.Errorf("generate: %s=%q FunctionName=%v, want both %q", stack.GenerateFunctionNameEnv, env[stack.GenerateFunctionNameEnv], props(r)["FunctionName"], generateName)
 			}
@@ -326,11 +332,11 @@ func TestStack(t *testing.T) {
 			t.Errorf("%s has %s", fn, stack.GenerateFunctionNameEnv)
 		}
 	}
-	wantSecrets := map[app.Function][]string{
-		app.Auth:       {"/adstudio/better-auth-secret", "/adstudio/github-client-secret", "/adstudio/r2-access-key-id", "/adstudio/r2-secret-access-key", "/adstudio/turso-auth-token"},
-		app.History:    {"/adstudio/better-auth-secret", "/adstudio/r2-access-key-id", "/adstudio/r2-secret-access-key", "/adstudio/turso-auth-token"},
-		app.ImageProxy: {"/adstudio/better-auth-secret", "/adstudio/r2-access-key-id", "/adstudio/r2-secret-access-key", "/adstudio/turso-auth-token"},
-		app.Generate:   {"/adstudio/better-auth-secret", "/adstudio/qwen-api-key", "/adstudio/r2-access-key-id", "/adstudio/r2-secret-access-key", "/adstudio/turso-auth-token"},
+	wantSecrets := map[routes.Function][]string{
+		routes.Auth:       {"/adstudio/better-auth-secret", "/adstudio/github-client-secret", "/adstudio/r2-access-key-id", "/adstudio/r2-secret-access-key", "/adstudio/turso-auth-token"},
+		routes.History:    {"/adstudio/better-auth-secret", "/adstudio/r2-access-key-id", "/adstudio/r2-secret-access-key", "/adstudio/turso-auth-token"},
+		routes.ImageProxy: {"/adstudio/better-auth-secret", "/adstudio/r2-access-key-id", "/adstudio/r2-secret-access-key", "/adstudio/turso-auth-token"},
+		routes.Generate:   {"/adstudio/better-auth-secret", "/adstudio/qwen-api-key", "/adstudio/r2-access-key-id", "/adstudio/r2-secret-access-key", "/adstudio/turso-auth-token"},
 	}
 	if !reflect.DeepEqual(s.ParameterNames, wantSecrets) {
 		t.Errorf("parameter names %v, want %v", s.ParameterNames, wantSecrets)
@@ -348,12 +354,12 @@ func TestStack(t *testing.T) {
 		"ProtocolType":      "HTTP",
 		"CorsConfiguration": assertions.Match_Absent(),
 	})
-	tpl.ResourceCountIs(jsii.String("AWS::ApiGatewayV2::Integration"), jsii.Number(len(app.Functions())))
+	tpl.ResourceCountIs(jsii.String("AWS::ApiGatewayV2::Integration"), jsii.Number(len(routes.Functions())))
 	tpl.AllResourcesProperties(jsii.String("AWS::ApiGatewayV2::Integration"), obj{
 		"IntegrationType":      "AWS_PROXY",
 		"PayloadFormatVersion": "2.0",
 	})
-	integFor := map[app.Function]string{}
+	integFor := map[routes.Function]string{}
 	for id, r := range resources(d, "AWS::ApiGatewayV2::Integration") {
 		uri := props(r)["IntegrationUri"].(obj)["Fn::GetAtt"].([]any)
 		fn, ok := fnByID[uri[0].(string)]
@@ -362,22 +368,22 @@ func TestStack(t *testing.T) {
 		}
 		integFor[fn] = id
 	}
-	target := func(fn app.Function) obj {
+	target := func(fn routes.Function) obj {
 		return obj{"Fn::Join": []any{"", []any{"integrations/", obj{"Ref": integFor[fn]}}}}
 	}
 	// Walk the route table itself: a new route without its API route (or
 	// with the wrong function) fails here.
-	for _, r := range app.Routes() {
+	for _, r := range routes.Table() {
 		key, err := r.GatewayKey()
 		if err != nil {
 			t.Fatal(err)
 		}
 		tpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Route"), obj{"RouteKey": key, "Target": target(r.Function)})
 	}
-	tpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Route"), obj{"RouteKey": "OPTIONS /{proxy+}", "Target": target(app.Auth)})
-	tpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Route"), obj{"RouteKey": "ANY /api/workflows/{proxy+}", "Target": target(app.Generate)})
-	tpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Route"), obj{"RouteKey": "GET /api/history/{id}", "Target": target(app.History)})
-	tpl.ResourceCountIs(jsii.String("AWS::ApiGatewayV2::Route"), jsii.Number(len(app.Routes())+1))
+	tpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Route"), obj{"RouteKey": "OPTIONS /{proxy+}", "Target": target(routes.Auth)})
+	tpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Route"), obj{"RouteKey": "ANY /api/workflows/{proxy+}", "Target": target(routes.Generate)})
+	tpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Route"), obj{"RouteKey": "GET /api/history/{id}", "Target": target(routes.History)})
+	tpl.ResourceCountIs(jsii.String("AWS::ApiGatewayV2::Route"), jsii.Number(len(routes.Table())+1))
 	tpl.ResourcePropertiesCountIs(jsii.String("AWS::ApiGatewayV2::Route"), obj{"RouteKey": "$default"}, jsii.Number(0))
 
 	// Stage throttling.
@@ -397,7 +403,7 @@ func TestStack(t *testing.T) {
 	stage := props(only(t, resources(d, "AWS::ApiGatewayV2::Stage")))
 	wantRS := map[string]stack.Throttle{}
 	workflowPosts := 0
-	for _, r := range app.Routes() {
+	for _, r := range routes.Table() {
 		key, _ := r.GatewayKey()
 		switch {
 		case strings.HasPrefix(r.Path, "/api/workflows/") && (r.Method == "POST" || r.Method == ""):
@@ -407,7 +413,7 @@ func TestStack(t *testing.T) {
 			}
 		case r.Method == "DELETE" && strings.HasPrefix(r.Path, "/api/history/"):
 			wantRS[key] = stack.Throttle{Rate: stack.DefaultHistoryDeleteThrottleRate, Burst: stack.DefaultHistoryDeleteThrottleBurst}
-		case r.Function == app.ImageProxy:
+		case r.Function == routes.ImageProxy:
 			wantRS[key] = stack.Throttle{Rate: stack.DefaultAssetThrottleRate, Burst: stack.DefaultAssetThrottleBurst}
 		}
 	}
@@ -442,10 +448,10 @@ func TestStack(t *testing.T) {
 		}
 	}
 	// A workflow route added later is covered without touching the stack.
-	if c := stack.ClassifyRoute(app.GatewayRoute{Key: "POST /api/workflows/banner-from-text", Function: app.Generate}); c != stack.Workflow {
+	if c := stack.ClassifyRoute(routes.GatewayRoute{Key: "POST /api/workflows/banner-from-text", Function: routes.Generate}); c != stack.Workflow {
 		t.Errorf("a new workflow POST is classified %q, want %q", c, stack.Workflow)
 	}
-	if c := stack.ClassifyRoute(app.GatewayRoute{Key: "GET /api/history", Function: app.History}); c != "" {
+	if c := stack.ClassifyRoute(routes.GatewayRoute{Key: "GET /api/history", Function: routes.History}); c != "" {
 		t.Errorf("GET /api/history is classified %q", c)
 	}
 	if err := noCycle(d); err != nil {
@@ -455,7 +461,7 @@ func TestStack(t *testing.T) {
 	// Reserved concurrency: generate only, the default.
 	for id, r := range resources(d, "AWS::Lambda::Function") {
 		got, want := props(r)["ReservedConcurrentExecutions"], any(nil)
-		if fnByID[id] == app.Generate {
+		if fnByID[id] == routes.Generate {
 			want = float64(stack.DefaultGenerateReservedConcurrency)
 		}
 		if got != want {
@@ -488,7 +494,7 @@ func TestStack(t *testing.T) {
 	}
 
 	// The sweep schedule.
-	genID := logicalID(s, app.Generate)
+	genID := logicalID(s, routes.Generate)
 	tpl.ResourceCountIs(jsii.String("AWS::Events::Rule"), jsii.Number(1))
 	tpl.HasResourceProperties(jsii.String("AWS::Events::Rule"), obj{
 		"ScheduleExpression": "rate(5 minutes)",
@@ -501,12 +507,12 @@ func TestStack(t *testing.T) {
 
 	// IAM: per function, exactly its own parameters with ssm:GetParameters,
 	// plus lambda:InvokeFunction on itself for generate; no wildcards.
-	roleOf := map[string]app.Function{}
+	roleOf := map[string]routes.Function{}
 	for id, r := range resources(d, "AWS::Lambda::Function") {
 		roleOf[props(r)["Role"].(obj)["Fn::GetAtt"].([]any)[0].(string)] = fnByID[id]
 	}
 	arn := "arn:${AWS::Partition}:%s:${AWS::Region}:${AWS::AccountId}:%s"
-	got := map[app.Function][]string{}
+	got := map[routes.Function][]string{}
 	for id, r := range resources(d, "AWS::IAM::Policy") {
 		pr := props(r)
 		roles := list(pr["Roles"])
@@ -535,12 +541,12 @@ func TestStack(t *testing.T) {
 			}
 		}
 	}
-	for _, fn := range app.Functions() {
+	for _, fn := range routes.Functions() {
 		var want []string
 		for _, n := range wantSecrets[fn] {
 			want = append(want, "ssm:GetParameters "+fmt.Sprintf(arn, "ssm", "parameter"+n))
 		}
-		if fn == app.Generate {
+		if fn == routes.Generate {
 			want = append(want, "lambda:InvokeFunction "+fmt.Sprintf(arn, "lambda", "function:"+generateName))
 		}
 		sort.Strings(want)
@@ -688,7 +694,7 @@ func TestStack(t *testing.T) {
 	}
 	// What `sam local start-api -t cdk.out/<stack>.template.json` needs: the
 	// CLI's synth writes each function's asset path into its metadata, and
-	// the asset directory holds the bootstrap (platform.md §3.3).
+	// the asset directory holds the bootstrap (docs/platform.md §3).
 	out := t.TempDir()
 	a3 := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(out), Context: &map[string]any{
 		// What the CLI sets on every synth.
@@ -705,7 +711,7 @@ func TestStack(t *testing.T) {
 		t.Fatal(err)
 	}
 	fns := resources(d3, "AWS::Lambda::Function")
-	if len(fns) != len(app.Functions()) {
+	if len(fns) != len(routes.Functions()) {
 		t.Fatalf("synthesised %d functions", len(fns))
 	}
 	for id, r := range fns {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"adstudio/internal/app"
+	"adstudio/internal/routes"
 )
 
 // RouteClass names a group of expensive routes that share one route
@@ -64,7 +64,7 @@ func PasswordRouteKeys() []string {
 
 // ClassifyRoute says which route throttle a gateway route gets, or "" for
 // none (the stage default applies).
-func ClassifyRoute(r app.GatewayRoute) RouteClass {
+func ClassifyRoute(r routes.GatewayRoute) RouteClass {
 	method, _, _ := strings.Cut(r.Key, " ")
 	for _, k := range PasswordRouteKeys() {
 		if r.Key == k {
@@ -72,11 +72,11 @@ func ClassifyRoute(r app.GatewayRoute) RouteClass {
 		}
 	}
 	switch {
-	case r.Function == app.Generate && (method == "POST" || method == "ANY"):
+	case r.Function == routes.Generate && (method == "POST" || method == "ANY"):
 		return Workflow
-	case r.Function == app.History && method == "DELETE":
+	case r.Function == routes.History && method == "DELETE":
 		return HistoryDelete
-	case r.Function == app.ImageProxy:
+	case r.Function == routes.ImageProxy:
 		return Asset
 	}
 	return ""
@@ -86,9 +86,9 @@ func ClassifyRoute(r app.GatewayRoute) RouteClass {
 // gets its class's setting (a missing class or a zero field takes the
 // default), never more than the stage default, since a route throttle is
 // there to tighten it.
-func routeThrottles(routes []app.GatewayRoute, set map[RouteClass]Throttle, stage Throttle) (map[string]Throttle, error) {
+func routeThrottles(table []routes.GatewayRoute, set map[RouteClass]Throttle, stage Throttle) (map[string]Throttle, error) {
 	keys := map[string]bool{}
-	for _, r := range routes {
+	for _, r := range table {
 		keys[r.Key] = true
 	}
 	for _, k := range PasswordRouteKeys() {
@@ -97,7 +97,7 @@ func routeThrottles(routes []app.GatewayRoute, set map[RouteClass]Throttle, stag
 		}
 	}
 	out := map[string]Throttle{}
-	for _, r := range routes {
+	for _, r := range table {
 		c := ClassifyRoute(r)
 		if c == "" {
 			continue

@@ -1,5 +1,12 @@
 // Package config reads the service configuration from the environment once
 // per cold start, applies defaults in one place and validates every value.
+//
+// It imports no other package of the project (a test holds it to that), so
+// every binary and the CDK stack can read settings without linking what
+// uses them. The decisions that need another package's knowledge are made
+// there, from the values read here: the cookie attributes in
+// internal/auth/cookie (Resolve), the image provider's checks in
+// internal/qwen (NewConfig), the S3 client in internal/objectstore.
 package config
 
 import (
@@ -13,19 +20,17 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"adstudio/internal/objectstore"
-	"adstudio/internal/origin"
-	"adstudio/internal/qwen"
 )
 
 // Schema names the physical layout of better-auth's core tables.
 type Schema string
 
 const (
-	// SchemaUsers is seed document 003's layout: table `users`, dates as TEXT.
+	// SchemaUsers is layout B ("seed 003", docs/auth-wire.md §10.2): table
+	// `users`, dates as TEXT.
 	SchemaUsers Schema = "users"
-	// SchemaUser is the addreams layout: table `user`, dates as unix seconds.
+	// SchemaUser is layout A ("addreams", docs/auth-wire.md §10.2): table
+	// `user`, dates as unix seconds.
 	SchemaUser Schema = "user"
 )
 
@@ -44,15 +49,13 @@ type Config struct {
 	DatabaseToken string
 	Port          string
 
-	AuthSchema        Schema
-	CookiePrefix      string
-	CookieSameSite    string // "lax", "strict" or "none"
-	CookieSecure      bool
-	CookieDomain      string
-	CookiePartitioned bool
-	// CookieShape says which deployment shape the cookie defaults were
-	// chosen for, and why (the start-up summary prints it).
-	CookieShape CookieShape
+	AuthSchema   Schema
+	CookiePrefix string
+	CookieDomain string
+	// CookieOverrides are the cookie attributes set explicitly. The
+	// attributes in force are decided from BaseURL and TrustedOrigins by
+	// internal/auth/cookie (Resolve), where these win.
+	CookieOverrides CookieOverrides
 
 	IPAddressHeaders []string
 	RateLimitEnabled bool
@@ -70,15 +73,16 @@ type Config struct {
 	// under API Gateway's 30 s cut-off).
 	SyncBudget time.Duration
 
-	// Qwen is the image provider's configuration. QwenErr is reported per
-	// request as BACKEND_MISCONFIGURED (app-api.md §1), not at start: only
-	// the generate function needs the provider.
-	Qwen    qwen.Config
-	QwenErr error
+	// Qwen is the image provider's settings. A problem in them other than
+	// an unreadable QWEN_TIMEOUT_MS is not a start-up error: qwen.NewConfig
+	// reports it, and the generate path answers it per request as
+	// BACKEND_MISCONFIGURED (docs/app-api.md §2), since only generate needs
+	// the provider.
+	Qwen Qwen
 
 	// S3 is R2 (or another S3-compatible store) when S3On; otherwise local
 	// mode keeps images in ObjectsDir and other modes have no bucket.
-	S3         objectstore.S3Config
+	S3         S3
 	S3On       bool
 	ObjectsDir string
 
@@ -155,7 +159,7 @@ func Load(getenv Getenv, local bool) (Config, error) {
 
 	c.TrustedOrigins = SplitList(get("TRUSTED_ORIGINS"))
 	for _, o := range c.TrustedOrigins {
-		if err := origin.CheckEntry(o); err != nil {
+		if err := checkTrustedOrigin(o); err != nil {
 			return c, &Error{"TRUSTED_ORIGINS", err.Error()}
 		}
 	}
@@ -185,20 +189,21 @@ func Load(getenv Getenv, local bool) (Config, error) {
 	if strings.ContainsAny(c.CookiePrefix, " ;,=\t\"") {
 		return c, &Error{"COOKIE_PREFIX", "must not contain spaces, ';', ',', '=' or quotes"}
 	}
-	if err := c.loadCookies(get, u.Scheme == "https"); err != nil {
+	if c.CookieOverrides, err = LoadCookieOverrides(getenv); err != nil {
 		return c, err
 	}
+	c.CookieDomain = get("COOKIE_DOMAIN")
 
 	for _, h := range SplitList(get("IP_ADDRESS_HEADERS")) {
 		c.IPAddressHeaders = append(c.IPAddressHeaders, strings.ToLower(h))
 	}
-	c.Qwen, c.QwenErr = qwen.LoadConfig(getenv)
+	c.Qwen = loadQwen(getenv)
 	// Whatever the key, a timeout that does not parse is refused at
 	// start: it would otherwise surface only when a user generates.
 	if get("QWEN_TIMEOUT_MS") != "" && c.Qwen.Timeout <= 0 {
 		return c, &Error{"QWEN_TIMEOUT_MS", "expected whole milliseconds greater than 0, e.g. 45000"}
 	}
-	if c.S3, c.S3On, err = objectstore.ConfigFromEnv(getenv); err != nil {
+	if c.S3, c.S3On, err = loadS3(getenv); err != nil {
 		return c, err
 	}
 	c.ObjectsDir = get("OBJECTS_DIR")
@@ -307,14 +312,18 @@ func SplitList(s string) []string {
 }
 
 // Summary describes the configuration for the start-up log, without secrets.
-func (c Config) Summary() string {
+// Two lines report decisions config leaves to other packages, so the caller
+// passes them in: cookies describes the cookie attributes in force and why
+// (cookie.Shape's String, from cookie.Resolve), and qwenErr is
+// qwen.NewConfig's error for c.Qwen.
+func (c Config) Summary(cookies string, qwenErr error) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "database=%s schema=%s base_url=%s trusted_origins=%s\n", redactURL(c.DatabaseURL), c.AuthSchema, c.BaseURL, strings.Join(c.TrustedOrigins, ","))
-	fmt.Fprintf(&b, "cookies: prefix=%s samesite=%s secure=%t partitioned=%t domain=%q (%s)\n", c.CookiePrefix, c.CookieSameSite, c.CookieSecure, c.CookiePartitioned, c.CookieDomain, c.CookieShape.Reason)
+	fmt.Fprintf(&b, "cookies: prefix=%s domain=%q %s\n", c.CookiePrefix, c.CookieDomain, cookies)
 	fmt.Fprintf(&b, "rate_limit=%t; secrets=%d (values hidden)\n", c.RateLimitEnabled, len(c.Secrets))
 	switch {
-	case c.QwenErr != nil:
-		fmt.Fprintf(&b, "images: provider misconfigured (%v)", c.QwenErr)
+	case qwenErr != nil:
+		fmt.Fprintf(&b, "images: provider misconfigured (%v)", qwenErr)
 	case c.Qwen.APIKey == "" && c.Local:
 		b.WriteString("images: built-in generator (no QWEN_API_KEY)")
 	case c.Qwen.APIKey == "":
@@ -333,77 +342,45 @@ func (c Config) Summary() string {
 	return b.String()
 }
 
-// loadCookies applies COOKIE_* over the shape the deployment needs:
-// explicit values win, and the defaults come from DefaultCookieShape.
-func (c *Config) loadCookies(get func(string) string, https bool) error {
+// CookieOverrides are the cookie attributes the operator set explicitly.
+// Only what is set here overrides the attributes the deployment's shape
+// calls for (internal/auth/cookie decides those, and applies these).
+type CookieOverrides struct {
+	SameSite    string // COOKIE_SAMESITE lower-cased: "lax", "strict", "none", or "" when unset
+	Secure      *bool  // COOKIE_SECURE; nil when unset
+	Partitioned *bool  // COOKIE_PARTITIONED; nil when unset
+}
+
+// LoadCookieOverrides reads COOKIE_SAMESITE, COOKIE_SECURE and
+// COOKIE_PARTITIONED. Load reads them with it, and so does the CDK stack
+// (from its settings) to report the cookies the functions will choose.
+func LoadCookieOverrides(getenv Getenv) (CookieOverrides, error) {
+	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
+	flag := func(k string) (*bool, error) {
+		v := get(k)
+		if v == "" {
+			return nil, nil
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, &Error{k, "expected true or false"}
+		}
+		return &b, nil
+	}
+	var o CookieOverrides
 	var err error
-	c.CookieShape = DefaultCookieShape(c.BaseURL, c.TrustedOrigins)
-	c.CookieSameSite = strings.ToLower(get("COOKIE_SAMESITE"))
-	switch c.CookieSameSite {
-	case "":
-		c.CookieSameSite = c.CookieShape.SameSite
-	case "lax", "strict", "none":
-		c.CookieShape.Reason = "COOKIE_SAMESITE=" + c.CookieSameSite + " (set explicitly)"
+	switch o.SameSite = strings.ToLower(get("COOKIE_SAMESITE")); o.SameSite {
+	case "", "lax", "strict", "none":
 	default:
-		return &Error{"COOKIE_SAMESITE", "expected lax, strict or none"}
+		return o, &Error{"COOKIE_SAMESITE", "expected lax, strict or none"}
 	}
-	// better-auth decides "secure" from the base URL unless told otherwise;
-	// SameSite=None cookies are refused by browsers without Secure, and
-	// browsers treat http://localhost and loopback addresses as secure.
-	c.CookieSecure = https || c.CookieSameSite == "none"
-	if v := get("COOKIE_SECURE"); v != "" {
-		if c.CookieSecure, err = strconv.ParseBool(v); err != nil {
-			return &Error{"COOKIE_SECURE", "expected true or false"}
-		}
+	if o.Secure, err = flag("COOKIE_SECURE"); err != nil {
+		return o, err
 	}
-	if c.CookieSameSite == "none" && !c.CookieSecure {
-		return &Error{"COOKIE_SAMESITE", "none requires secure cookies (COOKIE_SECURE=true or an https BETTER_AUTH_URL)"}
+	if o.Partitioned, err = flag("COOKIE_PARTITIONED"); err != nil {
+		return o, err
 	}
-	c.CookieDomain = get("COOKIE_DOMAIN")
-	// Current Chromium drops unpartitioned third-party cookies, so a
-	// cross-site deployment only keeps its session with Partitioned.
-	c.CookiePartitioned = c.CookieSameSite == "none"
-	if v := get("COOKIE_PARTITIONED"); v != "" {
-		if c.CookiePartitioned, err = strconv.ParseBool(v); err != nil {
-			return &Error{"COOKIE_PARTITIONED", "expected true or false"}
-		}
-	}
-	if c.CookiePartitioned && !c.CookieSecure {
-		return &Error{"COOKIE_PARTITIONED", "requires secure cookies"}
-	}
-	return nil
-}
-
-// CookieShape is the cookie attributes one deployment shape needs.
-type CookieShape struct {
-	SameSite    string // "lax" or "none"
-	Secure      bool
-	Partitioned bool
-	// CrossSite names the first trusted origin on another site than the
-	// API, "" when every one is same-site.
-	CrossSite string
-	Reason    string
-}
-
-// DefaultCookieShape decides the cookies from the deployment itself: when a
-// trusted origin is on another site than the API (schemeful: scheme plus
-// registrable domain, by the public suffix list), the SPA's requests are
-// cross-site, and only SameSite=None; Secure; Partitioned cookies survive
-// in current browsers. When every trusted origin is same-site, first-party
-// Lax cookies work everywhere, including browsers that block third-party
-// cookies. The CDK stack and the start-up summary report the same choice.
-func DefaultCookieShape(baseURL string, trusted []string) CookieShape {
-	for _, o := range trusted {
-		// A wildcard stands for some label: *.example.com is on
-		// example.com's site whatever it matches.
-		probe := strings.NewReplacer("*", "x", "?", "x").Replace(o)
-		if !origin.SameSite(probe, baseURL) {
-			return CookieShape{SameSite: "none", Secure: true, Partitioned: true, CrossSite: o,
-				Reason: "two sites: trusted origin " + o + " is on another site than " + baseURL}
-		}
-	}
-	return CookieShape{SameSite: "lax", Secure: strings.HasPrefix(baseURL, "https:"),
-		Reason: "one site: every trusted origin is on the same site as " + baseURL}
+	return o, nil
 }
 
 func redactURL(raw string) string {

@@ -1,8 +1,11 @@
 package config
 
 import (
+	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) Getenv { return func(k string) string { return m[k] } }
@@ -28,9 +31,9 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"TURSO_DATABASE_URL": "file://x.db"}, "TURSO_DATABASE_URL"},
 		{map[string]string{"AUTH_SCHEMA": "accounts"}, "AUTH_SCHEMA"},
 		{map[string]string{"COOKIE_SAMESITE": "sometimes"}, "COOKIE_SAMESITE"},
-		{map[string]string{"COOKIE_SAMESITE": "none", "COOKIE_SECURE": "false"}, "COOKIE_SAMESITE"},
 		{map[string]string{"COOKIE_SECURE": "yes please"}, "COOKIE_SECURE"},
-		{map[string]string{"COOKIE_PARTITIONED": "true", "COOKIE_SECURE": "false"}, "COOKIE_PARTITIONED"},
+		{map[string]string{"COOKIE_PARTITIONED": "on"}, "COOKIE_PARTITIONED"},
+		{map[string]string{"QWEN_TIMEOUT_MS": "\ufeff45000x"}, "QWEN_TIMEOUT_MS"},
 		{map[string]string{"COOKIE_PREFIX": "a;b"}, "COOKIE_PREFIX"},
 		{map[string]string{"RATE_LIMIT_ENABLED": "maybe"}, "RATE_LIMIT_ENABLED"},
 		{map[string]string{"WORKFLOW_SYNC_BUDGET_MS": "30000"}, "WORKFLOW_SYNC_BUDGET_MS"},
@@ -90,66 +93,47 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !c.CookieSecure || !c.CookiePartitioned || c.CookieSameSite != "none" || c.AuthSchema != SchemaUsers || c.CookiePrefix != "better-auth" || !c.RateLimitEnabled {
+	if c.CookieOverrides.SameSite != "none" || c.CookieOverrides.Secure != nil || c.CookieOverrides.Partitioned != nil || c.AuthSchema != SchemaUsers || c.CookiePrefix != "better-auth" || !c.RateLimitEnabled {
 		t.Fatalf("defaults: %+v", c)
 	}
 	if len(c.Secrets) != 2 || c.Secrets[0] != "new-secret-new-secret-new-secret!" || c.IPAddressHeaders[0] != "x-forwarded-for" {
 		t.Fatalf("lists: %+v", c)
 	}
-	if s := c.Summary(); strings.Contains(s, "secret-") || strings.Contains(s, "tok-secret") {
-		t.Fatalf("summary leaks secrets: %s", s)
+	if c.Qwen.Timeout != 45*time.Second || c.Qwen.BaseURL != "https://dashscope-intl.aliyuncs.com" || c.S3On || c.ObjectsDir != "" {
+		t.Fatalf("provider and storage: %+v", c)
+	}
+	if s := c.Summary("samesite=none (set explicitly)", nil); strings.Contains(s, "secret-") || strings.Contains(s, "tok-secret") || !strings.Contains(s, "samesite=none (set explicitly)") {
+		t.Fatalf("summary leaks secrets or drops the cookie line: %s", s)
 	}
 	local, err := Load(env(nil), true)
-	if err != nil || local.DatabaseURL != "file:.data/dev.db" || local.BaseURL != "http://127.0.0.1:8787" || len(local.TrustedOrigins) != 2 {
+	if err != nil || local.DatabaseURL != "file:.data/dev.db" || local.BaseURL != "http://127.0.0.1:8787" || len(local.TrustedOrigins) != 2 || local.ObjectsDir != filepath.Join(".data", "objects") {
 		t.Fatalf("local defaults: %+v %v", local, err)
 	}
-	// make dev's SPA at http://localhost:5173 is another site than the API
-	// at http://127.0.0.1:8787: the two-site cookies, with no setting.
-	if local.CookieSameSite != "none" || !local.CookieSecure || !local.CookiePartitioned || !strings.Contains(local.Summary(), "two sites") {
-		t.Fatalf("local cookies: samesite=%s secure=%t partitioned=%t\n%s", local.CookieSameSite, local.CookieSecure, local.CookiePartitioned, local.Summary())
+	if s := local.Summary("", errors.New("QWEN_REGION must be either 'sg' or 'bj'.")); !strings.Contains(s, "images: provider misconfigured (QWEN_REGION") {
+		t.Fatalf("summary hides the provider's problem: %s", s)
 	}
 }
 
-func TestCookieShapeFollowsTheDeployment(t *testing.T) {
+// Only what is set explicitly is kept: internal/auth/cookie decides the
+// rest from the deployment.
+func TestCookieOverrides(t *testing.T) {
+	yes, no := true, false
 	for _, tc := range []struct {
-		name     string
-		env      map[string]string
-		sameSite string
-		secure   bool
-		part     bool
-		reason   string
+		env  map[string]string
+		want CookieOverrides
 	}{
-		{"two sites", map[string]string{"BETTER_AUTH_URL": "https://api.other.net", "TRUSTED_ORIGINS": "https://app.example.com"}, "none", true, true, "two sites"},
-		{"one site, subdomains", map[string]string{"BETTER_AUTH_URL": "https://api.example.com", "TRUSTED_ORIGINS": "https://app.example.com,https://www.example.com"}, "lax", true, false, "one site"},
-		{"one cross-site entry among same-site ones", map[string]string{"BETTER_AUTH_URL": "https://api.example.com", "TRUSTED_ORIGINS": "https://app.example.com,https://partner.io"}, "none", true, true, "https://partner.io"},
-		{"a public suffix is not a site", map[string]string{"BETTER_AUTH_URL": "https://api-x.github.io", "TRUSTED_ORIGINS": "https://app-x.github.io"}, "none", true, true, "two sites"},
-		{"scheme decides too (schemeful same-site)", map[string]string{"BETTER_AUTH_URL": "https://api.example.com", "TRUSTED_ORIGINS": "http://app.example.com"}, "none", true, true, "two sites"},
-		{"wildcard on the API's site", map[string]string{"BETTER_AUTH_URL": "https://api.example.com", "TRUSTED_ORIGINS": "https://*.example.com"}, "lax", true, false, "one site"},
-		{"wildcard on another site", map[string]string{"BETTER_AUTH_URL": "https://api.example.com", "TRUSTED_ORIGINS": "https://*.partner.io"}, "none", true, true, "two sites"},
-		{"no trusted origin", map[string]string{"BETTER_AUTH_URL": "https://api.example.com"}, "lax", true, false, "one site"},
-		{"explicit value wins", map[string]string{"BETTER_AUTH_URL": "https://api.other.net", "TRUSTED_ORIGINS": "https://app.example.com", "COOKIE_SAMESITE": "lax"}, "lax", true, false, "set explicitly"},
-		{"explicit partitioned wins", map[string]string{"BETTER_AUTH_URL": "https://api.other.net", "TRUSTED_ORIGINS": "https://app.example.com", "COOKIE_PARTITIONED": "false"}, "none", true, false, "two sites"},
-		{"http API, two sites: Secure anyway (browsers treat loopback as secure)", map[string]string{"BETTER_AUTH_URL": "http://127.0.0.1:8787", "TRUSTED_ORIGINS": "http://localhost:5173"}, "none", true, true, "two sites"},
-		{"http API, one site", map[string]string{"BETTER_AUTH_URL": "http://127.0.0.1:8787", "TRUSTED_ORIGINS": "http://127.0.0.1:5173"}, "lax", false, false, "one site"},
+		{nil, CookieOverrides{}},
+		{map[string]string{"COOKIE_SAMESITE": " Strict "}, CookieOverrides{SameSite: "strict"}},
+		{map[string]string{"COOKIE_SECURE": "false", "COOKIE_PARTITIONED": "1"}, CookieOverrides{Secure: &no, Partitioned: &yes}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			m := map[string]string{"TURSO_DATABASE_URL": "libsql://db.example.turso.io", "BETTER_AUTH_SECRET": strings.Repeat("s", 32)}
-			for k, v := range tc.env {
-				m[k] = v
-			}
-			c, err := Load(env(m), false)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if c.CookieSameSite != tc.sameSite || c.CookieSecure != tc.secure || c.CookiePartitioned != tc.part {
-				t.Fatalf("samesite=%s secure=%t partitioned=%t, want %s %t %t", c.CookieSameSite, c.CookieSecure, c.CookiePartitioned, tc.sameSite, tc.secure, tc.part)
-			}
-			if !strings.Contains(c.Summary(), tc.reason) {
-				t.Fatalf("summary does not say %q:\n%s", tc.reason, c.Summary())
-			}
-		})
+		got, err := LoadCookieOverrides(env(tc.env))
+		if err != nil || got.SameSite != tc.want.SameSite || !sameBool(got.Secure, tc.want.Secure) || !sameBool(got.Partitioned, tc.want.Partitioned) {
+			t.Errorf("%v: %+v, %v; want %+v", tc.env, got, err, tc.want)
+		}
 	}
 }
+
+func sameBool(a, b *bool) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
 
 func TestTrustedOriginsAccepted(t *testing.T) {
 	for _, o := range []string{

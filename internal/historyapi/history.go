@@ -7,14 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"adstudio/internal/auth/authdb"
 	"adstudio/internal/generation/gendb"
 	"adstudio/internal/httpapi"
+	"adstudio/internal/jscompat"
 	"adstudio/internal/objectstore"
 )
 
@@ -184,10 +183,10 @@ func (a *API) sweepStale(r *http.Request, userID string, recs ...gendb.Record) b
 
 // ObjectPrefix is where a generation's objects live.
 func ObjectPrefix(userID, generationID string) string {
-	return "users/" + userID + "/generations/" + generationID + "/"
+	return objectstore.GenerationPrefix(userID, generationID)
 }
 
-// summary is the history item shape of app-api.md §13.2.
+// summary is the history item shape of docs/app-api.md §15.
 func (a *API) summary(rec gendb.Record) map[string]any {
 	var asset any
 	if rec.R2Key != "" {
@@ -227,30 +226,13 @@ func parseJSON(s string) any {
 	return v
 }
 
-// parseInt is JavaScript's parseInt(v, 10): leading white space and a sign,
-// then the longest run of digits; def when there are none.
+// parseInt is JavaScript's parseInt(v, 10), or def where that is NaN.
 func parseInt(v string, def int) int {
-	s := strings.TrimLeftFunc(v, unicode.IsSpace)
-	neg := false
-	if s != "" && (s[0] == '+' || s[0] == '-') {
-		neg, s = s[0] == '-', s[1:]
-	}
-	n := 0
-	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
-		n++
-	}
-	if n == 0 {
+	f, ok := jscompat.ParseInt(v)
+	if !ok {
 		return def
 	}
-	digits := s[:n]
-	if len(digits) > 9 {
-		digits = "999999999" // any such value is clamped anyway
-	}
-	x, _ := strconv.Atoi(digits)
-	if neg {
-		return -x
-	}
-	return x
+	return int(max(-999999999, min(f, 999999999))) // any such value is clamped anyway
 }
 
 func clamp(v, lo, hi int) int { return max(lo, min(v, hi)) }

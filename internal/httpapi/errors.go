@@ -4,7 +4,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -13,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+
+	"adstudio/internal/jscompat"
 )
 
 // AuthError is an error in better-auth's envelope: {"message","code"}.
@@ -125,15 +126,12 @@ func appErrorBody(e *AppError) map[string]any {
 // WriteJSON writes v as JSON the way JSON.stringify would (no HTML
 // escaping), with Content-Type application/json.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	body, err := jscompat.Marshal(v)
+	if err != nil {
 		slog.Error("encode response", "err", err)
 		w.WriteHeader(http.StatusInternalServerError)
 		return
 	}
-	body := bytes.TrimRight(b.Bytes(), "\n")
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)

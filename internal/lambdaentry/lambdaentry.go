@@ -1,71 +1,90 @@
 // Package lambdaentry is the shared body of the four Lambda mains: read the
-// secrets and the configuration once per cold start, build the app, and
-// serve API Gateway v2 events through the net/http adapter, plus the
-// generate function's own events (sweeps and continuations).
+// secrets and the configuration once per cold start, build the function,
+// and serve API Gateway v2 events through the net/http adapter, plus the
+// generate function's own events (sweeps and continuations). It calls AWS
+// through internal/awsenv, not the SDK's service clients, whose package
+// initialisation alone would add milliseconds to every cold start.
 package lambdaentry
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	lambdasvc "github.com/aws/aws-sdk-go-v2/service/lambda"
-	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
-	"adstudio/internal/app"
+	"adstudio/internal/awsenv"
 	"adstudio/internal/config"
+	"adstudio/internal/routes"
 	"adstudio/internal/secrets"
+	"adstudio/internal/server"
 )
+
+// Function is what one Lambda serves.
+type Function struct {
+	Handler http.Handler
+	// Events takes the function's own events ({"adstudio": …}); nil
+	// refuses them.
+	Events func(ctx context.Context, ev Event) (any, error)
+}
+
+// Env is the Lambda environment a function is built in.
+type Env struct {
+	AWS    aws.Config
+	Getenv func(string) string
+}
+
+// Build makes a function from the shared core.
+type Build func(c *server.Core, env Env) (Function, error)
 
 // Run serves fn until the runtime stops the process; a bad configuration
 // ends it with one line on stderr and a non-zero status (Lambda then
 // reports the failed init).
-func Run(fn app.Function) {
-	if err := run(fn); err != nil {
+func Run(fn routes.Function, build Build) {
+	if err := run(build); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", fn, err)
 		os.Exit(1)
 	}
 }
 
-func run(fn app.Function) error {
-	// Init is billed and limited to 10 s: bound the one network call.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		return err
-	}
-	getenv, err := secrets.Overlay(ctx, secrets.Wanted(os.Environ()), os.Getenv, ssm.NewFromConfig(awsCfg))
-	if err != nil {
-		return err
+func run(build Build) error {
+	env := Env{Getenv: os.Getenv}
+	getenv := os.Getenv
+	if wanted := secrets.Wanted(os.Environ()); len(wanted) > 0 {
+		var err error
+		if env.AWS, err = awsenv.Config(os.Getenv); err != nil {
+			return err
+		}
+		// Init is billed and limited to 10 s: bound the one network call.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		endpoint := awsenv.Endpoint(os.Getenv, "ssm")
+		getenv, err = secrets.Overlay(ctx, wanted, os.Getenv, func(ctx context.Context, names []string) (map[string]string, []string, error) {
+			return awsenv.GetParameters(ctx, env.AWS, endpoint, names)
+		})
+		if err != nil {
+			return err
+		}
 	}
 	cfg, err := config.Load(getenv, false)
 	if err != nil {
 		return err
 	}
-	a, err := app.New(cfg, nil)
+	core, err := server.New(cfg, nil)
 	if err != nil {
 		return err
 	}
-	if fn == app.Generate {
-		// The stack sets GENERATE_FUNCTION_NAME; Lambda's own name is the
-		// fallback. AWS_ENDPOINT_URL_LAMBDA (read by the SDK) lets the local
-		// gateway receive the invocation instead of AWS.
-		name := os.Getenv("GENERATE_FUNCTION_NAME")
-		if name == "" {
-			name = os.Getenv("AWS_LAMBDA_FUNCTION_NAME")
-		}
-		a.SetDispatcher(&selfInvoker{client: lambdasvc.NewFromConfig(awsCfg), name: name})
+	f, err := build(core, env)
+	if err != nil {
+		return err
 	}
-	lambda.Start(Handler(a, fn))
+	lambda.Start(Handler(f))
 	return nil
 }
 
@@ -79,19 +98,15 @@ type Event struct {
 // Handler takes every event the function receives. API Gateway v2 events go
 // through the net/http adapter, whose ProxyWithContext hands the
 // invocation context (and its deadline) to every handler.
-func Handler(a *app.App, fn app.Function) func(context.Context, json.RawMessage) (any, error) {
-	proxy := httpadapter.NewV2(a.Handler(fn))
+func Handler(f Function) func(context.Context, json.RawMessage) (any, error) {
+	proxy := httpadapter.NewV2(f.Handler)
 	return func(ctx context.Context, raw json.RawMessage) (any, error) {
 		var ev Event
 		if json.Unmarshal(raw, &ev) == nil && ev.Adstudio != "" {
-			switch ev.Adstudio {
-			case "sweep":
-				ids, err := a.Sweep(ctx)
-				return map[string]any{"swept": len(ids)}, err
-			case "continue":
-				return map[string]string{"continued": ev.GenerationID}, a.Continue(ctx, ev.GenerationID)
+			if f.Events == nil {
+				return nil, fmt.Errorf("unexpected adstudio event %q", ev.Adstudio)
 			}
-			return nil, fmt.Errorf("unknown adstudio event %q", ev.Adstudio)
+			return f.Events(ctx, ev)
 		}
 		var req events.APIGatewayV2HTTPRequest
 		if err := json.Unmarshal(raw, &req); err != nil {
@@ -101,18 +116,54 @@ func Handler(a *app.App, fn app.Function) func(context.Context, json.RawMessage)
 	}
 }
 
-// selfInvoker continues a generation in an asynchronous invocation of this
+// SelfInvoker continues a generation in an asynchronous invocation of this
 // same function (InvocationType Event: Lambda queues it and retries it on
-// failure; Continue ignores a generation that is no longer pending).
-type selfInvoker struct {
-	client *lambdasvc.Client
-	name   string
+// failure; a continuation ignores a generation that is no longer pending).
+type SelfInvoker struct {
+	aws      aws.Config
+	endpoint string
+	name     string
 }
 
-func (s *selfInvoker) Dispatch(ctx context.Context, generationID string) error {
-	payload, _ := json.Marshal(Event{Adstudio: "continue", GenerationID: generationID})
-	_, err := s.client.Invoke(ctx, &lambdasvc.InvokeInput{
-		FunctionName: aws.String(s.name), InvocationType: lambdatypes.InvocationTypeEvent, Payload: payload,
-	})
-	return err
+// SelfInvoker is the generate function's dispatcher. The stack sets
+// GENERATE_FUNCTION_NAME; Lambda's own name is the fallback.
+// AWS_ENDPOINT_URL_LAMBDA lets the local gateway receive the invocation
+// instead of AWS.
+func (e Env) SelfInvoker() (*SelfInvoker, error) {
+	cfg := e.AWS
+	if cfg.Credentials == nil {
+		var err error
+		if cfg, err = awsenv.Config(e.Getenv); err != nil {
+			return nil, err
+		}
+	}
+	name := e.Getenv("GENERATE_FUNCTION_NAME")
+	if name == "" {
+		name = e.Getenv("AWS_LAMBDA_FUNCTION_NAME")
+	}
+	return &SelfInvoker{aws: cfg, endpoint: awsenv.Endpoint(e.Getenv, "lambda"), name: name}, nil
+}
+
+// Dispatch queues the continuation of generationID.
+func (s *SelfInvoker) Dispatch(ctx context.Context, generationID string) error {
+	payload, err := json.Marshal(Event{Adstudio: "continue", GenerationID: generationID})
+	if err != nil {
+		return err
+	}
+	return awsenv.InvokeAsync(ctx, s.aws, s.endpoint, s.name, payload)
+}
+
+// GenerateEvents answers the generate function's own events: the
+// scheduled sweep and the continuation of a handed-off generation.
+func GenerateEvents(sweep func(context.Context) ([]string, error), cont func(ctx context.Context, generationID string) error) func(context.Context, Event) (any, error) {
+	return func(ctx context.Context, ev Event) (any, error) {
+		switch ev.Adstudio {
+		case "sweep":
+			ids, err := sweep(ctx)
+			return map[string]any{"swept": len(ids)}, err
+		case "continue":
+			return map[string]string{"continued": ev.GenerationID}, cont(ctx, ev.GenerationID)
+		}
+		return nil, fmt.Errorf("unknown adstudio event %q", ev.Adstudio)
+	}
 }

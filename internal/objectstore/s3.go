@@ -8,17 +8,18 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
@@ -53,34 +54,38 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 
 // newS3 is NewS3 with extra client options, for tests.
 func newS3(ctx context.Context, cfg S3Config, optFns ...func(*s3.Options)) (*S3, error) {
-	cfg, err := cfg.withDefaults()
+	cfg, err := withDefaults(cfg)
 	if err != nil {
 		return nil, err
 	}
-	// A BuildableClient, not an *http.Client: with AWS_CA_BUNDLE set,
-	// LoadDefaultConfig rejects a plain *http.Client.
-	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
-		// A store that accepted the body but never answers is a timeout that
-		// Put can retry, instead of hanging until the request's deadline.
-		t.ResponseHeaderTimeout = 15 * time.Second
-	})
-	awsCfg, err := config.LoadDefaultConfig(ctx,
-		config.WithRegion(cfg.Region),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, "")),
-		config.WithHTTPClient(httpClient),
-		// Since service/s3 v1.73 the SDK adds CRC32 checksums (aws-chunked
-		// trailers over HTTPS) to every request that supports one; R2 and other
-		// S3 stand-ins have failed on them. when_required sends a plain body.
-		config.WithRequestChecksumCalculation(aws.RequestChecksumCalculationWhenRequired),
-		config.WithResponseChecksumValidation(aws.ResponseChecksumValidationWhenRequired),
-		// The SDK's default backoff grows to 20 s; requests run inside a ~30 s
-		// API Gateway window, so keep each wait short.
-		config.WithRetryer(func() aws.Retryer {
-			return retry.AddWithMaxBackoffDelay(retry.NewStandard(), time.Second)
+	// Built here rather than by config.LoadDefaultConfig: its credential
+	// chain (SSO, STS, IMDS) costs milliseconds of package initialisation in
+	// every function that imports this package, and none of what it reads
+	// from the environment or ~/.aws applies to a store with its own
+	// endpoint and static credentials.
+	awsCfg := aws.Config{
+		Region:      cfg.Region,
+		Credentials: credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, ""),
+		// The SDK's default client (its dial and TLS handshake timeouts),
+		// with one more bound: a store that accepted the body but never
+		// answers is a timeout that Put can retry, instead of hanging until
+		// the request's deadline.
+		HTTPClient: awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+			t.ResponseHeaderTimeout = 15 * time.Second
 		}),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("storage: load S3 client config: %w", err)
+		// Since service/s3 v1.73 the SDK adds CRC32 checksums (aws-chunked
+		// trailers over HTTPS) to every request that supports one; R2 and
+		// other S3 stand-ins have failed on them. when_required sends a plain
+		// body.
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
+		// The SDK's default backoff grows to 20 s; requests run inside a
+		// ~30 s API Gateway window, so keep each wait short.
+		Retryer: func() aws.Retryer {
+			return retry.AddWithMaxBackoffDelay(retry.NewStandard(), time.Second)
+		},
+		// Where LoadDefaultConfig sent the SDK's warnings.
+		Logger: logging.NewStandardLogger(os.Stderr),
 	}
 	client := s3.NewFromConfig(awsCfg, append([]func(*s3.Options){func(o *s3.Options) {
 		o.BaseEndpoint = aws.String(cfg.Endpoint)

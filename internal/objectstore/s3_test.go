@@ -181,7 +181,7 @@ func TestS3PutStopsWhenContextEnds(t *testing.T) {
 	}
 }
 
-// TestS3RequestShape checks the wire format platform §6 asks for: no
+// TestS3RequestShape checks the wire format docs/platform.md §6 asks for: no
 // checksum headers or aws-chunked framing, a Content-Length, and no
 // Expect: 100-continue even for a body above the SDK's 2 MB threshold.
 func TestS3RequestShape(t *testing.T) {
@@ -338,7 +338,7 @@ func TestNewS3Config(t *testing.T) {
 			}
 		})
 	}
-	got, err := valid.withDefaults()
+	got, err := withDefaults(valid)
 	if err != nil || got.Endpoint != "https://abc.r2.cloudflarestorage.com" || got.Region != "auto" {
 		t.Errorf("defaults: %+v, %v", got, err)
 	}

@@ -42,7 +42,7 @@ func mustLocal(t *testing.T) *Local {
 	return l
 }
 
-// The app's key shape (app-api §12.4).
+// The app's key shape (docs/app-api.md §14.3).
 const imageKey = "users/u1/generations/g1/output.png"
 
 // pngBytes is a PNG signature plus filler: 26 bytes.

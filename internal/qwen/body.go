@@ -6,8 +6,8 @@ import (
 	"adstudio/internal/jscompat"
 )
 
-// requestBody is the JSON of spec §6 (text) or §7 (edit), written by hand
-// because the contract fixes the key order and which keys are omitted, and
+// requestBody is the JSON of docs/dashscope.md §6 (text) or §7 (edit), written
+// by hand because those sections fix the key order and which keys are omitted, and
 // because it should be byte-for-byte what the reference's JSON.stringify
 // produces (encoding/json escapes <, >, &, U+2028 and U+2029; JavaScript
 // does not).

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"adstudio/internal/jscompat"
 )
 
 // MaxResponseBytes caps the provider response body we read. A success body
@@ -55,7 +57,7 @@ func (c *Client) Endpoint() string { return c.endpoint }
 var _ Generator = (*Client)(nil)
 
 // Generate sends one generation request. Every failure is a *Error carrying
-// the client-facing status, code and message of spec §9.2; ctx bounds the
+// the client-facing status, code and message of docs/dashscope.md §9.2; ctx bounds the
 // whole call, and the configured timeout bounds the wait for headers.
 func (c *Client) Generate(ctx context.Context, r Request) (Result, error) {
 	model := c.cfg.ImageModel
@@ -65,7 +67,7 @@ func (c *Client) Generate(ctx context.Context, r Request) (Result, error) {
 	body := requestBody(model, r)
 
 	// The provider timeout covers sending and the wait for headers only
-	// (spec §11): a timer cancels a child context and is stopped once
+	// (docs/dashscope.md §10): a timer cancels a child context and is stopped once
 	// headers are in, so the body read is bounded by ctx alone.
 	hctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -132,7 +134,7 @@ func (c *Client) Generate(ctx context.Context, r Request) (Result, error) {
 	return Result{Images: images, RequestID: requestID, Model: model, Usage: usage(obj)}, nil
 }
 
-// transportError is rows 1–2 of spec §9.2: no response at all. A caller
+// transportError is rows 1–2 of docs/dashscope.md §9.2: no response at all. A caller
 // context that ran out counts as the timeout too; one that was cancelled is
 // reported as a connection failure, the only other row, with the
 // cancellation as the cause.
@@ -177,18 +179,18 @@ func nonBlankString(v any) string {
 	return s
 }
 
-// headerRequestID is spec §8.1's fallback: the first non-blank header among
+// headerRequestID is the fallback of docs/dashscope.md §8.1: the first non-blank header among
 // these, trimmed.
 func headerRequestID(h http.Header) string {
 	for _, k := range []string{"x-request-id", "x-acs-request-id", "x-dashscope-request-id"} {
-		if v := jsTrim(strings.Join(h.Values(k), ", ")); v != "" {
+		if v := jscompat.Trim(strings.Join(h.Values(k), ", ")); v != "" {
 			return v
 		}
 	}
 	return ""
 }
 
-// imageURLs is spec §8: every non-blank string image of choice 0's content,
+// imageURLs is docs/dashscope.md §8: every non-blank string image of choice 0's content,
 // in order; non-object entries skipped, other choices ignored.
 func imageURLs(payload map[string]any) []string {
 	output, _ := payload["output"].(map[string]any)

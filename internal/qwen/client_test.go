@@ -152,7 +152,7 @@ func TestGenerateBodyEscaping(t *testing.T) {
 	}
 }
 
-// The error matrix of spec §14, plus the ordering consequences of §9.2.
+// The error matrix of docs/dashscope.md §13, plus the ordering consequences of §9.2.
 func TestGenerateProviderErrors(t *testing.T) {
 	t.Parallel()
 	fake := qwenfake.New(t)
@@ -196,7 +196,7 @@ func TestGenerateProviderErrors(t *testing.T) {
 			qerr(502, "UPSTREAM_UNAVAILABLE", "Image provider is currently unavailable.", "InternalError", fromFake)},
 		{"unrelated header is not a request id", "[fake:header-request-id=x-trace-id]" + qwenfake.Internal,
 			qerr(502, "UPSTREAM_UNAVAILABLE", "Image provider is currently unavailable.", "InternalError", "")},
-		// §9.2 consequences.
+		// docs/dashscope.md §9.2 consequences.
 		{"throttling code without 429", qwenfake.Fail(400, "Throttling.RateQuota", ""),
 			qerr(502, "UPSTREAM_REQUEST_FAILED", "Image provider request failed.", "Throttling.RateQuota", fromFake)},
 		{"429 without code", qwenfake.Fail(429, "", ""),

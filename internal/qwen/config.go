@@ -1,33 +1,28 @@
 package qwen
 
 import (
-	"math"
 	"net/url"
-	"strconv"
-	"strings"
 	"time"
+
+	"adstudio/internal/config"
+	"adstudio/internal/jscompat"
 )
 
-// Defaults of spec §2.
+// Defaults of docs/dashscope.md §2. internal/config applies them when it
+// reads QWEN_*; they are named here too for configurations built by hand
+// (fakes, tests).
 const (
-	DefaultRegion     = "sg"
-	DefaultImageModel = "qwen-image-max"
-	DefaultEditModel  = "qwen-image-edit-max"
-	DefaultTimeout    = 45 * time.Second
-)
-
-// Hosts of the two regions the reference backend knows (spec §3). A key
-// works only against the host of its own region.
-const (
-	HostSingapore = "https://dashscope-intl.aliyuncs.com"
-	HostBeijing   = "https://dashscope.aliyuncs.com"
+	DefaultRegion     = config.DefaultQwenRegion
+	DefaultImageModel = config.DefaultQwenImageModel
+	DefaultEditModel  = config.DefaultQwenEditModel
+	DefaultTimeout    = config.DefaultQwenTimeout
 )
 
 // GenerationPath is the synchronous multimodal-generation endpoint, the only
 // one the backend calls.
 const GenerationPath = "/api/v1/services/aigc/multimodal-generation/generation"
 
-// The contract's BACKEND_MISCONFIGURED messages, spelled exactly.
+// The BACKEND_MISCONFIGURED messages of docs/app-api.md §2, spelled exactly.
 const (
 	msgMissingKey = "QWEN_API_KEY is not configured."
 	msgBadRegion  = "QWEN_REGION must be either 'sg' or 'bj'."
@@ -35,7 +30,8 @@ const (
 	msgBadBaseURL = "QWEN_BASE_URL must be an absolute http(s) URL."
 )
 
-// Config is the provider configuration, loaded once per cold start.
+// Config is the provider configuration, built once per cold start by
+// NewConfig from what internal/config read.
 type Config struct {
 	// APIKey is the trimmed bearer key. Empty means "not configured", which
 	// is an error only when a request actually needs the provider.
@@ -55,7 +51,7 @@ type Config struct {
 }
 
 // ConfigError is a configuration problem. Its Error text is exactly the
-// contract's BACKEND_MISCONFIGURED message, so it can be shown as is.
+// BACKEND_MISCONFIGURED message (docs/app-api.md §2), so it can be shown as is.
 type ConfigError struct {
 	Var     string // the environment variable at fault
 	Message string
@@ -63,58 +59,19 @@ type ConfigError struct {
 
 func (e *ConfigError) Error() string { return e.Message }
 
-// LoadConfig reads the QWEN_* variables through getenv, treating an empty
-// value as absent. That makes a present-but-empty QWEN_REGION (an error in
-// the contract) indistinguishable from an absent one; callers that can tell
-// the two apart should use LoadConfigLookup(os.LookupEnv).
-func LoadConfig(getenv func(string) string) (Config, error) {
-	return LoadConfigLookup(func(k string) (string, bool) {
-		v := getenv(k)
-		return v, v != ""
-	})
-}
-
-// LoadConfigLookup reads the QWEN_* variables per spec §2 and returns the
-// config together with the first problem in the order the reference backend
-// checks them (key, region, timeout), with one exception: a missing key is
-// not reported here, because the app decides per request what a missing key
+// NewConfig is the provider configuration from the settings internal/config
+// read, with the first problem in the order the reference backend checks
+// them (key, region, timeout), with one exception: a missing key is not
+// reported here, because the app decides per request what a missing key
 // means (the local generator in `make dev`, BACKEND_MISCONFIGURED
 // elsewhere). Validate reports it. Since the reference never looks past a
 // missing key, nothing else is reported while the key is missing either.
-func LoadConfigLookup(lookup func(string) (string, bool)) (Config, error) {
-	get := func(k string) (string, bool) {
-		v, ok := lookup(k)
-		return jsTrim(v), ok
+// The error is a *ConfigError.
+func NewConfig(s config.Qwen) (Config, error) {
+	c := Config{
+		APIKey: s.APIKey, Region: s.Region, ImageModel: s.ImageModel, EditModel: s.EditModel,
+		BaseURL: s.BaseURL, Timeout: s.Timeout,
 	}
-	var c Config
-	c.APIKey, _ = get("QWEN_API_KEY")
-
-	c.Region = DefaultRegion
-	if v, ok := get("QWEN_REGION"); ok {
-		// Present but blank is an error, not the default (spec §2).
-		c.Region = strings.ToLower(v)
-	}
-
-	c.ImageModel, _ = get("QWEN_IMAGE_MODEL")
-	if c.ImageModel == "" {
-		c.ImageModel = DefaultImageModel
-	}
-	c.EditModel, _ = get("QWEN_IMAGE_EDIT_MODEL")
-	if c.EditModel == "" {
-		c.EditModel = DefaultEditModel
-	}
-
-	c.Timeout = DefaultTimeout
-	if v, ok := lookup("QWEN_TIMEOUT_MS"); ok && v != "" {
-		c.Timeout = parseTimeoutMS(v)
-	}
-
-	if base, _ := get("QWEN_BASE_URL"); base != "" {
-		c.BaseURL = strings.TrimRight(base, "/")
-	} else {
-		c.BaseURL = regionHost(c.Region)
-	}
-
 	if c.APIKey == "" {
 		return c, nil
 	}
@@ -132,7 +89,7 @@ func (c Config) Validate() error {
 	case c.Timeout <= 0:
 		return &ConfigError{Var: "QWEN_TIMEOUT_MS", Message: msgBadTimeout}
 	case c.BaseURL != "" && !validBaseURL(c.BaseURL):
-		// Not in the contract: QWEN_BASE_URL is ours, for fakes and proxies.
+		// Not in the old backend: QWEN_BASE_URL is ours, for fakes and proxies.
 		return &ConfigError{Var: "QWEN_BASE_URL", Message: msgBadBaseURL}
 	}
 	return nil
@@ -143,50 +100,10 @@ func validBaseURL(s string) bool {
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
-// regionHost is the host of a region; unknown regions get the default's so
-// a Config built by hand still points somewhere sensible.
-func regionHost(region string) string {
-	if region == "bj" {
-		return HostBeijing
-	}
-	return HostSingapore
-}
-
-// parseTimeoutMS reads whole milliseconds: ASCII digits only, after the
-// JavaScript white space around the value. The old backend read it with
-// parseInt, which silently turned "45s" into 45 ms and "1.5" into 1 ms; any
-// such value is refused here (0, which Validate reports), so a typo cannot
-// become a timeout a thousand times too short. A value beyond
-// time.Duration's range means, in practice, "never".
-func parseTimeoutMS(v string) time.Duration {
-	s := jsTrim(v)
-	if s == "" || strings.TrimLeft(s, "0123456789") != "" {
-		return 0
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsInf(f, 0) || f <= 0 {
-		return 0
-	}
-	if f >= float64(math.MaxInt64/int64(time.Millisecond)) {
-		return time.Duration(math.MaxInt64)
-	}
-	return time.Duration(f) * time.Millisecond
-}
-
-// isJSSpace is JavaScript's WhiteSpace ∪ LineTerminator, the set
-// String.prototype.trim and parseInt skip. It differs from unicode.IsSpace:
-// U+FEFF is in, U+0085 is out.
-func isJSSpace(r rune) bool {
-	switch r {
-	case '\t', '\n', '\v', '\f', '\r', ' ', 0xA0, 0x1680, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF:
-		return true
-	}
-	return r >= 0x2000 && r <= 0x200A
-}
-
-// jsTrim is String.prototype.trim.
-func jsTrim(s string) string { return strings.TrimFunc(s, isJSSpace) }
+// regionHost is the host of a region, for a Config built by hand without
+// a BaseURL.
+func regionHost(region string) string { return config.QwenRegionHost(region) }
 
 // isBlank reports whether s is empty after JavaScript trimming, the
 // reference's test for "non-blank" strings in provider bodies.
-func isBlank(s string) bool { return jsTrim(s) == "" }
+func isBlank(s string) bool { return jscompat.Trim(s) == "" }

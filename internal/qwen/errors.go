@@ -6,8 +6,8 @@ import (
 	"unicode/utf8"
 )
 
-// Error codes of upstream failures, spelled as the contract spells them
-// (spec §9.2, app-api §7.6).
+// Error codes of upstream failures, spelled as the app API spells them
+// (docs/dashscope.md §9.2, docs/app-api.md §8.6).
 const (
 	CodeTimeout           = "UPSTREAM_TIMEOUT"
 	CodeUnavailable       = "UPSTREAM_UNAVAILABLE"
@@ -19,7 +19,7 @@ const (
 	CodeMalformedResponse = "UPSTREAM_MALFORMED_RESPONSE"
 )
 
-// Messages of spec §9.2. Rows 5 and 8 prefer the provider's own message.
+// Messages of docs/dashscope.md §9.2. Rows 5 and 8 prefer the provider's own message.
 const (
 	MsgTimeout           = "Image provider request timed out."
 	MsgConnectFailed     = "Failed to connect to image provider."
@@ -32,7 +32,7 @@ const (
 	MsgMalformedResponse = "Image provider returned an invalid response body."
 )
 
-// Provider error codes the mapping tests for (spec §9.1). Comparisons are
+// Provider error codes the mapping tests for (docs/dashscope.md §9.1). Comparisons are
 // exact and case-sensitive.
 const (
 	providerDataInspectionFailed = "DataInspectionFailed"
@@ -76,8 +76,9 @@ func (e *Error) Error() string {
 // works on a timeout.
 func (e *Error) Unwrap() error { return e.Err }
 
-// mapProviderError is rows 3–8 of spec §9.2, in that order. code and message
-// are the body's non-blank strings (or empty); requestID is §8.1's.
+// mapProviderError is rows 3–8 of docs/dashscope.md §9.2, in that order. code
+// and message are the body's non-blank strings (or empty); requestID is the
+// one of docs/dashscope.md §8.1.
 func mapProviderError(status int, code, message, requestID string) *Error {
 	e := &Error{Status: http.StatusBadGateway, ProviderCode: code, ProviderRequestID: requestID}
 	orDefault := func(def string) string {

@@ -1,7 +1,7 @@
 // Package qwen talks to Alibaba Cloud Model Studio (DashScope), the image
 // provider behind the generation workflows. It sends exactly the request the
 // reference backend sends and turns every upstream failure into the error the
-// client must see (docs: shared/spec/qwen-dashscope.md), so the handlers only
+// client must see (docs/dashscope.md), so the handlers only
 // pass the result or the *Error on.
 package qwen
 

@@ -1,5 +1,7 @@
-// Package ratelimit counts requests per client and path in the database, so
-// the limits hold across every Lambda instance, with better-auth's rules.
+// Package ratelimit counts requests per client and path with better-auth's
+// rules: in the database, so the limit holds across every Lambda instance,
+// for the rules that protect secrets or cost money; in the process
+// (Memory) for the general per-IP rule, so a read costs no write.
 package ratelimit
 
 import (
@@ -17,21 +19,32 @@ import (
 type Rule struct {
 	Window time.Duration
 	Max    int
+	// PerInstance counts the rule in this process only (Limiter.Memory)
+	// instead of in the database: N instances then admit up to N × Max per
+	// window, in exchange for no database write per request.
+	PerInstance bool
 }
 
 // RuleFor returns better-auth 1.7's rule for a path below /api/auth.
+//
+// The rules that guard a password or send mail stay in the database: a
+// guesser spread over many instances must still get 3 tries per window in
+// all. The general rule is per instance; it bounds one client's share of an
+// instance, API Gateway's throttle bounds the total, and the write it would
+// cost on every get-session is what the session cookie cache is there to
+// avoid.
 func RuleFor(path string) Rule {
 	for _, p := range []string{"/sign-in", "/sign-up", "/change-password", "/change-email"} {
 		if strings.HasPrefix(path, p) {
-			return Rule{10 * time.Second, 3}
+			return Rule{Window: 10 * time.Second, Max: 3}
 		}
 	}
 	for _, p := range []string{"/request-password-reset", "/send-verification-email", "/forget-password"} {
 		if strings.HasPrefix(path, p) {
-			return Rule{60 * time.Second, 3}
+			return Rule{Window: 60 * time.Second, Max: 3}
 		}
 	}
-	return Rule{10 * time.Second, 100}
+	return Rule{Window: 10 * time.Second, Max: 100, PerInstance: true}
 }
 
 // Workflows and HistoryDeletes are the per-user rules of the app API, counted per signed-in user across every
@@ -39,10 +52,12 @@ func RuleFor(path string) Rule {
 // download, storage), and deletes reach the object store. Ten generations a
 // minute is more than anyone can look at; the counter restarts after a
 // quiet minute.
-func Workflows() Rule      { return Rule{time.Minute, 10} }
-func HistoryDeletes() Rule { return Rule{time.Minute, 60} }
+func Workflows() Rule      { return Rule{Window: time.Minute, Max: 10} }
+func HistoryDeletes() Rule { return Rule{Window: time.Minute, Max: 60} }
 
-// Limiter decides with one atomic statement per request.
+// Limiter decides with one atomic statement per request, or for a
+// PerInstance rule in memory without any I/O. Build one per process and
+// share it: its in-process counters live in it.
 type Limiter struct {
 	DB *database.DB
 	// Headers, when set, name request headers holding the client address,
@@ -50,6 +65,11 @@ type Limiter struct {
 	// connection's (on Lambda: the one API Gateway reports).
 	Headers []string
 	Now     func() time.Time
+	// Memory counts the PerInstance rules. Nil: the limiter's own, holding
+	// at most DefaultMaxKeys counters.
+	Memory *Memory
+
+	own Memory
 }
 
 // Decision is the outcome of one check.
@@ -58,7 +78,8 @@ type Decision struct {
 	RetryAfter int // seconds, when not allowed
 }
 
-// Allow counts one request for key under rule.
+// Allow counts one request for key under rule: in memory for a PerInstance
+// rule (no database round trip), else in the rate_limit table.
 //
 // SQLite evaluates every SET expression against the old row, so "count"
 // on the right-hand side is the count before this request.
@@ -69,6 +90,9 @@ type Decision struct {
 // count past Max so that the statement's result alone says which happened.
 func (l *Limiter) Allow(ctx context.Context, key string, rule Rule) (Decision, error) {
 	now := l.Now().UnixMilli()
+	if rule.PerInstance {
+		return l.memory().Allow(key, rule, now), nil
+	}
 	win := rule.Window.Milliseconds()
 	var count, last int64
 	err := l.DB.QueryRow(ctx, `INSERT INTO "rate_limit" ("key", "count", "last_request") VALUES (?, 1, ?)
@@ -82,11 +106,14 @@ RETURNING "count", "last_request"`, key, now, now, win, now, win, rule.Max, now)
 	if count <= int64(rule.Max) {
 		return Decision{Allowed: true}, nil
 	}
-	retry := (last + win - now + 999) / 1000
-	if retry < 1 {
-		retry = 1
+	return Decision{RetryAfter: retryAfter(last, win, now)}, nil
+}
+
+func (l *Limiter) memory() *Memory {
+	if l.Memory != nil {
+		return l.Memory
 	}
-	return Decision{RetryAfter: int(retry)}, nil
+	return &l.own
 }
 
 // ClientIP returns the address to key limits and sessions by, or "".
@@ -123,9 +150,11 @@ func normalize(s string) string {
 	return ip.Mask(net.CIDRMask(64, 128)).String()
 }
 
-// Purge deletes counters idle for longer than any window (the longest rule
-// is 60 s), so the table holds only recent clients. The scheduled sweep
-// calls it; a deleted counter is exactly a counter whose window has reset.
+// Purge deletes database counters idle for longer than any window (the
+// longest rule is 60 s), so the table holds only recent clients. The
+// scheduled sweep calls it; a deleted counter is exactly a counter whose
+// window has reset. In-process counters need no purge: Memory drops idle
+// ones itself (and the sweep runs in an instance of its own).
 func (l *Limiter) Purge(ctx context.Context, idle time.Duration) error {
 	if err := l.DB.Exec(ctx, `DELETE FROM "rate_limit" WHERE "last_request" < ?`, l.Now().Add(-idle).UnixMilli()); err != nil {
 		return fmt.Errorf("purge rate limits: %w", err)

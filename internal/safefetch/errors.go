@@ -5,11 +5,11 @@ import (
 	"fmt"
 )
 
-// Kind classifies a fetch failure so a caller can pick the contract's
-// response without looking at the cause.
+// Kind classifies a fetch failure so a caller can pick its response
+// (docs/app-api.md §9.4) without looking at the cause.
 type Kind int
 
-// The kinds of failure, one per user-visible message in app-api §20.3.
+// The kinds of failure, one per user-visible message in docs/app-api.md §9.4.
 const (
 	// KindInvalidURL: the URL does not parse, has no host, or carries userinfo.
 	KindInvalidURL Kind = iota + 1
@@ -56,7 +56,7 @@ func (k Kind) String() string {
 type Error struct {
 	Kind Kind
 	// Redirect is set when the failure concerns a redirect target rather than
-	// the URL the caller passed; the contract words those messages differently.
+	// the URL the caller passed; docs/app-api.md §9.4 words those messages differently.
 	Redirect bool
 	// Host is the host being fetched when the failure happened (no path or
 	// query, which may hold signatures).
@@ -81,8 +81,8 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// Message returns the contract's user message for the failure (app-api §20.3,
-// "External download rules" and the external-URL row).
+// Message returns the user message for the failure (docs/app-api.md §9.4,
+// the download rules).
 func (e *Error) Message() string {
 	switch e.Kind {
 	case KindInvalidURL:

@@ -3,6 +3,8 @@ package safefetch
 import (
 	"net/netip"
 	"strings"
+
+	"adstudio/internal/jscompat"
 )
 
 // blockedV4 lists IPv4 ranges that are not globally reachable unicast
@@ -83,13 +85,13 @@ func BlockedIP(ip netip.Addr) bool {
 	return false
 }
 
-// blockedHostname applies the contract's name rules (app-api §20.3) before
+// blockedHostname applies the name rules of docs/app-api.md §9.4 before
 // any lookup: local names and every IP literal are refused, public or not.
 // host is url.URL.Hostname(), so IPv6 literals arrive without brackets.
 //
 // WHATWG URL parsing turns any host whose last label is a number (decimal,
 // octal or 0x hex: "2130706433", "0x7f.1") into a dotted-quad IPv4 address,
-// which the contract then refuses; net/url does not, so the same shape is
+// which those rules then refuse; net/url does not, so the same shape is
 // matched here rather than handed to a resolver that might accept it.
 func blockedHostname(host string) bool {
 	h := strings.TrimSuffix(strings.ToLower(host), ".")
@@ -101,28 +103,5 @@ func blockedHostname(host string) bool {
 		return true
 	}
 	last := h[strings.LastIndexByte(h, '.')+1:]
-	return endsInNumber(last)
-}
-
-// endsInNumber is WHATWG's "ends in a number" test for one label.
-func endsInNumber(label string) bool {
-	if label == "" {
-		return false
-	}
-	if allIn(label, "0123456789") {
-		return true
-	}
-	if strings.HasPrefix(label, "0x") {
-		return allIn(label[2:], "0123456789abcdef")
-	}
-	return false
-}
-
-func allIn(s, set string) bool {
-	for i := 0; i < len(s); i++ {
-		if strings.IndexByte(set, s[i]) < 0 {
-			return false
-		}
-	}
-	return true
+	return jscompat.EndsInNumber(last)
 }

@@ -23,8 +23,8 @@ import (
 	"time"
 )
 
-// Defaults applied by New to zero Options fields; they match the contract's
-// external download rules (app-api §20.3).
+// Defaults applied by New to zero Options fields; they match the reference
+// download rules of docs/app-api.md §9.4.
 const (
 	DefaultMaxBytes     = 10 << 20
 	DefaultTimeout      = 15 * time.Second
@@ -56,7 +56,8 @@ type Options struct {
 type Result struct {
 	Body []byte
 	// ContentType is the final response's Content-Type header, unparsed
-	// (callers normalise it their own way: app-api §12.4 vs §20.3).
+	// (callers normalise it their own way: docs/generation.md "Copying a
+	// result" vs docs/app-api.md §9.4).
 	ContentType string
 	// FinalURL is the URL the body came from, after redirects.
 	FinalURL string
@@ -173,7 +174,8 @@ func (f *Fetcher) Get(ctx context.Context, rawURL string) (Result, error) {
 }
 
 // checkURL applies the checks that need no network: scheme, shape and the
-// contract's host-name rules. Addresses are checked later, at dial time.
+// host-name rules of docs/app-api.md §9.4. Addresses are checked later, at
+// dial time.
 func (f *Fetcher) checkURL(u *url.URL, redirected bool) error {
 	invalid := KindInvalidURL
 	if redirected {

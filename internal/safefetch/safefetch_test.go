@@ -113,7 +113,7 @@ func TestGetRefusesHostileURLs(t *testing.T) {
 		{"http://instance-data.ec2.internal/", KindBlockedHost},
 		{"http://printer.local/", KindBlockedHost},
 		{"http://app.localhost/", KindBlockedHost},
-		{"https://8.8.8.8/a.png", KindBlockedHost}, // contract: every IP literal
+		{"https://8.8.8.8/a.png", KindBlockedHost}, // docs/app-api.md §9.4: every IP literal
 		{"file:///etc/passwd", KindBadScheme},
 		{"gopher://127.0.0.1:9001/_GET", KindBadScheme},
 		{"ftp://example.com/a.png", KindBadScheme},
@@ -262,7 +262,7 @@ func TestRedirectLoopHitsLimit(t *testing.T) {
 
 func TestRedirectsFollowedUpToLimit(t *testing.T) {
 	t.Parallel()
-	// /3 → /2 → /1 → /0 uses every redirect status the contract names.
+	// /3 → /2 → /1 → /0 uses every redirect status docs/app-api.md §9.4 names.
 	codes := map[string]int{"/4": http.StatusMovedPermanently, "/3": http.StatusSeeOther, "/2": http.StatusPermanentRedirect, "/1": http.StatusFound}
 	srv := mustServe(t, func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {

@@ -10,18 +10,15 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 )
 
 // Suffix marks an environment variable that names a parameter.
 const Suffix = "_SSM"
 
-// Client is the one SSM call used.
-type Client interface {
-	GetParameters(ctx context.Context, in *ssm.GetParametersInput, opts ...func(*ssm.Options)) (*ssm.GetParametersOutput, error)
-}
+// Client is SSM's GetParameters, decrypted, for at most ten names: the
+// values by parameter name, and the names SSM reports as invalid. On Lambda
+// it is awsenv.GetParameters bound to a config and an endpoint.
+type Client func(ctx context.Context, names []string) (values map[string]string, invalid []string, err error)
 
 // Wanted returns NAME → parameter name for every NAME_SSM in environ.
 func Wanted(environ []string) map[string]string {
@@ -54,16 +51,16 @@ func Overlay(ctx context.Context, wanted map[string]string, getenv func(string) 
 	values := map[string]string{}
 	for i := 0; i < len(params); i += 10 {
 		batch := params[i:min(i+10, len(params))]
-		out, err := c.GetParameters(ctx, &ssm.GetParametersInput{Names: batch, WithDecryption: aws.Bool(true)})
+		got, invalid, err := c(ctx, batch)
 		if err != nil {
 			return nil, fmt.Errorf("secrets: read %s: %w", strings.Join(batch, ", "), err)
 		}
-		if len(out.InvalidParameters) > 0 {
-			return nil, fmt.Errorf("secrets: no such parameter: %s", strings.Join(out.InvalidParameters, ", "))
+		if len(invalid) > 0 {
+			return nil, fmt.Errorf("secrets: no such parameter: %s", strings.Join(invalid, ", "))
 		}
-		for _, p := range out.Parameters {
-			for _, name := range byParam[aws.ToString(p.Name)] {
-				values[name] = aws.ToString(p.Value)
+		for p, v := range got {
+			for _, name := range byParam[p] {
+				values[name] = v
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package secrets
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,12 +13,15 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"adstudio/internal/awsenv"
 )
 
 // fakeSSM speaks SSM's JSON protocol for GetParameters (the service cannot
-// run here): POST with X-Amz-Target AmazonSSM.GetParameters.
-func fakeSSM(t *testing.T, store map[string]string, calls *atomic.Int32) *ssm.Client {
+// run here): POST with X-Amz-Target AmazonSSM.GetParameters. The Client it
+// returns is the one Lambda uses, awsenv.GetParameters.
+func fakeSSM(t *testing.T, store map[string]string, calls *atomic.Int32) Client {
+	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("X-Amz-Target") != "AmazonSSM.GetParameters" {
 			t.Errorf("target %q", r.Header.Get("X-Amz-Target"))
@@ -47,10 +51,10 @@ func fakeSSM(t *testing.T, store map[string]string, calls *atomic.Int32) *ssm.Cl
 		json.NewEncoder(w).Encode(out)
 	}))
 	t.Cleanup(srv.Close)
-	return ssm.New(ssm.Options{
-		Region: "eu-west-1", BaseEndpoint: aws.String(srv.URL),
-		Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""),
-	})
+	cfg := aws.Config{Region: "eu-west-1", Credentials: credentials.NewStaticCredentialsProvider("k", "s", "")}
+	return func(ctx context.Context, names []string) (map[string]string, []string, error) {
+		return awsenv.GetParameters(ctx, cfg, srv.URL, names)
+	}
 }
 
 func TestOverlay(t *testing.T) {
@@ -80,5 +84,60 @@ func TestOverlay(t *testing.T) {
 	}
 	if get, err := Overlay(context.Background(), nil, func(string) string { return "e" }, c); err != nil || get("X") != "e" {
 		t.Fatal("no wanted parameters must not call SSM")
+	}
+}
+
+func TestOverlayShares(t *testing.T) {
+	// Two settings naming one parameter: it is asked for once.
+	var asked [][]string
+	c := func(_ context.Context, names []string) (map[string]string, []string, error) {
+		asked = append(asked, names)
+		return map[string]string{"/adstudio/shared": "v"}, nil, nil
+	}
+	get, err := Overlay(context.Background(), map[string]string{"A": "/adstudio/shared", "B": "/adstudio/shared"}, func(string) string { return "" }, c)
+	if err != nil || get("A") != "v" || get("B") != "v" {
+		t.Fatalf("%q %q %v", get("A"), get("B"), err)
+	}
+	if len(asked) != 1 || len(asked[0]) != 1 {
+		t.Fatalf("asked %q", asked)
+	}
+}
+
+func TestOverlayErrorsNameParametersNotValues(t *testing.T) {
+	wanted := map[string]string{"A": "/adstudio/a", "B": "/adstudio/b"}
+	failed := errors.New("ssm GetParameters: ThrottlingException: Rate exceeded (HTTP 400)")
+	for _, c := range []struct {
+		name   string
+		client Client
+		want   []string
+	}{
+		{"call fails", func(context.Context, []string) (map[string]string, []string, error) {
+			return nil, nil, failed
+		}, []string{"/adstudio/a, /adstudio/b", "ThrottlingException"}},
+		{"invalid", func(context.Context, []string) (map[string]string, []string, error) {
+			return map[string]string{"/adstudio/a": "value-a"}, []string{"/adstudio/b"}, nil
+		}, []string{"no such parameter: /adstudio/b"}},
+		{"not returned", func(context.Context, []string) (map[string]string, []string, error) {
+			return map[string]string{"/adstudio/a": "value-a"}, nil, nil
+		}, []string{"/adstudio/b (for B) was not returned"}},
+	} {
+		_, err := Overlay(context.Background(), wanted, func(string) string { return "" }, c.client)
+		if err == nil {
+			t.Errorf("%s: no error", c.name)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: %q does not say %q", c.name, err, w)
+			}
+		}
+		if strings.Contains(err.Error(), "value-a") {
+			t.Errorf("%s: %q shows a value", c.name, err)
+		}
+	}
+	if _, err := Overlay(context.Background(), wanted, func(string) string { return "" }, func(context.Context, []string) (map[string]string, []string, error) {
+		return nil, nil, failed
+	}); !errors.Is(err, failed) {
+		t.Errorf("the call's error is not wrapped: %v", err)
 	}
 }

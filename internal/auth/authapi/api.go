@@ -14,6 +14,7 @@ import (
 	"adstudio/internal/auth/password"
 	"adstudio/internal/auth/session"
 	"adstudio/internal/httpapi"
+	"adstudio/internal/jscompat"
 	"adstudio/internal/origin"
 	"adstudio/internal/ratelimit"
 )
@@ -151,7 +152,11 @@ func requestOrigin(r *http.Request) string {
 }
 
 // RateLimit wraps the whole /api/auth tree: like better-auth's limiter it
-// runs before routing, so unknown paths count too.
+// runs before routing, so unknown paths count too. ratelimit.RuleFor says
+// where each path is counted: the password and mail rules in the database
+// (one round trip, exact across instances), every other path in this
+// process (none), so get-session answered from the cookie cache costs no
+// database call at all.
 func (a *API) RateLimit(next http.Handler) http.Handler {
 	if !a.Limits {
 		return next
@@ -208,7 +213,7 @@ func (a *API) OK(w http.ResponseWriter, r *http.Request) error {
 
 // checkPasswordLength applies better-auth's limits, in UTF-16 code units.
 func checkPasswordLength(pw string) error {
-	switch n := password.Length(pw); {
+	switch n := jscompat.Length(pw); {
 	case n < password.MinLength:
 		return errPasswordTooShort
 	case n > password.MaxLength:

@@ -9,6 +9,7 @@ import (
 	"adstudio/internal/auth/password"
 	"adstudio/internal/auth/session"
 	"adstudio/internal/httpapi"
+	"adstudio/internal/jscompat"
 )
 
 // SignUpEmail is POST /sign-up/email.
@@ -75,7 +76,7 @@ func (a *API) SignInEmail() httpapi.Handler {
 		if !httpapi.ValidEmail(email) {
 			return errInvalidEmail
 		}
-		if password.Length(pw) > password.MaxLength {
+		if jscompat.Length(pw) > password.MaxLength {
 			return errPasswordTooLong
 		}
 		u, hash, err := a.Store.UserWithPassword(ctx, strings.ToLower(email))

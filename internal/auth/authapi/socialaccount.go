@@ -119,7 +119,7 @@ func (a *API) finishSignIn(ctx context.Context, w http.ResponseWriter, r *http.R
 	return u, s, true, nil
 }
 
-// finishLink adds the provider identity to the linking user (§7.10).
+// finishLink adds the provider identity to the linking user (docs/auth-wire.md §8.7).
 func (a *API) finishLink(ctx context.Context, link *stateLink, providerID string, info *oauth.UserInfo, p pendingAccount) error {
 	if !slices.Contains(a.Social.TrustedProviders, providerID) && !info.EmailVerified {
 		return failFlow("unable_to_link_account")

@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"adstudio/internal/jscompat"
 )
 
 // Settings are the attributes shared by every auth cookie.
@@ -143,7 +145,7 @@ func mac(key, msg []byte) []byte {
 // encodeURIComponent(value + "." + base64(HMAC)).
 func (s Signer) Sign(value string) string {
 	sig := base64.StdEncoding.EncodeToString(s.MAC([]byte(value)))
-	return EncodeURIComponent(value + "." + sig)
+	return jscompat.EncodeURIComponent(value + "." + sig)
 }
 
 // Verify takes an already %-decoded cookie value and returns the signed
@@ -167,21 +169,4 @@ func (s Signer) Verify(raw string) (string, bool) {
 		return "", false
 	}
 	return value, true
-}
-
-// EncodeURIComponent escapes like JavaScript's function of that name.
-func EncodeURIComponent(s string) string {
-	const hexdig = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.IndexByte("-_.!~*'()", c) >= 0 {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hexdig[c>>4])
-		b.WriteByte(hexdig[c&15])
-	}
-	return b.String()
 }

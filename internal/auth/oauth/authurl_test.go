@@ -9,7 +9,7 @@ import (
 	"adstudio/internal/auth/oauth"
 )
 
-// Appendix C of the spec: a verifier and the challenge better-auth computed for it.
+// A verifier and the challenge better-auth computed for it (docs/auth-wire.md §11).
 const (
 	vectorVerifier  = "LqDhxhwnrrDrJcGisjQyqVls-uoT9h3IFVZ2e8qLZJzT0q9pTsRj7WTT4F6dZLCMBDbRgk78-Ft3IVGK61Xg1HPDFI6_KaZrnsgvwB04tmYurfwnKbLmSfPbsvur_kSJ"
 	vectorChallenge = "gdf2gJ_rQDghcgAqkEQPtqxQ8ApKbAgttlRZu4TiI8E"
@@ -28,7 +28,8 @@ func queryKeys(t *testing.T, raw string) []string {
 }
 
 func TestAuthCodeURLMatchesBetterAuth(t *testing.T) {
-	// §7.3's observed Google URL, with the state and verifier of the spec's examples.
+	// The Google URL better-auth produced (docs/auth-wire.md §8.3, §11), with the state and
+	// verifier of the test vectors.
 	p := oauth.NewGoogle("gid", "secret", oauth.Endpoints{}, nil)
 	got := p.AuthCodeURL(vectorState, vectorVerifier, "https://api.example.com/api/auth/callback/google", nil, "")
 	want := "https://accounts.google.com/o/oauth2/v2/auth?response_type=code&client_id=gid&state=" + vectorState +

@@ -12,7 +12,7 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// Tokens is a token response mapped as better-auth maps it (§7.5).
+// Tokens is a token response mapped as better-auth maps it (docs/auth-wire.md §8.5).
 type Tokens struct {
 	AccessToken, RefreshToken, IDToken string
 	// AccessTokenExpiresAt and RefreshTokenExpiresAt are now + expires_in and
@@ -24,7 +24,7 @@ type Tokens struct {
 	Scopes []string
 }
 
-// Exchange trades an authorization code for tokens (§7.5): grant_type=authorization_code with
+// Exchange trades an authorization code for tokens (docs/auth-wire.md §8.5): grant_type=authorization_code with
 // the PKCE verifier and the client credentials in the form body. Every failure, including a
 // GitHub 200 answer that carries "error", wraps ErrExchange.
 func (p *Provider) Exchange(ctx context.Context, code, codeVerifier, redirectURI string) (*Tokens, error) {

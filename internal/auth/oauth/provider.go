@@ -1,6 +1,6 @@
 // Package oauth is the provider side of better-auth's Google and GitHub social sign-in: the
 // authorize URL, the code exchange, the profile, and the encryption of stored tokens
-// (spec §7.2–7.6, §7.8).
+// (docs/auth-wire.md §8.2–8.6, §8.9).
 package oauth
 
 import (
@@ -23,7 +23,7 @@ const (
 const GoogleIssuer = "https://accounts.google.com"
 
 // Sentinel errors. The callback maps ErrExchange to invalid_code and ErrUserInfo to
-// unable_to_get_user_info (§7.4 step 6); the wrapped cause is for the log only.
+// unable_to_get_user_info (docs/auth-wire.md §8.4); the wrapped cause is for the log only.
 var (
 	ErrExchange = errors.New("oauth: code exchange failed")
 	ErrUserInfo = errors.New("oauth: profile fetch failed")
@@ -123,7 +123,7 @@ func newProvider(id, clientID, clientSecret string, ep Endpoints, scopes []strin
 func (p *Provider) ID() string { return p.id }
 
 // Issuer is the value a callback's `iss` parameter must have when present: Google's issuer, or
-// "" for GitHub, which names none (§7.4 step 5).
+// "" for GitHub, which names none (docs/auth-wire.md §8.4).
 func (p *Provider) Issuer() string {
 	if p.id == Google {
 		return GoogleIssuer
@@ -138,7 +138,7 @@ func (p *Provider) now() time.Time {
 	return time.Now()
 }
 
-// AuthCodeURL is the authorize URL of §7.3. The query is written in better-auth's order rather
+// AuthCodeURL is the authorize URL of docs/auth-wire.md §8.3. The query is written in better-auth's order rather
 // than through oauth2.Config.AuthCodeURL, which sorts it; the order is cosmetic, but identical
 // URLs make the two servers easy to compare.
 func (p *Provider) AuthCodeURL(state, codeVerifier, redirectURI string, extraScopes []string, loginHint string) string {
@@ -196,7 +196,7 @@ func (q *orderedQuery) add(key, value string) {
 func (q *orderedQuery) String() string { return q.b.String() }
 
 // acceptJSON asks token endpoints for JSON: GitHub answers form-encoded otherwise. better-auth
-// sends the same header (§7.5).
+// sends the same header (docs/auth-wire.md §8.5).
 type acceptJSON struct{ next http.RoundTripper }
 
 func (t acceptJSON) RoundTrip(r *http.Request) (*http.Response, error) {

@@ -2,7 +2,7 @@ package oauth
 
 import "crypto/rand"
 
-// stateAlphabet is better-auth's alphabet for state and PKCE verifiers (§5.1). It has exactly
+// stateAlphabet is better-auth's alphabet for state and PKCE verifiers (docs/auth-wire.md §8.2). It has exactly
 // 64 symbols, so the low six bits of a random byte pick one without bias.
 const stateAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
 

@@ -12,7 +12,7 @@ import (
 	"strings"
 )
 
-// UserInfo is the profile better-auth keeps from a provider (§7.6). ID is the provider's
+// UserInfo is the profile better-auth keeps from a provider (docs/auth-wire.md §8.6). ID is the provider's
 // subject, the account's accountId.
 type UserInfo struct {
 	ID, Name, Email string
@@ -23,7 +23,7 @@ type UserInfo struct {
 // maxProfileBody caps what is read from a profile endpoint; real answers are a few KB.
 const maxProfileBody = 1 << 20
 
-// UserInfo reads the profile behind t (§7.6). A missing email is not an error: the result has
+// UserInfo reads the profile behind t (docs/auth-wire.md §8.6). A missing email is not an error: the result has
 // Email "" and the caller answers email_not_found. Every other failure wraps ErrUserInfo.
 func (p *Provider) UserInfo(ctx context.Context, t *Tokens) (*UserInfo, error) {
 	var (

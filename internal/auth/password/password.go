@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"strings"
 	"sync/atomic"
-	"unicode/utf16"
 
 	"golang.org/x/crypto/scrypt"
 	"golang.org/x/text/unicode/norm"
@@ -21,9 +20,6 @@ const (
 	MinLength = 8
 	MaxLength = 128
 )
-
-// Length measures s as JavaScript's String.length does.
-func Length(s string) int { return len(utf16.Encode([]rune(s))) }
 
 // dummyHash is verified against when there is no stored hash, so an unknown
 // email costs the same scrypt work as a wrong password.

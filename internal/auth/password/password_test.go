@@ -49,14 +49,6 @@ func TestHashFormatAndRoundTrip(t *testing.T) {
 	}
 }
 
-func TestLengthCountsUTF16Units(t *testing.T) {
-	for s, want := range map[string]int{"abcdefgh": 8, "😀😀😀😀": 8, "é": 1, "": 0} {
-		if got := Length(s); got != want {
-			t.Errorf("Length(%q) = %d, want %d", s, got, want)
-		}
-	}
-}
-
 func TestCancelledContextStopsWaiting(t *testing.T) {
 	h := NewHasher(1)
 	h.slots <- struct{}{} // occupy the only slot

@@ -10,6 +10,7 @@ import (
 
 	"adstudio/internal/auth/authdb"
 	"adstudio/internal/auth/cookie"
+	"adstudio/internal/jscompat"
 )
 
 // The session_data cookie cache in better-auth's "compact" encoding, so that
@@ -30,7 +31,7 @@ const cacheVersion = "1"
 
 // encodeCache returns the cookie value for a session, valid until expires.
 func encodeCache(signer cookie.Signer, s authdb.Session, u authdb.User, now, expires time.Time) (string, error) {
-	payload, err := marshalJS(cachePayload{s, u, now.UnixMilli(), cacheVersion})
+	payload, err := jscompat.Marshal(cachePayload{s, u, now.UnixMilli(), cacheVersion})
 	if err != nil {
 		return "", err
 	}
@@ -88,15 +89,4 @@ func decodeCache(signer cookie.Signer, raw string, now time.Time) (authdb.Sessio
 		return none, authdb.User{}, false
 	}
 	return p.Session, p.User, true
-}
-
-// marshalJS encodes like JSON.stringify: no HTML escaping, no newline.
-func marshalJS(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }

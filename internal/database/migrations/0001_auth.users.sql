@@ -1,4 +1,4 @@
--- better-auth core tables in seed document 003's layout: table "users"
+-- better-auth core tables in layout B ("seed 003", docs/auth-wire.md §10.2): table "users"
 -- (plural) with its credits and tier columns, snake_case, dates as TEXT.
 -- IF NOT EXISTS keeps an existing better-auth database exactly as it is.
 CREATE TABLE IF NOT EXISTS "users" (

@@ -1,4 +1,4 @@
--- Application tables as the addreams backend defines them (app-api.md §18):
+-- Application tables as the addreams backend defines them (docs/app-api.md §20):
 -- INTEGER unix-second timestamps, enumerations checked by the application.
 CREATE TABLE IF NOT EXISTS "user_profile" (
   "user_id" text PRIMARY KEY NOT NULL,

@@ -7,7 +7,7 @@
 -- Every change is a ledger row tied to its generation, and the unique index
 -- below makes a second debit or refund for one generation impossible.
 -- image-from-text spends credits_product_shoots; every other workflow
--- spends credits_ad_graphics (app-api.md §11.1).
+-- spends credits_ad_graphics (docs/app-api.md §13.1).
 ALTER TABLE "generation" ADD COLUMN "idempotency_key" text;
 ALTER TABLE "generation" ADD COLUMN "response_status" integer;
 ALTER TABLE "generation" ADD COLUMN "response_json" text;

@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"adstudio/internal/app"
 	"adstudio/internal/config"
+	"adstudio/internal/routes"
 )
 
 // EnvInput is what a function's environment is made of.
@@ -36,7 +36,7 @@ type EnvInput struct {
 // credentials, a region, and no instance-metadata lookups), *_SSM names
 // (there is no Parameter Store here), PORT (a Lambda has none) and the
 // gateway's own settings.
-func FunctionEnv(fn app.Function, in EnvInput) []string {
+func FunctionEnv(fn routes.Function, in EnvInput) []string {
 	c := in.Config
 	set := map[string]string{}
 	for _, kv := range in.Environ {
@@ -91,8 +91,8 @@ func FunctionEnv(fn app.Function, in EnvInput) []string {
 
 	// What Lambda itself provides, or what stands in for it.
 	put("AWS_LAMBDA_FUNCTION_NAME", string(fn))
-	put("AWS_LAMBDA_FUNCTION_TIMEOUT", strconv.Itoa(int(timeouts[fn].Seconds())))
-	put("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", strconv.Itoa(memoryMB[fn]))
+	put("AWS_LAMBDA_FUNCTION_TIMEOUT", strconv.Itoa(int(fn.Size().Timeout.Seconds())))
+	put("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", strconv.Itoa(fn.Size().MemoryMB))
 	put("AWS_REGION", "us-east-1")
 	put("AWS_DEFAULT_REGION", "us-east-1")
 	put("AWS_ACCESS_KEY_ID", "AKIDLOCALGATEWAY")
@@ -100,10 +100,10 @@ func FunctionEnv(fn app.Function, in EnvInput) []string {
 	put("AWS_EC2_METADATA_DISABLED", "true")
 	put("LAMBDA_TASK_ROOT", in.Dir)
 	put("TZ", ":UTC")
-	if fn == app.Generate {
+	if fn == routes.Generate {
 		// The continuation is an asynchronous self-invocation through the
 		// SDK, which reads AWS_ENDPOINT_URL_LAMBDA: the gateway answers it.
-		put("GENERATE_FUNCTION_NAME", string(app.Generate))
+		put("GENERATE_FUNCTION_NAME", string(routes.Generate))
 		put("AWS_ENDPOINT_URL_LAMBDA", in.GatewayURL)
 	}
 

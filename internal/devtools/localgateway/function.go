@@ -8,15 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"adstudio/internal/app"
-)
-
-// Limits of each function as the stack deploys it (infra/stack Specs):
-// generate runs continuations of up to QWEN_TIMEOUT_MS + 60 s, the others
-// answer API requests only.
-var (
-	timeouts = map[app.Function]time.Duration{app.Auth: 10 * time.Second, app.Generate: 120 * time.Second, app.History: 10 * time.Second, app.ImageProxy: 10 * time.Second}
-	memoryMB = map[app.Function]int{app.Auth: 512, app.Generate: 512, app.History: 256, app.ImageProxy: 512}
+	"adstudio/internal/routes"
 )
 
 // Function is one deployed function with a single execution environment:
@@ -24,7 +16,7 @@ var (
 // An environment that timed out or broke is thrown away and the next
 // invocation starts a fresh one, cold, as Lambda does.
 type Function struct {
-	Name    app.Function
+	Name    routes.Function
 	Timeout time.Duration
 
 	cfg InstanceConfig
@@ -36,11 +28,12 @@ type Function struct {
 }
 
 // StartFunction checks the bootstrap and starts its RIE.
-func StartFunction(name app.Function, cfg InstanceConfig) (*Function, error) {
+func StartFunction(name routes.Function, cfg InstanceConfig) (*Function, error) {
 	if st, err := os.Stat(cfg.Bootstrap); err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
 		return nil, fmt.Errorf("%s: %s is not an executable bootstrap (make build-local builds them)", name, cfg.Bootstrap)
 	}
-	f := &Function{Name: name, Timeout: timeouts[name], cfg: cfg}
+	// The time limit the stack deploys the function with (routes.Function.Size).
+	f := &Function{Name: name, Timeout: name.Size().Timeout, cfg: cfg}
 	inst, err := StartInstance(cfg)
 	if err != nil {
 		return nil, err

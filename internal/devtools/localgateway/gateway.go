@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"adstudio/internal/app"
+	"adstudio/internal/routes"
 )
 
 // IntegrationTimeout is the HTTP API's fixed limit on a Lambda integration.
@@ -31,7 +31,7 @@ type Invoker interface {
 // Invoke API in front of the functions.
 type Gateway struct {
 	Router    *Router
-	Functions map[app.Function]Invoker
+	Functions map[routes.Function]Invoker
 	// Scheme and Port the gateway is reached by (x-forwarded-* headers).
 	Scheme, Port string
 	Log          *slog.Logger
@@ -44,12 +44,12 @@ type Gateway struct {
 }
 
 // NewGateway builds a gateway for the app's route table.
-func NewGateway(fns map[app.Function]Invoker, port string, log *slog.Logger) (*Gateway, error) {
-	routes, err := app.GatewayRoutes()
+func NewGateway(fns map[routes.Function]Invoker, port string, log *slog.Logger) (*Gateway, error) {
+	keys, err := routes.GatewayRoutes()
 	if err != nil {
 		return nil, err
 	}
-	rt, err := NewRouter(routes)
+	rt, err := NewRouter(keys)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +80,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (g *Gateway) httpAPI(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	id := NewRequestID()
-	answer := func(res Response, fn app.Function) {
+	answer := func(res Response, fn routes.Function) {
 		res.Write(w, id)
 		g.Log.Debug("request", "method", r.Method, "path", r.URL.Path, "function", string(fn), "status", res.Status, "ms", time.Since(start).Milliseconds())
 	}
@@ -178,7 +178,7 @@ func (g *Gateway) invokeAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name = functionName(name)
-	fn, ok := g.Functions[app.Function(name)]
+	fn, ok := g.Functions[routes.Function(name)]
 	if !ok {
 		lambdaError(w, http.StatusNotFound, "ResourceNotFoundException",
 			fmt.Sprintf("Function not found: arn:aws:lambda:us-east-1:%s:function:%s", AccountID, name))

@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
-	"adstudio/internal/app"
+	"adstudio/internal/routes"
 )
 
 // invokerFunc adapts a function to Invoker.
@@ -63,7 +63,7 @@ func (a *adapterInvoker) last(t *testing.T) events.APIGatewayV2HTTPRequest {
 
 // echo answers with what the function's handler saw, and sets two cookies
 // and a binary body on request.
-func echo(fn app.Function) http.Handler {
+func echo(fn routes.Function) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		if r.URL.Query().Get("png") != "" {
@@ -86,7 +86,7 @@ func echo(fn app.Function) http.Handler {
 	})
 }
 
-func newTestGateway(t *testing.T, fns map[app.Function]Invoker) (*Gateway, *httptest.Server) {
+func newTestGateway(t *testing.T, fns map[routes.Function]Invoker) (*Gateway, *httptest.Server) {
 	t.Helper()
 	g, err := NewGateway(fns, "8787", nil)
 	if err != nil {
@@ -100,10 +100,10 @@ func newTestGateway(t *testing.T, fns map[app.Function]Invoker) (*Gateway, *http
 	return g, srv
 }
 
-func adapters() (map[app.Function]Invoker, map[app.Function]*adapterInvoker) {
-	fns := map[app.Function]Invoker{}
-	raw := map[app.Function]*adapterInvoker{}
-	for _, fn := range app.Functions() {
+func adapters() (map[routes.Function]Invoker, map[routes.Function]*adapterInvoker) {
+	fns := map[routes.Function]Invoker{}
+	raw := map[routes.Function]*adapterInvoker{}
+	for _, fn := range routes.Functions() {
 		a := &adapterInvoker{h: echo(fn)}
 		fns[fn], raw[fn] = a, a
 	}
@@ -151,7 +151,7 @@ func TestGatewayRoundTripThroughAdapter(t *testing.T) {
 	if res.Header.Get("Apigw-Requestid") == "" {
 		t.Error("no Apigw-Requestid")
 	}
-	ev := raw[app.Auth].last(t)
+	ev := raw[routes.Auth].last(t)
 	if ev.RouteKey != "POST /api/auth/sign-in/email" || ev.Headers["x-forwarded-for"] != "203.0.113.9, 127.0.0.1" || ev.RequestContext.HTTP.SourceIP != "127.0.0.1" {
 		t.Errorf("event %+v", ev)
 	}
@@ -161,7 +161,7 @@ func TestGatewayRoundTripThroughAdapter(t *testing.T) {
 	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "image/png" || !bytes.Equal(body, []byte("\x89PNG\r\n\x1a\n\xff\x00")) {
 		t.Errorf("binary: %d %v %q", res.StatusCode, res.Header, body)
 	}
-	if ev := raw[app.ImageProxy].last(t); ev.PathParameters["id"] != "gen-1" || ev.RouteKey != "GET /api/history/{id}/asset" {
+	if ev := raw[routes.ImageProxy].last(t); ev.PathParameters["id"] != "gen-1" || ev.RouteKey != "GET /api/history/{id}/asset" {
 		t.Errorf("asset event: %v %q", ev.PathParameters, ev.RouteKey)
 	}
 
@@ -174,7 +174,7 @@ func TestGatewayRoundTripThroughAdapter(t *testing.T) {
 	if res.StatusCode != 200 || seen["bodyHex"] != hex.EncodeToString(bin) || seen["function"] != "generate" {
 		t.Errorf("binary request: %d %v", res.StatusCode, seen)
 	}
-	if ev := raw[app.Generate].last(t); !ev.IsBase64Encoded {
+	if ev := raw[routes.Generate].last(t); !ev.IsBase64Encoded {
 		t.Error("binary request body not base64 in the event")
 	}
 }
@@ -192,16 +192,16 @@ func TestGatewayRoutingToFunctions(t *testing.T) {
 	_, srv := newTestGateway(t, fns)
 	for _, c := range []struct {
 		method, path string
-		fn           app.Function
+		fn           routes.Function
 		key          string
 	}{
-		{"GET", "/api/health", app.Auth, "GET /api/health"},
-		{"GET", "/api/me", app.Auth, "GET /api/me"},
-		{"OPTIONS", "/api/history", app.Auth, app.PreflightKey},
-		{"OPTIONS", "/api/workflows/image-from-text", app.Generate, "ANY /api/workflows/{proxy+}"},
-		{"GET", "/api/history", app.History, "GET /api/history"},
-		{"DELETE", "/api/history/x", app.History, "DELETE /api/history/{id}"},
-		{"GET", "/api/history/x/asset", app.ImageProxy, "GET /api/history/{id}/asset"},
+		{"GET", "/api/health", routes.Auth, "GET /api/health"},
+		{"GET", "/api/me", routes.Auth, "GET /api/me"},
+		{"OPTIONS", "/api/history", routes.Auth, routes.PreflightKey},
+		{"OPTIONS", "/api/workflows/image-from-text", routes.Generate, "ANY /api/workflows/{proxy+}"},
+		{"GET", "/api/history", routes.History, "GET /api/history"},
+		{"DELETE", "/api/history/x", routes.History, "DELETE /api/history/{id}"},
+		{"GET", "/api/history/x/asset", routes.ImageProxy, "GET /api/history/{id}/asset"},
 	} {
 		before := len(raw[c.fn].payloads)
 		res, body := do(t, mustReq(c.method, srv.URL+c.path, nil))
@@ -229,8 +229,8 @@ func TestGatewayErrors(t *testing.T) {
 	// reaches.
 	release := make(chan struct{})
 	defer close(release)
-	sg, stuck := newTestGateway(t, map[app.Function]Invoker{
-		app.History: invokerFunc(func(ctx context.Context, p []byte) ([]byte, error) {
+	sg, stuck := newTestGateway(t, map[routes.Function]Invoker{
+		routes.History: invokerFunc(func(ctx context.Context, p []byte) ([]byte, error) {
 			select {
 			case <-release:
 			case <-ctx.Done():
@@ -239,11 +239,11 @@ func TestGatewayErrors(t *testing.T) {
 		}),
 	})
 	sg.Timeout = time.Nanosecond
-	fns := map[app.Function]Invoker{
-		app.Auth: invokerFunc(func(ctx context.Context, p []byte) ([]byte, error) {
+	fns := map[routes.Function]Invoker{
+		routes.Auth: invokerFunc(func(ctx context.Context, p []byte) ([]byte, error) {
 			return []byte(`{"errorMessage":"boom","errorType":"errorString"}`), nil
 		}),
-		app.Generate: invokerFunc(func(ctx context.Context, p []byte) ([]byte, error) {
+		routes.Generate: invokerFunc(func(ctx context.Context, p []byte) ([]byte, error) {
 			return []byte(`{"statusCode":200,"body":"ok"}`), nil
 		}),
 	}
@@ -276,8 +276,8 @@ func TestGatewayErrors(t *testing.T) {
 
 func TestInvokeAPI(t *testing.T) {
 	got := make(chan string, 4)
-	fns := map[app.Function]Invoker{
-		app.Generate: invokerFunc(func(ctx context.Context, p []byte) ([]byte, error) {
+	fns := map[routes.Function]Invoker{
+		routes.Generate: invokerFunc(func(ctx context.Context, p []byte) ([]byte, error) {
 			got <- string(p)
 			if strings.Contains(string(p), "fail") {
 				return []byte(`{"errorMessage":"bad","errorType":"errorString"}`), nil

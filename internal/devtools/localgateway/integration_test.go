@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"adstudio/internal/app"
 	"adstudio/internal/devtools/qwenfake"
 	"adstudio/internal/devtools/testenv"
+	"adstudio/internal/routes"
 )
 
 const spaOrigin = "http://localhost:5173"
@@ -67,16 +67,16 @@ func buildFunctions() (string, error) {
 	}
 	out := filepath.Join(dir, "out") + string(filepath.Separator)
 	args := []string{"build", "-trimpath", "-tags", "lambda.norpc", "-ldflags", "-s -w", "-o", out}
-	for _, fn := range app.Functions() {
+	for _, fn := range routes.Functions() {
 		args = append(args, "./functions/"+string(fn))
 	}
 	cmd := exec.Command("go", args...)
-	cmd.Dir = filepath.Join("..", "..")
+	cmd.Dir = filepath.Join("..", "..", "..")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return dir, fmt.Errorf("go build of the functions: %v\n%s", err, b)
 	}
-	for _, fn := range app.Functions() {
+	for _, fn := range routes.Functions() {
 		if err := os.MkdirAll(filepath.Join(dir, string(fn)), 0o755); err != nil {
 			return dir, err
 		}
@@ -357,19 +357,19 @@ func TestFunctionInitFailure(t *testing.T) {
 	rie := needRIE(t)
 	dist := lambdaDist(t)
 	s := startServer(t, rie, dist, nil)
-	f := s.Functions[app.History]
+	f := s.Functions[routes.History]
 	env := append([]string(nil), f.cfg.Env...)
 	for i, kv := range env {
 		if strings.HasPrefix(kv, "BETTER_AUTH_SECRET=") {
 			env[i] = "BETTER_AUTH_SECRET=short"
 		}
 	}
-	broken, err := StartFunction(app.History, InstanceConfig{Name: "history", RIE: rie, Bootstrap: f.cfg.Bootstrap, Dir: f.cfg.Dir, Env: env, Log: f.cfg.Log})
+	broken, err := StartFunction(routes.History, InstanceConfig{Name: "history", RIE: rie, Bootstrap: f.cfg.Bootstrap, Dir: f.cfg.Dir, Env: env, Log: f.cfg.Log})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(broken.Close)
-	_, srv := newTestGateway(t, map[app.Function]Invoker{app.History: broken})
+	_, srv := newTestGateway(t, map[routes.Function]Invoker{routes.History: broken})
 	for range 2 {
 		res, err := http.Get(srv.URL + "/api/history")
 		if err != nil {

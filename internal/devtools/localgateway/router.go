@@ -4,18 +4,18 @@ import (
 	"fmt"
 	"strings"
 
-	"adstudio/internal/app"
+	"adstudio/internal/routes"
 )
 
 // Match is the route API Gateway picks for one request.
 type Match struct {
 	Key            string // the route key, e.g. "GET /api/history/{id}"
-	Function       app.Function
+	Function       routes.Function
 	PathParameters map[string]string // nil when the route has none
 }
 
 // Router matches requests against HTTP API route keys the way API Gateway
-// does. It reads the keys themselves (app.GatewayRoutes), not the ServeMux
+// does. It reads the keys themselves (routes.GatewayRoutes), not the ServeMux
 // patterns they come from, so a key that would route differently on AWS
 // than in `make dev` shows up here.
 type Router struct {
@@ -26,7 +26,7 @@ type route struct {
 	key    string
 	method string // "ANY" or an upper-case method
 	segs   []segment
-	fn     app.Function
+	fn     routes.Function
 }
 
 type segKind int
@@ -45,9 +45,9 @@ type segment struct {
 }
 
 // NewRouter builds a router from route keys ("METHOD /path").
-func NewRouter(routes []app.GatewayRoute) (*Router, error) {
+func NewRouter(keys []routes.GatewayRoute) (*Router, error) {
 	rt := &Router{}
-	for _, gr := range routes {
+	for _, gr := range keys {
 		method, path, ok := strings.Cut(gr.Key, " ")
 		if !ok || !strings.HasPrefix(path, "/") {
 			return nil, fmt.Errorf("route key %q: want \"METHOD /path\"", gr.Key)

@@ -4,16 +4,16 @@ import (
 	"strings"
 	"testing"
 
-	"adstudio/internal/app"
+	"adstudio/internal/routes"
 )
 
 func newRouter(t *testing.T) *Router {
 	t.Helper()
-	routes, err := app.GatewayRoutes()
+	keys, err := routes.GatewayRoutes()
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := NewRouter(routes)
+	rt, err := NewRouter(keys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,11 +50,11 @@ func samplePath(key string) (method, path string, params map[string]string) {
 // parameters, whatever the other keys are.
 func TestRouterEveryRoute(t *testing.T) {
 	rt := newRouter(t)
-	routes, _ := app.GatewayRoutes()
-	if len(routes) != len(app.Routes())+1 {
-		t.Fatalf("%d gateway routes for %d table routes", len(routes), len(app.Routes()))
+	keys, _ := routes.GatewayRoutes()
+	if len(keys) != len(routes.Table())+1 {
+		t.Fatalf("%d gateway routes for %d table routes", len(keys), len(routes.Table()))
 	}
-	for _, gr := range routes {
+	for _, gr := range keys {
 		method, path, params := samplePath(gr.Key)
 		m, ok := rt.Match(method, path)
 		if !ok || m.Key != gr.Key || m.Function != gr.Function {
@@ -77,25 +77,25 @@ func TestRouterSpecificity(t *testing.T) {
 	cases := []struct {
 		method, path string
 		key          string // "" = API Gateway's 404
-		fn           app.Function
+		fn           routes.Function
 	}{
-		{"GET", "/api/health", "GET /api/health", app.Auth},
-		{"GET", "/api/history/abc/asset", "GET /api/history/{id}/asset", app.ImageProxy},
-		{"DELETE", "/api/history/abc", "DELETE /api/history/{id}", app.History},
-		{"GET", "/api/workflows/image-from-text", "ANY /api/workflows/{proxy+}", app.Generate},
-		{"POST", "/api/workflows/image-from-text", "POST /api/workflows/image-from-text", app.Generate},
+		{"GET", "/api/health", "GET /api/health", routes.Auth},
+		{"GET", "/api/history/abc/asset", "GET /api/history/{id}/asset", routes.ImageProxy},
+		{"DELETE", "/api/history/abc", "DELETE /api/history/{id}", routes.History},
+		{"GET", "/api/workflows/image-from-text", "ANY /api/workflows/{proxy+}", routes.Generate},
+		{"POST", "/api/workflows/image-from-text", "POST /api/workflows/image-from-text", routes.Generate},
 		// Preflights: the catch-all OPTIONS route goes to auth, except below
 		// /api/workflows/ and /api/auth/, where the more specific ANY route wins.
-		{"OPTIONS", "/api/auth/sign-in/email", "ANY /api/auth/{proxy+}", app.Auth},
-		{"OPTIONS", "/api/history/abc/asset", "OPTIONS /{proxy+}", app.Auth},
-		{"OPTIONS", "/anything/at/all", "OPTIONS /{proxy+}", app.Auth},
-		{"OPTIONS", "/api/workflows/image-from-text", "ANY /api/workflows/{proxy+}", app.Generate},
+		{"OPTIONS", "/api/auth/sign-in/email", "ANY /api/auth/{proxy+}", routes.Auth},
+		{"OPTIONS", "/api/history/abc/asset", "OPTIONS /{proxy+}", routes.Auth},
+		{"OPTIONS", "/anything/at/all", "OPTIONS /{proxy+}", routes.Auth},
+		{"OPTIONS", "/api/workflows/image-from-text", "ANY /api/workflows/{proxy+}", routes.Generate},
 		// Unrouted: API Gateway answers these itself.
 		{"OPTIONS", "/", "", ""},
 		{"GET", "/", "", ""},
 		{"HEAD", "/api/health", "", ""}, // a GET route does not take HEAD
 		{"POST", "/api/health", "", ""},
-		{"GET", "/api/auth/unknown", "ANY /api/auth/{proxy+}", app.Auth}, // better-auth's own 404
+		{"GET", "/api/auth/unknown", "ANY /api/auth/{proxy+}", routes.Auth}, // better-auth's own 404
 		{"GET", "/api/unknown", "", ""},
 		{"GET", "/api/workflows", "", ""},
 		{"GET", "/api/workflows/", "", ""}, // {proxy+} needs a segment
@@ -123,7 +123,7 @@ func TestRouterSpecificity(t *testing.T) {
 
 func TestNewRouterRejectsBadKeys(t *testing.T) {
 	for _, key := range []string{"GET", "GET api", "GET /{a+}/b"} {
-		if _, err := NewRouter([]app.GatewayRoute{{Key: key, Function: app.Auth}}); err == nil {
+		if _, err := NewRouter([]routes.GatewayRoute{{Key: key, Function: routes.Auth}}); err == nil {
 			t.Errorf("%q accepted", key)
 		}
 	}

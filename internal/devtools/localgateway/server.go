@@ -23,9 +23,12 @@ import (
 	"strings"
 	"time"
 
-	"adstudio/internal/app"
+	"adstudio/internal/auth/cookie"
 	"adstudio/internal/config"
+	"adstudio/internal/database"
 	"adstudio/internal/devtools/qwenfake"
+	"adstudio/internal/qwen"
+	"adstudio/internal/routes"
 )
 
 // Options configures Start.
@@ -50,7 +53,7 @@ type Server struct {
 	Config    config.Config
 	URL       string // http://127.0.0.1:PORT
 	Gateway   *Gateway
-	Functions map[app.Function]*Function
+	Functions map[routes.Function]*Function
 	// Fake is the DashScope stand-in when no QWEN_API_KEY was set.
 	Fake *qwenfake.Server
 
@@ -124,7 +127,7 @@ func Start(ctx context.Context, o Options) (s *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s = &Server{Config: cfg, URL: "http://127.0.0.1:" + cfg.Port, Functions: map[app.Function]*Function{}, done: make(chan error, 1)}
+	s = &Server{Config: cfg, URL: "http://127.0.0.1:" + cfg.Port, Functions: map[routes.Function]*Function{}, done: make(chan error, 1)}
 	defer func() {
 		if err != nil {
 			ln.Close()
@@ -146,18 +149,23 @@ func Start(ctx context.Context, o Options) (s *Server, err error) {
 		env.QwenKey, env.QwenURL = s.Fake.APIKey(), s.Fake.URL()
 		images = "images: DashScope fake at " + s.Fake.URL() + " (no QWEN_API_KEY)"
 	}
-	for _, fn := range app.Functions() {
+	for _, fn := range routes.Functions() {
 		dir := filepath.Join(dist, string(fn))
 		env.Dir = dir
 		fenv := FunctionEnv(fn, env)
-		if fn == app.Auth {
+		if fn == routes.Auth {
 			// What every function will read, checked (and shown) here
 			// rather than as four failed inits.
 			fcfg, err := config.Load(lookup(fenv), false)
 			if err != nil {
 				return s, fmt.Errorf("the functions' environment: %w", err)
 			}
-			fmt.Fprintln(o.Stdout, fcfg.Summary())
+			_, shape, err := cookie.Resolve(fcfg)
+			if err != nil {
+				return s, fmt.Errorf("the functions' environment: %w", err)
+			}
+			_, qwenErr := qwen.NewConfig(fcfg.Qwen)
+			fmt.Fprintln(o.Stdout, fcfg.Summary(shape.String(), qwenErr))
 			fmt.Fprintf(o.Stdout, "local-lambda: %s; functions from %s under %s\n", images, dist, o.RIE)
 		}
 		f, err := StartFunction(fn, InstanceConfig{
@@ -174,7 +182,7 @@ func Start(ctx context.Context, o Options) (s *Server, err error) {
 	if o.Verbose {
 		level = slog.LevelDebug
 	}
-	invokers := map[app.Function]Invoker{}
+	invokers := map[routes.Function]Invoker{}
 	for fn, f := range s.Functions {
 		invokers[fn] = f
 	}
@@ -218,12 +226,12 @@ func (s *Server) closeFunctions() {
 
 // migrate applies the migrations once, here: the functions never migrate.
 func migrate(ctx context.Context, cfg config.Config, out io.Writer) error {
-	a, err := app.New(cfg, nil)
+	db, err := database.Open(cfg.DatabaseURL, cfg.DatabaseToken)
 	if err != nil {
 		return err
 	}
-	defer a.Close()
-	applied, err := a.Migrate(ctx)
+	defer db.Close()
+	applied, err := db.Migrate(ctx, string(cfg.AuthSchema))
 	if err != nil {
 		return err
 	}

@@ -195,8 +195,8 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 		a.error(&apiError{http.StatusUnauthorized, "InvalidApiKey", "Invalid API-key provided."})
 		return
 	}
-	// Stricter than the provider is known to be (unverified): the contract
-	// says the client sends application/json, so hold it to that.
+	// Stricter than the provider is known to be (unverified): the client
+	// sends application/json (docs/dashscope.md §4), so hold it to that.
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
 		a.error(invalid("Content-Type must be application/json."))
 		return
@@ -331,7 +331,7 @@ func (a answer) json(status int, v any) {
 	a.w.Write(b.Bytes())
 }
 
-// The success body of spec §8, in the provider's key order.
+// The success body of docs/dashscope.md §8, in the provider's key order.
 type (
 	success struct {
 		Output    successOutput `json:"output"`

@@ -32,7 +32,7 @@ func invalid(format string, args ...any) *apiError {
 	return &apiError{http.StatusBadRequest, "InvalidParameter", fmt.Sprintf(format, args...)}
 }
 
-// genRequest is a request body that passed the checks of spec §14.
+// genRequest is a request body that passed the checks of docs/dashscope.md §13.
 type genRequest struct {
 	model  string
 	edit   bool
@@ -43,7 +43,7 @@ type genRequest struct {
 	height int
 }
 
-// model families with the n and size rules of spec §5.
+// model families with the n and size rules of docs/dashscope.md §5.
 type family int
 
 const (

@@ -134,7 +134,7 @@ func (b Balance) Of(wf string) int64 {
 }
 
 // Balance reads the user's balances; a user without a profile has the free
-// defaults, as app-api.md §11.3 answers.
+// defaults (docs/app-api.md §13.2).
 func (s *Store) Balance(ctx context.Context, userID string) (Balance, error) {
 	b := Balance{ProductShoots: 1, AdGraphics: 1}
 	err := s.DB.QueryRow(ctx, `SELECT "credits_product_shoots", "credits_ad_graphics" FROM "user_profile" WHERE "user_id" = ?`, userID).Scan(&b.ProductShoots, &b.AdGraphics)

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+
+	"adstudio/internal/jscompat"
 )
 
 // fuzzSeeds are bodies from the spec's tables and the SPA's payloads.
@@ -48,7 +50,7 @@ func FuzzParse(f *testing.F) {
 			if !errors.As(err, &pe) {
 				t.Fatalf("video: error %v is not a PlainError", err)
 			}
-		} else if jsTrim(prompt) == "" || jsTrim(ref) == "" {
+		} else if jscompat.Trim(prompt) == "" || jscompat.Trim(ref) == "" {
 			t.Fatalf("video: accepted blank values %q %q", prompt, ref)
 		}
 	})
@@ -57,10 +59,10 @@ func FuzzParse(f *testing.F) {
 // checkParams asserts the invariants of a successful parse.
 func checkParams(t *testing.T, workflow string, p Params) {
 	t.Helper()
-	if p.Prompt == "" || jsTrim(p.Prompt) != p.Prompt {
+	if p.Prompt == "" || jscompat.Trim(p.Prompt) != p.Prompt {
 		t.Fatalf("%s: prompt %q not trimmed and non-blank", workflow, p.Prompt)
 	}
-	if jsTrim(p.Size) != p.Size || jsTrim(p.NegativePrompt) != p.NegativePrompt {
+	if jscompat.Trim(p.Size) != p.Size || jscompat.Trim(p.NegativePrompt) != p.NegativePrompt {
 		t.Fatalf("%s: untrimmed size/negative prompt %+v", workflow, p)
 	}
 	if p.Seed != nil && (*p.Seed < 0 || *p.Seed > 2147483647) {

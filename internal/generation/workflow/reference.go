@@ -3,12 +3,14 @@ package workflow
 import (
 	"strconv"
 	"strings"
+
+	"adstudio/internal/jscompat"
 )
 
 // validReference is §8.2 step 5: a base64 image data URL, or a string the
 // WHATWG URL parser accepts as an absolute http(s) URL.
 func validReference(s string) bool {
-	return isImageDataURL(s) || isHTTPURL(s)
+	return isImageDataURL(s) || jscompat.IsHTTPURL(s)
 }
 
 // isImageDataURL matches the old backend's
@@ -32,7 +34,7 @@ func isImageDataURL(s string) bool {
 		return false
 	}
 	for _, r := range payload {
-		if !(r < 0x80 && isBase64Byte(byte(r))) && !isJSSpace(r) {
+		if !(r < 0x80 && isBase64Byte(byte(r))) && !jscompat.IsSpace(r) {
 			return false
 		}
 	}

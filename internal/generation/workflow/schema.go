@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"math"
 	"strconv"
+
+	"adstudio/internal/jscompat"
 )
 
 // decodeBody parses body as the old backend's Request.json() did: UTF-8
@@ -141,7 +143,7 @@ func checkInteger(v any, path string, seed bool) string {
 	if !ok {
 		return typeIssue(path, "number", v)
 	}
-	f, ok := jsNumber(num)
+	f, ok := jscompat.JSONNumber(num)
 	if !ok || math.IsInf(f, 0) {
 		// JSON.parse turns 1e400 into Infinity, which z.number() rejects;
 		// zod 4.3.6 still names its type "number".

@@ -6,8 +6,9 @@ package workflow
 
 import (
 	"encoding/json"
-	"strconv"
 	"unicode/utf8"
+
+	"adstudio/internal/jscompat"
 )
 
 // Workflow names, as they appear in routes, the generation table and ledger.
@@ -179,7 +180,7 @@ func ParseVideoStub(body []byte) (prompt, referenceImageURL string, err error) {
 	obj, _ := root.(map[string]any) // nil for a non-object: both lookups miss
 	prompt, okP := obj["prompt"].(string)
 	referenceImageURL, okR := obj["referenceImageUrl"].(string)
-	if !okP || !okR || jsTrim(prompt) == "" || jsTrim(referenceImageURL) == "" {
+	if !okP || !okR || jscompat.Trim(prompt) == "" || jscompat.Trim(referenceImageURL) == "" {
 		return "", "", &PlainError{Message: msgVideoRequired}
 	}
 	return prompt, referenceImageURL, nil
@@ -235,7 +236,7 @@ func (r request) first(paramKey string, rootKeys ...string) (any, bool) {
 func (r request) str(paramKey string, rootKeys ...string) string {
 	v, _ := r.first(paramKey, rootKeys...)
 	s, _ := v.(string)
-	return jsTrim(s)
+	return jscompat.Trim(s)
 }
 
 func (r request) boolean(def bool, paramKey string, rootKeys ...string) bool {
@@ -263,7 +264,7 @@ func (r request) parts(key string) []string {
 	var out []string
 	for _, p := range r.content {
 		s, _ := p.(map[string]any)[key].(string)
-		if s = jsTrim(s); s != "" {
+		if s = jscompat.Trim(s); s != "" {
 			out = append(out, s)
 		}
 	}
@@ -292,7 +293,7 @@ func (r request) n() float64 {
 	if !ok {
 		return 1
 	}
-	f, _ := jsNumber(v.(json.Number))
+	f, _ := jscompat.JSONNumber(v.(json.Number))
 	return f
 }
 
@@ -307,22 +308,9 @@ func (r request) common(prompt string) Params {
 		Watermark:      r.boolean(false, "watermark", "watermark"),
 	}
 	if v, ok := r.first("seed", "seed"); ok {
-		f, _ := jsNumber(v.(json.Number))
+		f, _ := jscompat.JSONNumber(v.(json.Number))
 		seed := int64(f) // the schema limited it to 0..2147483647
 		p.Seed = &seed
 	}
 	return p
-}
-
-// jsNumber converts a JSON number the way JSON.parse does: to the nearest
-// float64 (ParseFloat rounds correctly, like JavaScript), with overflow
-// becoming ±Infinity.
-func jsNumber(n json.Number) (float64, bool) {
-	f, err := strconv.ParseFloat(string(n), 64)
-	if err != nil {
-		if ne, ok := err.(*strconv.NumError); !ok || ne.Err != strconv.ErrRange {
-			return 0, false
-		}
-	}
-	return f, true
 }

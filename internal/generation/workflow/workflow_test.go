@@ -504,15 +504,3 @@ func TestParseVideoStub(t *testing.T) {
 		}
 	}
 }
-
-func TestJSTrim(t *testing.T) {
-	ws := "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
-	if got := jsTrim(ws + "a" + ws + "b" + ws); got != "a"+ws+"b" {
-		t.Errorf("got %q", got)
-	}
-	for _, keep := range []string{"\u0085", "\u180e", "\u200b", "\u200c", "\u2060", "\x00", "\x1f"} {
-		if jsTrim(keep) != keep {
-			t.Errorf("%U must not be trimmed", []rune(keep))
-		}
-	}
-}

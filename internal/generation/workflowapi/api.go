@@ -1,7 +1,11 @@
+// Package workflowapi is the HTTP side of the generation workflows: it
+// validates a request, replays an Idempotency-Key, reserves the credit
+// (internal/generation/gendb), starts the job on internal/generation/engine,
+// which runs every generation, and answers with its result, or 202 once the
+// sync budget is spent (docs/generation.md).
 package workflowapi
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -9,11 +13,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
 
+	"adstudio/internal/generation/engine"
 	"adstudio/internal/generation/gendb"
 	"adstudio/internal/generation/workflow"
 	"adstudio/internal/httpapi"
@@ -28,23 +32,18 @@ const MaxBody = 16 << 20
 type API struct {
 	Guard       *httpapi.Guard
 	Generations *gendb.Store
-	Runner      *Runner
-	Provider    Provider
-	Now         func() time.Time
+	// Runner runs the generations; its Provider is asked before anything
+	// is reserved, so a misconfigured one costs the user nothing.
+	Runner *engine.Runner
+	Now    func() time.Time
 	// SyncBudget is how long a request waits for its generation before it
 	// answers 202 and lets the work finish in the background. On Lambda the
 	// request's own deadline shortens it further.
 	SyncBudget time.Duration
-	// JobTimeout bounds a generation's provider call and copy in total.
-	JobTimeout time.Duration
-	// Dispatcher, when set (Lambda), takes over a job past its sync budget.
-	Dispatcher Dispatcher
 	// After starts the wait for the sync budget (nil: time.After). Tests
 	// end the budget themselves through it, so whether a request answers
 	// 200 or 202 never depends on how fast the machine is.
 	After func(time.Duration) <-chan time.Time
-
-	jobs sync.WaitGroup // the jobs started by requests, see Wait
 }
 
 type parser func([]byte) (workflow.Params, error)
@@ -114,7 +113,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, wf string, parse par
 		}
 		return err
 	}
-	gen, cfgErr := a.Provider()
+	gen, cfgErr := a.Runner.Provider()
 	if cfgErr != nil {
 		return &httpapi.AppError{Status: http.StatusInternalServerError, Code: "BACKEND_MISCONFIGURED", Message: cfgErr.Error(), RequestID: requestID}
 	}
@@ -152,11 +151,11 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, wf string, parse par
 				return outOfCredits(bal)
 			}
 		}
-		resolved, err := a.Runner.resolveReference(ctx, params.ReferenceImage)
+		resolved, err := a.Runner.ResolveReference(ctx, params.ReferenceImage)
 		if err != nil {
-			var re *referenceError
+			var re *engine.ReferenceError
 			if errors.As(err, &re) {
-				return invalid(re.msg)
+				return invalid(re.Message)
 			}
 			return err
 		}
@@ -191,55 +190,35 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, wf string, parse par
 	case err != nil:
 		return err
 	}
-	j := job{requestID: requestID, gen: rec, params: params, credits: credits, generator: gen}
+	j := engine.Job{RequestID: requestID, Generation: rec, Params: params, Credits: credits, Generator: gen}
 	return a.await(w, r, j)
 }
 
-// await runs the job and waits for it up to the sync budget. The job runs
-// on a context of its own: it must outlive a request that answers early.
-func (a *API) await(w http.ResponseWriter, r *http.Request, j job) error {
+// await starts the job and waits for it up to the sync budget. The job
+// outlives a request that answers early (see engine.Runner.Start).
+func (a *API) await(w http.ResponseWriter, r *http.Request, j engine.Job) error {
 	budget := a.SyncBudget
 	if dl, ok := r.Context().Deadline(); ok {
 		// Leave time to answer before Lambda's own deadline.
 		budget = min(budget, time.Until(dl)-2*time.Second)
 	}
-	base, abandon := context.WithCancelCause(context.WithoutCancel(r.Context()))
-	jobCtx, cancel := context.WithTimeout(base, a.JobTimeout)
-	done := make(chan response, 1)
-	a.jobs.Add(1)
-	go func() {
-		defer a.jobs.Done()
-		defer abandon(nil) // releases base once the job is over
-		defer cancel()
-		done <- a.Runner.run(jobCtx, j)
-	}()
+	flight := a.Runner.Start(r.Context(), j)
 	after := a.After
 	if after == nil {
 		after = time.After
 	}
 	select {
-	case resp := <-done:
-		writeRaw(w, resp)
+	case res := <-flight.Done():
+		writeRaw(w, res)
 	case <-after(max(budget, 0)):
-		if a.Dispatcher != nil {
-			// This invocation will freeze once it answers; another one
-			// finishes the generation. The job here stops unfinished.
-			abandon(errHandedOff)
-			a.handOff(r.Context(), j)
-		}
+		flight.Detach(r.Context())
 		httpapi.WriteJSON(w, http.StatusAccepted, map[string]any{
-			"workflow": j.gen.Workflow, "status": "pending", "requestId": j.requestID, "generationId": j.gen.ID,
-			"credits": j.credits, "statusUrl": "/api/history/" + j.gen.ID,
+			"workflow": j.Generation.Workflow, "status": "pending", "requestId": j.RequestID, "generationId": j.Generation.ID,
+			"credits": j.Credits, "statusUrl": "/api/history/" + j.Generation.ID,
 		})
 	}
 	return nil
 }
-
-// Wait blocks until every job started by a request has returned, those
-// that outlived their request's answer included (a handed-off job stops,
-// a local server's goes on to finish its generation). Tests wait on it
-// before asserting what such a job did or did not write.
-func (a *API) Wait() { a.jobs.Wait() }
 
 // Codes of the workflow routes' own errors.
 const (
@@ -274,14 +253,15 @@ func replay(w http.ResponseWriter, prev gendb.Record, hash, requestID string) er
 		return nil
 	}
 	w.Header().Set("Idempotent-Replayed", "true")
-	writeRaw(w, response{status: prev.ResponseStatus, body: []byte(prev.ResponseJSON)})
+	writeRaw(w, engine.Result{Status: prev.ResponseStatus, Body: []byte(prev.ResponseJSON)})
 	return nil
 }
 
-func writeRaw(w http.ResponseWriter, resp response) {
+// writeRaw writes a result's JSON exactly as stored, byte for byte.
+func writeRaw(w http.ResponseWriter, res engine.Result) {
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(resp.status)
-	w.Write(resp.body)
+	w.WriteHeader(res.Status)
+	w.Write(res.Body)
 }
 
 // idempotencyKey reads the Idempotency-Key header: 1–255 visible ASCII.

@@ -27,7 +27,7 @@ export const PASSWORD = "password123";
 /**
  * True when SERVER_BIN is the reference server (real better-auth with its memory
  * adapter), used only to validate this suite. The memory adapter omits `image`
- * instead of returning null, as the spec notes (§2.1); nothing else differs.
+ * instead of returning null; nothing else differs.
  */
 export const IS_REFERENCE = /\.(mjs|cjs|js)$/.test(process.env.SERVER_BIN ?? "");
 
@@ -256,7 +256,7 @@ export function sign(value, secret = SECRET) {
 }
 
 /**
- * Decode and verify a compact `session_data` cookie value (auth-protocol.md §3.4):
+ * Decode and verify a compact `session_data` cookie value (docs/auth-wire.md §5.3):
  * base64url(JSON {"session": payload, "expiresAt": ms, "signature": sig}) where
  * sig = base64url-nopad(HMAC-SHA256(secret, JSON(payload with ,"expiresAt":ms appended))).
  * Returns {payload, expiresAt, signatureValid}.

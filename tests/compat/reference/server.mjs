@@ -2,7 +2,7 @@
 // environment-variable contract as the Go server (PORT, BETTER_AUTH_URL,
 // BETTER_AUTH_SECRET, TRUSTED_ORIGINS, RATE_LIMIT_ENABLED, COOKIE_PREFIX), plus
 // the app routes GET /api/health and GET /api/me and the CORS layer of
-// shared/spec/app-api.md §2.
+// docs/app-api.md §3.
 //
 // It exists only to validate the compatibility suite itself:
 //   SERVER_BIN=reference/server.mjs ./run.sh

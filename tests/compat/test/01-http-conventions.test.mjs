@@ -1,6 +1,6 @@
-// Raw HTTP conventions of the auth handler (auth-protocol.md §1, §2.5, §2.18,
-// §2.19) and the app routes /api/health, /api/me and CORS (app-api.md §0, §2,
-// §3, §5, §6).
+// Raw HTTP conventions of the auth handler (docs/auth-wire.md §1, §3.3, §3.10)
+// and the app routes /api/health, /api/me and CORS (docs/app-api.md §1, §3, §4,
+// §6, §7).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { ISO_MS, SPA_ORIGIN, UNTRUSTED_ORIGIN, UUID_V4, raw, startServer } from "../lib/harness.mjs";
@@ -157,7 +157,7 @@ describe("app routes", () => {
   });
 });
 
-describe("CORS (app-api.md §2)", () => {
+describe("CORS (docs/app-api.md §3)", () => {
   it("preflight from a trusted origin answers 204 with credentialed CORS headers", async () => {
     const r = await raw(server, "/api/auth/sign-in/email", {
       method: "OPTIONS",

@@ -1,5 +1,6 @@
 // Email sign-up, sign-in, get-session, sign-out through better-auth's own client
-// (auth-protocol.md §1.3–1.5, §2.1, §2.2, §2.5, §2.6, §3, §8).
+// (docs/auth-wire.md §1–§5: conventions, error codes, sign-up, sign-in,
+// get-session, sign-out, cookies, the cookie cache).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import {
@@ -352,7 +353,7 @@ describe("get-session and sign-out", () => {
     const c = makeClient(server);
     await signUpFresh(c);
     const rawCookie = findSetCookie(c.last().setCookies, COOKIE.sessionData);
-    if (!rawCookie) return; // the cookie cache is optional (§3.4)
+    if (!rawCookie) return; // the cookie cache is optional (docs/auth-wire.md §5.3)
     const sd = parseSetCookie(rawCookie);
     assert.equal(sd.maxAge, 300);
     assert.equal(sd.path, "/");
@@ -361,11 +362,11 @@ describe("get-session and sign-out", () => {
     assert.equal(sd.sameSite, "Lax");
   });
 
-  it("a session_data cookie, if set, is the signed compact format better-auth reads (§3.4)", async () => {
+  it("a session_data cookie, if set, is the signed compact format better-auth reads (docs/auth-wire.md §5.3)", async () => {
     const c = makeClient(server);
     const u = await signUpFresh(c, { name: "Cache User" });
     const rawCookie = findSetCookie(c.last().setCookies, COOKIE.sessionData);
-    if (!rawCookie) return; // the cookie cache is optional (§3.4)
+    if (!rawCookie) return; // the cookie cache is optional (docs/auth-wire.md §5.3)
     const d = decodeSessionData(parseSetCookie(rawCookie).value);
     assert.deepEqual(d.keys, ["session", "expiresAt", "signature"]);
     assert.equal(d.signatureValid, true, "HMAC over the session member with expiresAt appended");

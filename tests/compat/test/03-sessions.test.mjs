@@ -1,5 +1,5 @@
 // Session management through the client: listSessions, revokeSession,
-// revokeOtherSessions, revokeSessions (auth-protocol.md §2.7–2.10, §3.6).
+// revokeOtherSessions, revokeSessions (docs/auth-wire.md §3.5, §5).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { COOKIE, ISO_MS, PASSWORD, errorShape, makeClient, raw, signUpFresh, startServer } from "../lib/harness.mjs";

@@ -1,6 +1,6 @@
 // Account operations through the client: updateUser, changePassword,
-// changeEmail, deleteUser, listAccounts (auth-protocol.md §2.11–2.15), and the
-// app route GET /api/me (app-api.md §6).
+// changeEmail, deleteUser, listAccounts (docs/auth-wire.md §3.6–3.9, §1.3), and
+// the app route GET /api/me (docs/app-api.md §7).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import {

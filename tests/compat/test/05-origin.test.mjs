@@ -1,4 +1,4 @@
-// Origin / CSRF checks (auth-protocol.md §6.1–6.3): cookie-carrying POSTs need a
+// Origin / CSRF checks (docs/auth-wire.md §6.1–6.3): cookie-carrying POSTs need a
 // trusted Origin; sign-in/up need one whenever Fetch-Metadata headers are present.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";

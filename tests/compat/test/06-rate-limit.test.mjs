@@ -1,4 +1,4 @@
-// Rate limiting enabled (auth-protocol.md §6.5 and errata): /sign-in* and
+// Rate limiting enabled (docs/auth-wire.md §7): /sign-in* and
 // /sign-up* allow 3 requests per 10 s per client and path; the 4th answers 429
 // with X-Retry-After and a JSON body.
 import assert from "node:assert/strict";

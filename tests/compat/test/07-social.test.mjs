@@ -1,7 +1,7 @@
 // Google and GitHub sign-in driven by better-auth's own client (signIn.social,
 // linkSocial, listAccounts, unlinkAccount, oneTimeToken.verify) against the
 // server and the fake providers of cmd/oauthfake, following the redirects as
-// a browser would (auth-protocol.md §2.3–2.4, §2.15–2.17, §7).
+// a browser would (docs/auth-wire.md §8, and §1.3 for list-accounts).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";

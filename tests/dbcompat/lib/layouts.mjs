@@ -1,4 +1,4 @@
-// The two physical layouts of existing better-auth databases (spec §5.5, §5.6):
+// The two physical layouts of existing better-auth databases (docs/auth-wire.md §10.2):
 // their DDL exactly as the seeds create it, and the Drizzle schema objects the
 // seed applications hand to better-auth's Drizzle adapter.
 import { sql } from "drizzle-orm";
@@ -7,7 +7,7 @@ import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 // ---------------------------------------------------------------------------
 // Seed A ("addreams"): singular `user`, snake_case, integer({mode:"timestamp"})
 // dates = unix seconds. DDL verbatim from backend/drizzle/0000_windy_nicolaos.sql
-// (spec §5.5); Drizzle schema as in backend/src/db/schema.ts.
+// (docs/auth-wire.md §10.2); Drizzle schema as in backend/src/db/schema.ts.
 // ---------------------------------------------------------------------------
 const seedA_DDL = [
   "CREATE TABLE `user` (`id` text PRIMARY KEY NOT NULL, `name` text NOT NULL, `email` text NOT NULL, `email_verified` integer DEFAULT false NOT NULL, `image` text, `created_at` integer NOT NULL, `updated_at` integer NOT NULL);",
@@ -66,7 +66,7 @@ const aVerification = sqliteTable("verification", {
 });
 
 // ---------------------------------------------------------------------------
-// Seed B (document 003): plural `users` (+ credits, tier), snake_case, dates in
+// Seed B ("seed 003", docs/auth-wire.md §10.2): plural `users` (+ credits, tier), snake_case, dates in
 // TEXT columns with DEFAULT (datetime('now')). Drizzle schema verbatim from the
 // seed; DDL = what drizzle-kit generates for it (declaration order, inline
 // FOREIGN KEY clauses, UNIQUE as separate `<table>_<col>_unique` indexes).
@@ -142,7 +142,7 @@ export const LAYOUTS = {
     authOptions: {},
   },
   B: {
-    name: "seed B (document 003: `users`, TEXT dates)",
+    name: "seed B (seed 003: `users`, TEXT dates)",
     authSchema: "users",
     userTable: "users",
     ddl: seedB_DDL,

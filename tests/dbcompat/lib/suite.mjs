@@ -80,7 +80,7 @@ function assertNear(iso, expectedMs, toleranceMs, label) {
   assert.ok(Math.abs(d) <= toleranceMs, `${label}: ${iso} is ${Math.round(d / 1000)} s away from ${new Date(expectedMs).toISOString()}`);
 }
 
-/** Decode a compact session_data cookie (spec §3.4) for diagnostics; null if it is not one. */
+/** Decode a compact session_data cookie (docs/auth-wire.md §5.3) for diagnostics; null if it is not one. */
 function decodeSessionData(value) {
   try {
     return JSON.parse(Buffer.from(decodeURIComponent(value), "base64url").toString("utf8")).session;

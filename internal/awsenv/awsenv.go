@@ -1,0 +1,89 @@
+// Package awsenv is AWS as a deployed function sees it: the region and the
+// role's credentials that Lambda puts in the environment, and the two calls
+// the functions make (SSM GetParameters once per cold start, an asynchronous
+// Lambda Invoke to continue a generation), built and signed here.
+//
+// It exists for cold starts. The SDK's service clients and its default
+// configuration loader (with its SSO, STS and IMDS credential chain) cost
+// ~13 ms of package initialisation in every function, for two requests that
+// need only SigV4 and a JSON body. The signer is still the SDK's.
+package awsenv
+
+import (
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+)
+
+// Config returns the aws.Config of a Lambda function from its environment
+// only: the region from AWS_REGION (else AWS_DEFAULT_REGION) and static
+// credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+// AWS_SESSION_TOKEN (optional: the local gateway sets none). Anything missing
+// is an error naming the variables, never a value.
+func Config(getenv func(string) string) (aws.Config, error) {
+	var missing []string
+	region := region(getenv)
+	if region == "" {
+		missing = append(missing, "AWS_REGION (or AWS_DEFAULT_REGION)")
+	}
+	id, secret := getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY")
+	if id == "" {
+		missing = append(missing, "AWS_ACCESS_KEY_ID")
+	}
+	if secret == "" {
+		missing = append(missing, "AWS_SECRET_ACCESS_KEY")
+	}
+	if len(missing) > 0 {
+		return aws.Config{}, errors.New("awsenv: not set: " + strings.Join(missing, ", "))
+	}
+	return aws.Config{
+		Region:      region,
+		Credentials: credentials.NewStaticCredentialsProvider(id, secret, getenv("AWS_SESSION_TOKEN")),
+		// Both calls run in short windows (a 5 s bound at init, the last
+		// seconds of a request's budget); the SDK's default backoff grows to
+		// 20 s, so keep each wait under a second.
+		Retryer: func() aws.Retryer {
+			return retry.AddWithMaxBackoffDelay(retry.NewStandard(), time.Second)
+		},
+	}, nil
+}
+
+// Endpoint returns the base URL for service (its endpoint prefix, "ssm" or
+// "lambda"), from the variables the SDK honours: AWS_ENDPOINT_URL_<SERVICE>,
+// then AWS_ENDPOINT_URL (both ignored when
+// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true), then the service's regional
+// endpoint. It returns "" when none is set and there is no region.
+func Endpoint(getenv func(string) string, service string) string {
+	if !strings.EqualFold(getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true") {
+		// The SDK's spelling of a service id in a variable name.
+		env := strings.ReplaceAll(strings.ToUpper(service), " ", "_")
+		if u := getenv("AWS_ENDPOINT_URL_" + env); u != "" {
+			return u
+		}
+		if u := getenv("AWS_ENDPOINT_URL"); u != "" {
+			return u
+		}
+	}
+	r := region(getenv)
+	if r == "" {
+		return ""
+	}
+	// The China partition is the one commercial region set whose hosts
+	// differ; GovCloud's are under amazonaws.com too.
+	suffix := "amazonaws.com"
+	if strings.HasPrefix(r, "cn-") {
+		suffix = "amazonaws.com.cn"
+	}
+	return "https://" + service + "." + r + "." + suffix
+}
+
+func region(getenv func(string) string) string {
+	if r := getenv("AWS_REGION"); r != "" {
+		return r
+	}
+	return getenv("AWS_DEFAULT_REGION")
+}

@@ -1,0 +1,382 @@
+package awsenv
+
+// Differential tests: the SDK's own clients (test-only dependencies here)
+// and this package make the same calls against one recording server.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/smithy-go"
+)
+
+// recorded is one request as the server saw it.
+type recorded struct {
+	Method, Path, EscapedPath, Host string
+	Header                          http.Header
+	Body                            []byte
+}
+
+// answer is a canned HTTP answer.
+type answer struct {
+	status int
+	header map[string]string
+	body   string
+}
+
+// recorder stands in for an AWS endpoint: it records every request and
+// gives each the same answer.
+type recorder struct {
+	URL  string
+	mu   sync.Mutex
+	reqs []recorded
+}
+
+func newRecorder(t *testing.T, a answer) *recorder {
+	t.Helper()
+	rec := &recorder{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		rec.mu.Lock()
+		rec.reqs = append(rec.reqs, recorded{r.Method, r.URL.Path, r.URL.EscapedPath(), r.Host, r.Header.Clone(), body})
+		rec.mu.Unlock()
+		for k, v := range a.header {
+			w.Header().Set(k, v)
+		}
+		w.WriteHeader(a.status)
+		io.WriteString(w, a.body)
+	}))
+	t.Cleanup(srv.Close)
+	rec.URL = srv.URL
+	return rec
+}
+
+// take returns the requests recorded since the last take.
+func (r *recorder) take() []recorded {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.reqs
+	r.reqs = nil
+	return out
+}
+
+// testConfig is one configuration for both clients: fixed credentials and
+// region, and the standard retryer without its waits.
+func testConfig() aws.Config {
+	return aws.Config{
+		Region:      "eu-west-1",
+		Credentials: credentials.NewStaticCredentialsProvider("ASIAEXAMPLEKEY", "example-secret", "example-session-token"),
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+			})
+		},
+	}
+}
+
+// sdkSigner is the SDK's signer with two changes that make its
+// Authorization comparable byte for byte with ours: the clock is fixed to
+// our request's X-Amz-Date, and the SDK's own bookkeeping headers
+// (amz-sdk-invocation-id, amz-sdk-request), which we do not send, are dropped
+// before signing. A zero at leaves the SDK unchanged.
+type sdkSigner struct{ at time.Time }
+
+func (s sdkSigner) SignHTTP(ctx context.Context, creds aws.Credentials, r *http.Request, payloadHash, service, region string, at time.Time, opts ...func(*v4.SignerOptions)) error {
+	if !s.at.IsZero() {
+		at = s.at
+		r.Header.Del("Amz-Sdk-Invocation-Id")
+		r.Header.Del("Amz-Sdk-Request")
+	}
+	return v4.NewSigner().SignHTTP(ctx, creds, r, payloadHash, service, region, at, opts...)
+}
+
+func sdkGetParameters(cfg aws.Config, endpoint string, s sdkSigner, names []string) (*ssm.GetParametersOutput, error) {
+	return ssm.NewFromConfig(cfg, func(o *ssm.Options) {
+		o.BaseEndpoint = aws.String(endpoint)
+		o.HTTPSignerV4 = s
+	}).GetParameters(context.Background(), &ssm.GetParametersInput{Names: names, WithDecryption: aws.Bool(true)})
+}
+
+func sdkInvokeAsync(cfg aws.Config, endpoint string, s sdkSigner, name string, payload []byte) error {
+	_, err := lambda.NewFromConfig(cfg, func(o *lambda.Options) {
+		o.BaseEndpoint = aws.String(endpoint)
+		o.HTTPSignerV4 = s
+	}).Invoke(context.Background(), &lambda.InvokeInput{
+		FunctionName: aws.String(name), InvocationType: lambdatypes.InvocationTypeEvent, Payload: payload,
+	})
+	return err
+}
+
+// only returns the one request recorded.
+func only(t *testing.T, rec *recorder) recorded {
+	t.Helper()
+	reqs := rec.take()
+	if len(reqs) != 1 {
+		t.Fatalf("%d requests, want 1", len(reqs))
+	}
+	return reqs[0]
+}
+
+// signingTime reads X-Amz-Date.
+func signingTime(t *testing.T, r recorded) time.Time {
+	t.Helper()
+	at, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
+	if err != nil {
+		t.Fatalf("X-Amz-Date: %v", err)
+	}
+	return at
+}
+
+// authParts splits an Authorization header into its credential scope
+// (without the date) and its signed header names.
+func authParts(t *testing.T, auth string) (scope string, signed []string) {
+	t.Helper()
+	rest, ok := strings.CutPrefix(auth, "AWS4-HMAC-SHA256 ")
+	if !ok {
+		t.Fatalf("Authorization %q", auth)
+	}
+	for part := range strings.SplitSeq(rest, ", ") {
+		k, v, _ := strings.Cut(part, "=")
+		switch k {
+		case "Credential":
+			f := strings.Split(v, "/")
+			if len(f) != 5 {
+				t.Fatalf("credential %q", v)
+			}
+			scope = strings.Join(append(f[:1:1], f[2:]...), "/")
+		case "SignedHeaders":
+			signed = strings.Split(v, ";")
+		}
+	}
+	return scope, signed
+}
+
+// sameRequest checks that ours is the SDK's request, header for header
+// (User-Agent aside), with an equivalent JSON body when json is set.
+func sameRequest(t *testing.T, ours, sdk recorded, jsonBody bool) {
+	t.Helper()
+	if ours.Method != sdk.Method || ours.EscapedPath != sdk.EscapedPath || ours.Path != sdk.Path || ours.Host != sdk.Host {
+		t.Errorf("request line: ours %s %s (%s), SDK's %s %s (%s)", ours.Method, ours.EscapedPath, ours.Host, sdk.Method, sdk.EscapedPath, sdk.Host)
+	}
+	for _, h := range []http.Header{ours.Header, sdk.Header} {
+		h.Del("User-Agent")
+	}
+	if !reflect.DeepEqual(ours.Header, sdk.Header) {
+		t.Errorf("headers differ:\nours %v\nSDK  %v", ours.Header, sdk.Header)
+	}
+	if jsonBody {
+		var a, b any
+		if json.Unmarshal(ours.Body, &a) != nil || json.Unmarshal(sdk.Body, &b) != nil || !reflect.DeepEqual(a, b) {
+			t.Errorf("bodies differ:\nours %s\nSDK  %s", ours.Body, sdk.Body)
+		}
+	} else if !bytes.Equal(ours.Body, sdk.Body) {
+		t.Errorf("bodies differ:\nours %q\nSDK  %q", ours.Body, sdk.Body)
+	}
+}
+
+// sameShape checks the SDK's unchanged Authorization against ours: the same
+// credential scope, and the same signed headers but for the SDK's own.
+func sameShape(t *testing.T, ours, sdk recorded) {
+	t.Helper()
+	oScope, oSigned := authParts(t, ours.Header.Get("Authorization"))
+	sScope, sSigned := authParts(t, sdk.Header.Get("Authorization"))
+	if oScope != sScope {
+		t.Errorf("credential scope: ours %s, SDK's %s", oScope, sScope)
+	}
+	var want []string
+	for _, h := range sSigned {
+		if h != "amz-sdk-invocation-id" && h != "amz-sdk-request" {
+			want = append(want, h)
+		}
+	}
+	if !sort.StringsAreSorted(oSigned) || !reflect.DeepEqual(oSigned, want) {
+		t.Errorf("signed headers: ours %v, SDK's %v", oSigned, sSigned)
+	}
+}
+
+func TestRequestsMatchSDK(t *testing.T) {
+	for _, prefix := range []string{"", "/", "/stage", "/stage/"} {
+		t.Run("ssm path="+prefix, func(t *testing.T) {
+			rec := newRecorder(t, answer{200, map[string]string{"Content-Type": "application/x-amz-json-1.1"}, `{"Parameters":[],"InvalidParameters":[]}`})
+			cfg, endpoint := testConfig(), rec.URL+prefix
+			names := []string{"/adstudio/auth-secret", "/adstudio/db token", "arn:aws:ssm:eu-west-1:123456789012:parameter/x:3"}
+			if _, _, err := GetParameters(context.Background(), cfg, endpoint, names); err != nil {
+				t.Fatal(err)
+			}
+			ours := only(t, rec)
+			if _, err := sdkGetParameters(cfg, endpoint, sdkSigner{signingTime(t, ours)}, names); err != nil {
+				t.Fatal(err)
+			}
+			sameRequest(t, ours, only(t, rec), true)
+			if _, err := sdkGetParameters(cfg, endpoint, sdkSigner{}, names); err != nil {
+				t.Fatal(err)
+			}
+			sameShape(t, ours, only(t, rec))
+			for k, want := range map[string]string{"X-Amz-Target": "AmazonSSM.GetParameters", "Content-Type": "application/x-amz-json-1.1", "X-Amz-Security-Token": "example-session-token"} {
+				if got := ours.Header.Get(k); got != want {
+					t.Errorf("%s: %q, want %q", k, got, want)
+				}
+			}
+		})
+		for _, name := range []string{"generate", "arn:aws:lambda:eu-west-1:123456789012:function:adstudio-generate:live", "123456789012:function:gen$LATEST"} {
+			t.Run("lambda path="+prefix+" name="+name, func(t *testing.T) {
+				rec := newRecorder(t, answer{202, nil, ""})
+				cfg, endpoint := testConfig(), rec.URL+prefix
+				payload := []byte(`{"adstudio":"continue","generationId":"0f8fad5b-d9cb-469f-a165-70867728950e"}`)
+				if err := InvokeAsync(context.Background(), cfg, endpoint, name, payload); err != nil {
+					t.Fatal(err)
+				}
+				ours := only(t, rec)
+				if err := sdkInvokeAsync(cfg, endpoint, sdkSigner{signingTime(t, ours)}, name, payload); err != nil {
+					t.Fatal(err)
+				}
+				sameRequest(t, ours, only(t, rec), false)
+				if err := sdkInvokeAsync(cfg, endpoint, sdkSigner{}, name, payload); err != nil {
+					t.Fatal(err)
+				}
+				sameShape(t, ours, only(t, rec))
+				if got := ours.Header.Get("X-Amz-Invocation-Type"); got != "Event" {
+					t.Errorf("X-Amz-Invocation-Type %q", got)
+				}
+			})
+		}
+	}
+}
+
+// apiError reads an error's code, message and status the way callers of
+// either client can.
+func apiError(err error) (code, message string, status int) {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		code, message = ae.ErrorCode(), ae.ErrorMessage()
+	}
+	var hs interface{ HTTPStatusCode() int }
+	if errors.As(err, &hs) {
+		status = hs.HTTPStatusCode()
+	}
+	return code, message, status
+}
+
+// jsonAnswer is an error answer in AWS JSON.
+func jsonAnswer(status int, header map[string]string, body string) answer {
+	h := map[string]string{"Content-Type": "application/x-amz-json-1.1", "X-Amzn-Requestid": "5d6b9b4c-0000-4000-8000-000000000001"}
+	for k, v := range header {
+		h[k] = v
+	}
+	return answer{status, h, body}
+}
+
+// errorAnswers are error answers as SSM and Lambda give them, each with the
+// number of attempts the standard retryer makes.
+var errorAnswers = []struct {
+	name     string
+	answer   answer
+	attempts int
+}{
+	{"throttled", jsonAnswer(400, nil, `{"__type":"ThrottlingException","message":"Rate exceeded"}`), 3},
+	{"access denied", jsonAnswer(400, nil, `{"__type":"com.amazonaws.ssm#AccessDeniedException","Message":"User: arn:aws:sts::123456789012:assumed-role/r/f is not authorized to perform: ssm:GetParameters"}`), 1},
+	{"type in header", jsonAnswer(400, map[string]string{"X-Amzn-ErrorType": "ValidationException:http://internal.amazon.com/coral/com.amazon.coral.validate/"}, `{"message":"1 validation error detected"}`), 1},
+	{"code member", jsonAnswer(400, nil, `{"code":"InvalidKeyId","message":"key is disabled"}`), 1},
+	{"server error", jsonAnswer(500, nil, `{"__type":"InternalServerError","message":"We encountered an internal error."}`), 3},
+	{"unavailable", jsonAnswer(503, map[string]string{"X-Amzn-ErrorType": "ServiceUnavailableException"}, `{"Message":"Service is busy"}`), 3},
+	{"not found", jsonAnswer(404, map[string]string{"X-Amzn-ErrorType": "ResourceNotFoundException"}, `{"Type":"User","Message":"Function not found: arn:aws:lambda:eu-west-1:123456789012:function:generate"}`), 1},
+	{"too many requests", jsonAnswer(429, map[string]string{"X-Amzn-ErrorType": "TooManyRequestsException"}, `{"Reason":"ReservedFunctionConcurrentInvocationLimitExceeded","Type":"User","message":"Rate Exceeded."}`), 3},
+	{"too large", jsonAnswer(413, map[string]string{"X-Amzn-ErrorType": "RequestTooLargeException"}, `{"Type":"User","Message":"Request must be smaller than 262144 bytes for the InvokeFunction operation"}`), 1},
+}
+
+// sameError checks that ours fails as the SDK does, after as many attempts.
+func sameError(t *testing.T, ours, sdk error, oursAttempts, sdkAttempts, wantAttempts int) {
+	t.Helper()
+	if ours == nil || sdk == nil {
+		t.Fatalf("errors: ours %v, SDK's %v", ours, sdk)
+	}
+	oc, om, os := apiError(ours)
+	sc, sm, ss := apiError(sdk)
+	if oc != sc || om != sm || os != ss {
+		t.Errorf("ours (%q, %q, %d), SDK's (%q, %q, %d)", oc, om, os, sc, sm, ss)
+	}
+	if oursAttempts != wantAttempts || sdkAttempts != wantAttempts {
+		t.Errorf("attempts: ours %d, SDK's %d, want %d", oursAttempts, sdkAttempts, wantAttempts)
+	}
+	for _, want := range []string{oc, om} {
+		if !strings.Contains(ours.Error(), want) {
+			t.Errorf("%q does not say %q", ours, want)
+		}
+	}
+}
+
+func TestAnswersMatchSDK(t *testing.T) {
+	// SSM's answer with every member of Parameter, as the SDK's own
+	// response snapshot has them.
+	t.Run("ssm success", func(t *testing.T) {
+		rec := newRecorder(t, answer{200, map[string]string{"Content-Type": "application/x-amz-json-1.1"}, `{"InvalidParameters":["/adstudio/missing"],"Parameters":[` +
+			`{"ARN":"arn:aws:ssm:eu-west-1:123456789012:parameter/adstudio/auth-secret","DataType":"text","LastModifiedDate":1.717171717123E9,"Name":"/adstudio/auth-secret","Selector":"","SourceResult":"","Type":"SecureString","Value":"s3cret \"quoted\" \u00e9","Version":4},` +
+			`{"ARN":"arn:aws:ssm:eu-west-1:123456789012:parameter/adstudio/db-token","DataType":"text","LastModifiedDate":946684800,"Name":"/adstudio/db-token","Type":"SecureString","Value":"","Version":1}]}`})
+		names := []string{"/adstudio/auth-secret", "/adstudio/db-token", "/adstudio/missing"}
+		values, invalid, err := GetParameters(context.Background(), testConfig(), rec.URL, names)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := sdkGetParameters(testConfig(), rec.URL, sdkSigner{}, names)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{}
+		for _, p := range out.Parameters {
+			want[aws.ToString(p.Name)] = aws.ToString(p.Value)
+		}
+		if !reflect.DeepEqual(values, want) || !reflect.DeepEqual(invalid, out.InvalidParameters) {
+			t.Errorf("ours %q %q, SDK's %q %q", values, invalid, want, out.InvalidParameters)
+		}
+		if values["/adstudio/auth-secret"] != "s3cret \"quoted\" é" {
+			t.Errorf("value %q", values["/adstudio/auth-secret"])
+		}
+	})
+	t.Run("ssm only invalid", func(t *testing.T) {
+		rec := newRecorder(t, answer{200, nil, `{"InvalidParameters":["/a","/b"],"Parameters":[]}`})
+		values, invalid, err := GetParameters(context.Background(), testConfig(), rec.URL, []string{"/a", "/b"})
+		if err != nil || len(values) != 0 || !reflect.DeepEqual(invalid, []string{"/a", "/b"}) {
+			t.Errorf("%q %q %v", values, invalid, err)
+		}
+	})
+	t.Run("lambda queued", func(t *testing.T) {
+		rec := newRecorder(t, answer{202, map[string]string{"X-Amzn-Requestid": "r"}, ""})
+		if err := InvokeAsync(context.Background(), testConfig(), rec.URL, "generate", []byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+	})
+	for _, c := range errorAnswers {
+		t.Run("ssm "+c.name, func(t *testing.T) {
+			rec := newRecorder(t, c.answer)
+			_, _, ours := GetParameters(context.Background(), testConfig(), rec.URL, []string{"/adstudio/auth-secret"})
+			oursAttempts := len(rec.take())
+			_, sdk := sdkGetParameters(testConfig(), rec.URL, sdkSigner{}, []string{"/adstudio/auth-secret"})
+			sameError(t, ours, sdk, oursAttempts, len(rec.take()), c.attempts)
+		})
+		t.Run("lambda "+c.name, func(t *testing.T) {
+			rec := newRecorder(t, c.answer)
+			ours := InvokeAsync(context.Background(), testConfig(), rec.URL, "generate", []byte(`{}`))
+			oursAttempts := len(rec.take())
+			sdk := sdkInvokeAsync(testConfig(), rec.URL, sdkSigner{}, "generate", []byte(`{}`))
+			sameError(t, ours, sdk, oursAttempts, len(rec.take()), c.attempts)
+		})
+	}
+}

@@ -1,0 +1,167 @@
+// Package devapp runs all four functions in one process over one database:
+// make dev's server and the subject of the end-to-end API tests (this
+// package's _test.go files). It builds each function exactly as its Lambda
+// does (internal/functions/...), so what it serves is what ships; it only
+// adds what a single long-running process needs: the built-in image
+// generator when there is no DashScope key, migrations, and hooks for the
+// tests.
+package devapp
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"adstudio/internal/auth/password"
+	"adstudio/internal/auth/session"
+	"adstudio/internal/config"
+	"adstudio/internal/database"
+	"adstudio/internal/devtools/imagegen"
+	"adstudio/internal/functions/auth"
+	"adstudio/internal/functions/generate"
+	"adstudio/internal/functions/history"
+	"adstudio/internal/functions/imageproxy"
+	"adstudio/internal/generation/engine"
+	"adstudio/internal/generation/gendb"
+	"adstudio/internal/historyapi"
+	"adstudio/internal/lambdaentry"
+	"adstudio/internal/objectstore"
+	"adstudio/internal/routes"
+	"adstudio/internal/server"
+)
+
+// App is the assembled service.
+type App struct {
+	Config   config.Config
+	DB       *database.DB
+	Sessions *session.Manager
+	Hasher   *password.Hasher
+	// Generations is the generation store (sweeps, tests).
+	Generations *gendb.Store
+	// Storage is the object store, nil when no bucket is configured.
+	Storage objectstore.Store
+
+	core     *server.Core
+	auth     *auth.Function
+	generate *generate.Function
+	history  *historyapi.API
+}
+
+// New opens the database and builds every function. It does no network
+// I/O. now is the clock (nil: time.Now); tests move it to cross expiries.
+func New(cfg config.Config, now func() time.Time) (*App, error) {
+	c, err := server.New(cfg, now)
+	if err != nil {
+		return nil, err
+	}
+	var opts generate.Options
+	if cfg.Local {
+		// make dev works offline: a real PNG drawn from the prompt.
+		opts.Fallback = imagegen.Local{}
+	}
+	a := &App{
+		Config: cfg, DB: c.DB, Sessions: c.Sessions, Generations: c.Generations, Storage: c.Objects,
+		core: c, auth: auth.New(c), generate: generate.New(c, opts), history: history.New(c),
+	}
+	a.Hasher = a.auth.API.Hasher
+	return a, nil
+}
+
+// parts are the functions' contributions, keyed by function.
+func (a *App) parts() map[routes.Function]server.Part {
+	return map[routes.Function]server.Part{
+		routes.Auth:       a.auth.Part(),
+		routes.Generate:   a.generate.Part(),
+		routes.History:    history.Part(a.history),
+		routes.ImageProxy: imageproxy.Part(a.history),
+	}
+}
+
+// Handler serves the routes of fns (every function when fns is empty), as
+// the functions' Lambdas do.
+func (a *App) Handler(fns ...routes.Function) http.Handler {
+	if len(fns) == 0 {
+		fns = routes.Functions()
+	}
+	all := a.parts()
+	var parts []server.Part
+	for _, fn := range fns {
+		parts = append(parts, all[fn])
+	}
+	h, err := a.core.Handler(parts...)
+	if err != nil {
+		// The route table and the functions' bindings disagree: a bug that
+		// every test would hit at once.
+		panic(fmt.Sprintf("devapp: %v", err))
+	}
+	return h
+}
+
+// HandlerWith is Handler for every function with extra routes mounted
+// behind the same middleware (benchmarks compare a trivial handler with
+// the real ones).
+func (a *App) HandlerWith(extra map[string]http.Handler) http.Handler {
+	all := a.parts()
+	var parts []server.Part
+	for _, fn := range routes.Functions() {
+		parts = append(parts, all[fn])
+	}
+	mux, err := a.core.Mux(parts...)
+	if err != nil {
+		panic(fmt.Sprintf("devapp: %v", err))
+	}
+	for pattern, h := range extra {
+		mux.Handle(pattern, h)
+	}
+	return a.core.Chain(mux, parts...)
+}
+
+// Function is fn as its Lambda entry point serves it (events included).
+func (a *App) Function(fn routes.Function) lambdaentry.Function {
+	f := lambdaentry.Function{Handler: a.Handler(fn)}
+	if fn == routes.Generate {
+		f.Events = lambdaentry.GenerateEvents(a.core.Sweep, a.generate.Runner.Continue)
+	}
+	return f
+}
+
+// InjectFaults makes the generation runner and the history delete fail (or
+// wait) at the named steps (tests).
+func (a *App) InjectFaults(f func(step string) error) {
+	a.generate.Runner.Inject = f
+	a.history.Inject = f
+}
+
+// SetDispatcher hands generations past their sync budget to d (on Lambda:
+// an asynchronous invocation of the generate function itself).
+func (a *App) SetDispatcher(d engine.Dispatcher) { a.generate.Runner.Dispatcher = d }
+
+// Continue finishes a handed-off generation from its stored row.
+func (a *App) Continue(ctx context.Context, generationID string) error {
+	return a.generate.Runner.Continue(ctx, generationID)
+}
+
+// SetSyncBudget changes how long workflow requests wait before answering
+// 202 (tests use a short one to exercise the slow-provider path).
+func (a *App) SetSyncBudget(d time.Duration) { a.generate.API.SyncBudget = d }
+
+// SetSyncTimer replaces the timer of the sync budget (nil: time.After).
+// Tests pass one that fires only when they say so; one that returns a nil
+// channel never fires, so every request waits for its job.
+func (a *App) SetSyncTimer(after func(time.Duration) <-chan time.Time) { a.generate.API.After = after }
+
+// WaitJobs blocks until every generation job started by a request has
+// returned, including those still running after their request answered.
+func (a *App) WaitJobs() { a.generate.Runner.Wait() }
+
+// Sweep is the scheduled sweep (server.Core.Sweep).
+func (a *App) Sweep(ctx context.Context) ([]string, error) { return a.core.Sweep(ctx) }
+
+// Migrate applies pending migrations for the configured layout.
+func (a *App) Migrate(ctx context.Context) ([]string, error) {
+	return a.DB.Migrate(ctx, string(a.Config.AuthSchema))
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.core.Close() }

@@ -1,0 +1,28 @@
+package objectstore
+
+// The key layout of the bucket, in one place: every object belongs to one
+// user, below their prefix, so deleting an account is one prefix delete
+// and an owner check is a prefix check.
+//
+//	users/{userID}/generations/{generationID}/output.{ext}   a copied result
+//	users/{userID}/generations/{generationID}/reference      a reference kept for a continuation
+
+// UserPrefix holds everything a user owns.
+func UserPrefix(userID string) string { return "users/" + userID + "/" }
+
+// GenerationPrefix holds everything one generation stored.
+func GenerationPrefix(userID, generationID string) string {
+	return UserPrefix(userID) + "generations/" + generationID + "/"
+}
+
+// ResultKey is a generation's copied result; ext is the image's format
+// ("png", "jpeg", "webp").
+func ResultKey(userID, generationID, ext string) string {
+	return GenerationPrefix(userID, generationID) + "output." + ext
+}
+
+// ReferenceKey is the reference image a handed-off generation keeps until
+// its continuation has run.
+func ReferenceKey(userID, generationID string) string {
+	return GenerationPrefix(userID, generationID) + "reference"
+}
