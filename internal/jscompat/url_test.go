@@ -36,7 +36,7 @@ var httpURLCases = []struct {
 	{":http://example.com", false},
 	{"http", false},
 	{"", false},
-	// Documented WHATWG examples (§8.2).
+	// Documented WHATWG examples (docs/app-api.md §9.1).
 	{"https:example.com", true},
 	{"http:/x", true},
 	{"https://a.b/ c", true},

@@ -19,7 +19,7 @@ import (
 	"adstudio/internal/devtools/qwenfake"
 )
 
-// spaTextPayload is what the SPA's Product Shoots page sends (app-api §7.7).
+// spaTextPayload is what the SPA's Product Shoots page sends (docs/app-api.md §8.7).
 func spaTextPayload(prompt string) map[string]any {
 	return map[string]any{
 		"prompt": prompt, "model": "image-generation-latest",

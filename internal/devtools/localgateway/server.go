@@ -142,8 +142,8 @@ func Start(ctx context.Context, o Options) (s *Server, err error) {
 	env := EnvInput{Config: cfg, Environ: o.Environ, GatewayURL: s.URL}
 	images := "images: DashScope at " + cfg.Qwen.BaseURL
 	if cfg.Qwen.APIKey == "" {
-		// Deployed mode has no built-in generator (app.New picks it only
-		// locally): without a key the workflows would answer
+		// Deployed mode has no built-in generator (only make dev's
+		// devapp injects it): without a key the workflows would answer
 		// BACKEND_MISCONFIGURED. A fake DashScope draws real PNGs instead.
 		s.Fake = qwenfake.Start()
 		env.QwenKey, env.QwenURL = s.Fake.APIKey(), s.Fake.URL()

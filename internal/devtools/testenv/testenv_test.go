@@ -128,7 +128,7 @@ func TestOnlyTestsImportIt(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(string(out), "adstudio/internal/app ") {
+	if !strings.Contains(string(out), "adstudio/internal/server ") {
 		t.Fatalf("go list did not list the module's packages:\n%s", out)
 	}
 }

@@ -8,10 +8,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 
 	"adstudio/internal/generation/gendb"
 	"adstudio/internal/generation/workflow"
+	"adstudio/internal/httpapi"
+	"adstudio/internal/objectstore"
 )
 
 // Dispatcher carries a generation that outlived its request into a fresh
@@ -27,12 +30,6 @@ type Dispatcher interface {
 // invocation will finish: the job must stop without finishing it.
 var errHandedOff = errors.New("handed off to a continuation")
 
-// referenceKey is where a handed-off generation keeps its reference image:
-// input_json only holds a marker for data URLs.
-func referenceKey(userID, generationID string) string {
-	return fmt.Sprintf("users/%s/generations/%s/reference", userID, generationID)
-}
-
 // handOff prepares and dispatches a continuation. Whatever fails here, the
 // generation still ends: the sweeper (or its owner's history read) fails and
 // refunds it once it is older than any job can run.
@@ -42,7 +39,7 @@ func (rn *Runner) handOff(ctx context.Context, j Job) {
 		return
 	}
 	if strings.HasPrefix(j.Params.ReferenceImage, "data:") && rn.Storage != nil {
-		key := referenceKey(j.Generation.UserID, j.Generation.ID)
+		key := objectstore.ReferenceKey(j.Generation.UserID, j.Generation.ID)
 		typ, payload, _ := strings.Cut(strings.TrimPrefix(j.Params.ReferenceImage, "data:"), ";base64,")
 		raw, err := base64.StdEncoding.DecodeString(payload)
 		if err == nil {
@@ -111,13 +108,13 @@ func (rn *Runner) Continue(ctx context.Context, generationID string) error {
 	}
 	gen, cfgErr := rn.Provider()
 	if cfgErr != nil {
-		rn.fail(ctx, j, 500, "BACKEND_MISCONFIGURED", cfgErr.Error(), nil, cfgErr)
+		rn.fail(ctx, j, &httpapi.AppError{Status: http.StatusInternalServerError, Code: httpapi.CodeBackendMisconfigured, Message: cfgErr.Error(), Cause: cfgErr})
 		return nil
 	}
 	j.Generator = gen
 	if rec.Workflow == workflow.ImageFromReference {
 		if j.Params.ReferenceImage, err = rn.continuationReference(ctx, rec, p.ReferenceImage); err != nil {
-			rn.fail(ctx, j, 500, "INTERNAL_SERVER_ERROR", "Internal server error.", nil, err)
+			rn.fail(ctx, j, httpapi.Internal(err))
 			return nil
 		}
 	}
@@ -136,7 +133,7 @@ func (rn *Runner) continuationReference(ctx context.Context, rec gendb.Record, s
 	if rn.Storage == nil {
 		return "", errors.New("reference image was not kept: no storage")
 	}
-	obj, err := rn.Storage.Get(ctx, referenceKey(rec.UserID, rec.ID), "")
+	obj, err := rn.Storage.Get(ctx, objectstore.ReferenceKey(rec.UserID, rec.ID), "")
 	if err != nil {
 		return "", fmt.Errorf("reference image: %w", err)
 	}

@@ -16,13 +16,25 @@ import (
 const MaxReference = 10 << 20
 
 // ReferenceError is a reference image we refuse: a 400 INVALID_REQUEST
-// whose Message (app-api.md §20.3) the client may see.
-type ReferenceError struct{ Message string }
+// whose Message (docs/app-api.md §9.4) the client may see. Cause, the
+// download's failure when there was one, is for the log only.
+type ReferenceError struct {
+	Message string
+	Cause   error
+}
 
-func (e *ReferenceError) Error() string { return e.Message }
+func (e *ReferenceError) Error() string {
+	if e.Cause == nil {
+		return e.Message
+	}
+	return e.Message + ": " + e.Cause.Error()
+}
+
+// Unwrap returns the cause.
+func (e *ReferenceError) Unwrap() error { return e.Cause }
 
 // imageTypes maps the accepted image types and their aliases to the type
-// sent on (app-api.md §20.3).
+// sent on (docs/app-api.md §9.4).
 var imageTypes = map[string]string{
 	"image/jpeg": "image/jpeg", "image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg",
 	"image/png": "image/png", "image/webp": "image/webp", "image/gif": "image/gif",
@@ -47,16 +59,16 @@ func (rn *Runner) ResolveReference(ctx context.Context, ref string) (string, err
 		typ, ok := imageTypes[strings.ToLower(m[1])]
 		payload := strings.Join(strings.Fields(m[2]), "")
 		if !ok || len(payload)/4*3 > MaxReference {
-			return "", &ReferenceError{"referenceImageUrl data URL is invalid or exceeds the 10MB size limit."}
+			return "", &ReferenceError{Message: "referenceImageUrl data URL is invalid or exceeds the 10MB size limit."}
 		}
 		raw, err := base64.StdEncoding.DecodeString(payload)
 		if err != nil {
 			if raw, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(payload, "=")); err != nil {
-				return "", &ReferenceError{"referenceImageUrl data URL is invalid or exceeds the 10MB size limit."}
+				return "", &ReferenceError{Message: "referenceImageUrl data URL is invalid or exceeds the 10MB size limit."}
 			}
 		}
 		if len(raw) == 0 {
-			return "", &ReferenceError{"Could not read reference image bytes."}
+			return "", &ReferenceError{Message: "Could not read reference image bytes."}
 		}
 		return "data:" + typ + ";base64," + base64.StdEncoding.EncodeToString(raw), nil
 	}
@@ -64,9 +76,9 @@ func (rn *Runner) ResolveReference(ctx context.Context, ref string) (string, err
 	if err != nil {
 		var fe *safefetch.Error
 		if errors.As(err, &fe) {
-			return "", &ReferenceError{fe.Message()}
+			return "", &ReferenceError{Message: fe.Message(), Cause: err}
 		}
-		return "", &ReferenceError{"Could not download reference image from URL."}
+		return "", &ReferenceError{Message: "Could not download reference image from URL.", Cause: err}
 	}
 	mt, _, _ := mime.ParseMediaType(res.ContentType)
 	typ, ok := imageTypes[strings.ToLower(mt)]
@@ -76,7 +88,7 @@ func (rn *Runner) ResolveReference(ctx context.Context, ref string) (string, err
 			p = p[:i]
 		}
 		if typ, ok = suffixTypes[strings.ToLower(path.Ext(p))]; !ok {
-			return "", &ReferenceError{"referenceImageUrl must point to an image resource."}
+			return "", &ReferenceError{Message: "referenceImageUrl must point to an image resource."}
 		}
 	}
 	return "data:" + typ + ";base64," + base64.StdEncoding.EncodeToString(res.Body), nil

@@ -8,7 +8,7 @@ import (
 	"adstudio/internal/jscompat"
 )
 
-// fuzzSeeds are bodies from the spec's tables and the SPA's payloads.
+// fuzzSeeds are bodies from the tables of docs/app-api.md §8.4 and the SPA's payloads.
 var fuzzSeeds = []string{
 	``, `[1]`, `null`, `{"prompt":5}`, `{"n":"x","prompt":5}`, `{"prompt":"a","n":1.5}`,
 	`{"prompt":"a","seed":-1}`, `{"prompt":"a","seed":2147483648}`, `{"prompt":"a","seed":-1.5}`,

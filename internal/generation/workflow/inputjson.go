@@ -8,7 +8,7 @@ import (
 )
 
 // InputJSON renders the input_json document stored with a generation
-// (§12.3) for workflow, with keys in the documented order and absent values
+// (docs/app-api.md §14.2) for workflow, with keys in the documented order and absent values
 // omitted, written as JSON.stringify would write it.
 //
 // For VideoFromReference the document is {requestId, prompt,

@@ -7,7 +7,7 @@ import (
 	"adstudio/internal/jscompat"
 )
 
-// validReference is §8.2 step 5: a base64 image data URL, or a string the
+// validReference is docs/app-api.md §9.1 step 3: a base64 image data URL, or a string the
 // WHATWG URL parser accepts as an absolute http(s) URL.
 func validReference(s string) bool {
 	return isImageDataURL(s) || jscompat.IsHTTPURL(s)
@@ -71,7 +71,7 @@ func isSubtypeByte(c byte) bool { return isAlnumASCII(c) || c == '.' || c == '+'
 
 func isBase64Byte(c byte) bool { return isAlnumASCII(c) || c == '+' || c == '/' || c == '=' }
 
-// validEditSize is §8.3: /^(\d+)\*(\d+)$/ with both values 512..2048
+// validEditSize is docs/app-api.md §9.2: /^(\d+)\*(\d+)$/ with both values 512..2048
 // (leading zeros allowed).
 func validEditSize(s string) bool {
 	w, h, ok := strings.Cut(s, "*")

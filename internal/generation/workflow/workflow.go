@@ -1,7 +1,7 @@
 // Package workflow validates and normalises the bodies of the image workflow
-// routes (app-api.md §7, §8) and the video stub (§9), reproducing the old
+// routes (docs/app-api.md §8, §9) and the video route (§10), reproducing the old
 // TypeScript backend's zod 4 messages byte for byte, and renders the stored
-// input_json document (§12.3).
+// input_json document (docs/app-api.md §14.2).
 package workflow
 
 import (
@@ -18,7 +18,7 @@ const (
 	VideoFromReference = "video-from-reference"
 )
 
-// Params is the normalised request (§7.2): exactly what is sent to the
+// Params is the normalised request (docs/app-api.md §8.2): exactly what is sent to the
 // provider and stored in input_json.parameters.
 type Params struct {
 	Prompt         string
@@ -37,12 +37,12 @@ type ValidationError struct{ Message string }
 func (e *ValidationError) Error() string { return e.Message }
 
 // PlainError carries the message of the video stub's plain-string 400
-// (`{"error": "…"}`, §0.1).
+// (`{"error": "…"}`, docs/app-api.md §1.1).
 type PlainError struct{ Message string }
 
 func (e *PlainError) Error() string { return e.Message }
 
-// Messages of §10.
+// Messages of docs/app-api.md §12.
 const (
 	msgInvalidJSON      = "Invalid JSON payload."
 	msgPromptRequired   = "prompt is required."
@@ -89,7 +89,7 @@ func checkLengths(p Params) string {
 	return ""
 }
 
-// ParseTextToImage validates an image-from-text body (§7.3 steps 2–6) and
+// ParseTextToImage validates an image-from-text body (docs/app-api.md §8.3 steps 3–8) and
 // returns the normalised parameters, or a *ValidationError.
 func ParseTextToImage(body []byte) (Params, error) {
 	root, ok := decodeBody(body)
@@ -125,7 +125,7 @@ func ParseTextToImage(body []byte) (Params, error) {
 	return p, nil
 }
 
-// ParseImageFromReference validates an image-from-reference body (§8.4:
+// ParseImageFromReference validates an image-from-reference body (docs/app-api.md §9.3:
 // JSON, schema, prompt, reference, n, size) and returns the normalised
 // parameters, or a *ValidationError.
 func ParseImageFromReference(body []byte) (Params, error) {
@@ -169,7 +169,7 @@ func ParseImageFromReference(body []byte) (Params, error) {
 	return p, nil
 }
 
-// ParseVideoStub validates a video-from-reference body (§9 steps 1–2). It
+// ParseVideoStub validates a video-from-reference body (docs/app-api.md §10 steps 2–3). It
 // returns the raw, untrimmed prompt and referenceImageUrl, which is what the
 // stub stores in input_json; failures are a *PlainError.
 func ParseVideoStub(body []byte) (prompt, referenceImageURL string, err error) {
@@ -190,7 +190,7 @@ var textSizes = map[string]bool{
 	"1664*928": true, "1472*1104": true, "1328*1328": true, "1104*1472": true, "928*1664": true,
 }
 
-// legacyTextSizes are the presets the SPA still sends (§7.2).
+// legacyTextSizes are the presets the SPA still sends (docs/app-api.md §8.2).
 var legacyTextSizes = map[string]string{
 	"1472*1140": "1472*1104",
 	"1140*1472": "1104*1472",
@@ -271,7 +271,7 @@ func (r request) parts(key string) []string {
 	return out
 }
 
-// references are the distinct reference candidates of §8.2, in order.
+// references are the distinct reference candidates of docs/app-api.md §9.1, in order.
 func (r request) references() []string {
 	var out []string
 	seen := map[string]bool{}

@@ -71,7 +71,7 @@ func TestBOMAndWhitespaceAroundJSONAreAccepted(t *testing.T) {
 	}
 }
 
-// TestSchemaMessagesSpecExamples is the table of §7.4, verbatim.
+// TestSchemaMessagesSpecExamples is the table of docs/app-api.md §8.4, verbatim.
 func TestSchemaMessagesSpecExamples(t *testing.T) {
 	cases := []struct{ body, msg string }{
 		{`[1]`, `body: Invalid input: expected object, received array`},
@@ -96,7 +96,7 @@ func TestSchemaMessagesSpecExamples(t *testing.T) {
 	}
 }
 
-// TestSchemaMessages covers the rest of §7.4 (all checked against zod 4.3.6
+// TestSchemaMessages covers the rest of docs/app-api.md §8.4 (all checked against zod 4.3.6
 // running the old backend's schema).
 func TestSchemaMessages(t *testing.T) {
 	cases := []struct{ body, msg string }{
@@ -247,9 +247,9 @@ func TestPromptSources(t *testing.T) {
 	}
 }
 
-// TestPrecedence covers §7.2, including its examples verbatim.
+// TestPrecedence covers docs/app-api.md §8.2, including its examples verbatim.
 func TestPrecedence(t *testing.T) {
-	// §7.2 examples.
+	// docs/app-api.md §8.2 examples.
 	p := mustParse(t, ParseTextToImage, `{"prompt":"a","size":"1328*1328","parameters":{"size":""}}`)
 	if p.Size != "" {
 		t.Errorf("blank parameters.size must cancel size, got %q", p.Size)
@@ -425,7 +425,7 @@ func TestReferenceNAndSize(t *testing.T) {
 	}
 }
 
-// TestSPAPayloads: what the SPA sends (§7.7, §8.6) must validate. The spec
+// TestSPAPayloads: what the SPA sends (docs/app-api.md §8.7, §9.5) must validate. The doc
 // elides the data URL ("iVBORw0…"); a real one stands in for it.
 func TestSPAPayloads(t *testing.T) {
 	text := `{
