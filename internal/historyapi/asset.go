@@ -29,7 +29,7 @@ func (a *API) Asset(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if a.Storage == nil {
-		return &httpapi.AppError{Status: http.StatusInternalServerError, Code: "BACKEND_MISCONFIGURED", Message: "GENERATIONS_BUCKET is not configured."}
+		return &httpapi.AppError{Status: http.StatusInternalServerError, Code: httpapi.CodeBackendMisconfigured, Message: "GENERATIONS_BUCKET is not configured."}
 	}
 	ctx := r.Context()
 	rec, err := a.Generations.Get(ctx, cur.User.ID, r.PathValue("id"))

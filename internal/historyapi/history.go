@@ -141,7 +141,7 @@ func (a *API) Delete(w http.ResponseWriter, r *http.Request) error {
 		// Losing this to a runner that just finished is fine: the row is
 		// final either way, and its objects go next.
 		if _, err := a.Generations.Finish(ctx, rec.ID, gendb.Outcome{
-			Status: gendb.Failed, ErrorCode: "DELETED", ErrorMessage: "Deleted before it finished.",
+			Status: gendb.Failed, ErrorCode: httpapi.CodeDeleted, ErrorMessage: "Deleted before it finished.",
 		}, a.Now()); err != nil {
 			return err
 		}

@@ -44,19 +44,11 @@ var errRateLimited = &AppError{Status: http.StatusTooManyRequests, Code: CodeRat
 // after a revocation); everything else reads the session from the database.
 func (g *Guard) User(w http.ResponseWriter, r *http.Request, useCache bool) (*session.Current, error) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Header.Get("Cookie") != "" {
-		// A cross-site form or fetch carries the victim's cookies; only a
-		// trusted Origin (or Referer) proves the SPA sent it.
-		src := r.Header.Get("Origin")
-		if src == "" {
-			if o, ok := origin.Of(r.Header.Get("Referer")); ok {
-				src = o
-			}
-		}
-		if src == "" || src == "null" {
-			return nil, &AppError{Status: http.StatusForbidden, Code: "MISSING_OR_NULL_ORIGIN", Message: "Missing or null Origin."}
-		}
-		if !g.Origins.Trusted(src) {
-			return nil, &AppError{Status: http.StatusForbidden, Code: "INVALID_ORIGIN", Message: "Invalid origin."}
+		switch g.Origins.Check(r) {
+		case origin.Missing:
+			return nil, &AppError{Status: http.StatusForbidden, Code: CodeMissingOrNullOrigin, Message: "Missing or null Origin."}
+		case origin.Untrusted:
+			return nil, &AppError{Status: http.StatusForbidden, Code: CodeInvalidOrigin, Message: "Invalid origin."}
 		}
 	}
 	safe := r.Method == http.MethodGet || r.Method == http.MethodHead
@@ -65,7 +57,7 @@ func (g *Guard) User(w http.ResponseWriter, r *http.Request, useCache bool) (*se
 		return nil, err
 	}
 	if cur == nil {
-		return nil, &AppError{Status: http.StatusUnauthorized, Code: "UNAUTHORIZED", Message: "Authentication required."}
+		return nil, &AppError{Status: http.StatusUnauthorized, Code: CodeUnauthorized, Message: "Authentication required."}
 	}
 	if l, ok := r.Context().Value(userLimitKey{}).(UserLimit); ok && g.Limiter != nil {
 		d, err := g.Limiter.Allow(r.Context(), "user:"+cur.User.ID+"|"+l.Name, l.Rule)
@@ -80,6 +72,3 @@ func (g *Guard) User(w http.ResponseWriter, r *http.Request, useCache bool) (*se
 	}
 	return cur, nil
 }
-
-// CodeRateLimited is the app API's 429 code.
-const CodeRateLimited = "RATE_LIMITED"

@@ -29,10 +29,10 @@ func DecodeBody(w http.ResponseWriter, r *http.Request, allowForm bool) (*Body, 
 	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return nil, &AuthError{Status: http.StatusRequestEntityTooLarge, Code: "PAYLOAD_TOO_LARGE", Message: "Request body is too large"}
+		return nil, &AuthError{Status: http.StatusRequestEntityTooLarge, Code: AuthCodePayloadTooLarge, Message: "Request body is too large"}
 	}
 	if err != nil {
-		return nil, &AuthError{Status: http.StatusBadRequest, Code: "BAD_REQUEST", Message: "Could not read request body"}
+		return nil, &AuthError{Status: http.StatusBadRequest, Code: AuthCodeBadRequest, Message: "Could not read request body"}
 	}
 	allowed := "application/json"
 	if allowForm {
@@ -43,7 +43,7 @@ func DecodeBody(w http.ResponseWriter, r *http.Request, allowForm bool) (*Body, 
 	}
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {
-		return nil, &AuthError{Status: http.StatusUnsupportedMediaType, Code: "UNSUPPORTED_MEDIA_TYPE", Message: "Content-Type is required. Allowed types: " + allowed}
+		return nil, &AuthError{Status: http.StatusUnsupportedMediaType, Code: AuthCodeUnsupportedMediaType, Message: "Content-Type is required. Allowed types: " + allowed}
 	}
 	mt, _, _ := mime.ParseMediaType(ct)
 	switch {
@@ -52,17 +52,17 @@ func DecodeBody(w http.ResponseWriter, r *http.Request, allowForm bool) (*Body, 
 		dec.UseNumber()
 		var v any
 		if err := dec.Decode(&v); err != nil || dec.More() {
-			return nil, &AuthError{Status: http.StatusBadRequest, Code: "BAD_REQUEST", Message: "Invalid JSON in request body"}
+			return nil, &AuthError{Status: http.StatusBadRequest, Code: AuthCodeBadRequest, Message: "Invalid JSON in request body"}
 		}
 		m, ok := v.(map[string]any)
 		if !ok {
-			return nil, &AuthError{Status: http.StatusBadRequest, Code: "VALIDATION_ERROR", Message: "[body] Invalid input: expected object, received " + typeName(v)}
+			return nil, &AuthError{Status: http.StatusBadRequest, Code: AuthCodeValidationError, Message: "[body] Invalid input: expected object, received " + typeName(v)}
 		}
 		return &Body{m: m}, nil
 	case allowForm && mt == "application/x-www-form-urlencoded":
 		vals, err := url.ParseQuery(string(raw))
 		if err != nil {
-			return nil, &AuthError{Status: http.StatusBadRequest, Code: "BAD_REQUEST", Message: "Invalid form body"}
+			return nil, &AuthError{Status: http.StatusBadRequest, Code: AuthCodeBadRequest, Message: "Invalid form body"}
 		}
 		m := map[string]any{}
 		for k, v := range vals {
@@ -70,7 +70,7 @@ func DecodeBody(w http.ResponseWriter, r *http.Request, allowForm bool) (*Body, 
 		}
 		return &Body{m: m}, nil
 	}
-	return nil, &AuthError{Status: http.StatusUnsupportedMediaType, Code: "UNSUPPORTED_MEDIA_TYPE", Message: `Content-Type "` + mt + `" is not allowed. Allowed types: ` + allowed}
+	return nil, &AuthError{Status: http.StatusUnsupportedMediaType, Code: AuthCodeUnsupportedMediaType, Message: `Content-Type "` + mt + `" is not allowed. Allowed types: ` + allowed}
 }
 
 // Has reports whether the member is present (even as null).
@@ -187,7 +187,7 @@ func (b *Body) Err() error {
 	if len(b.issues) == 0 {
 		return nil
 	}
-	return &AuthError{Status: http.StatusBadRequest, Code: "VALIDATION_ERROR", Message: strings.Join(b.issues, "; ")}
+	return &AuthError{Status: http.StatusBadRequest, Code: AuthCodeValidationError, Message: strings.Join(b.issues, "; ")}
 }
 
 func typeName(v any) string {

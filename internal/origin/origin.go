@@ -4,6 +4,7 @@ package origin
 
 import (
 	"net"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -65,6 +66,48 @@ func Of(raw string) (string, bool) {
 		return "", false
 	}
 	return u.Scheme + "://" + u.Host, true
+}
+
+// FromRequest is where a request says it comes from: its Origin header,
+// else the origin of its Referer ("null" when the Referer is not an http(s)
+// URL), else "".
+func FromRequest(r *http.Request) string {
+	if o := r.Header.Get("Origin"); o != "" {
+		return o
+	}
+	if ref := r.Header.Get("Referer"); ref != "" {
+		if o, ok := Of(ref); ok {
+			return o
+		}
+		return "null"
+	}
+	return ""
+}
+
+// Verdict is the outcome of the origin check.
+type Verdict int
+
+// The verdicts of Check.
+const (
+	Allowed   Verdict = iota
+	Missing           // no Origin or Referer, or "null"
+	Untrusted         // an origin that is not trusted
+)
+
+// Check is the origin check of a request that carries cookies and changes
+// something: only a trusted Origin (or Referer) proves the SPA sent it, not
+// a cross-site form or fetch riding on the user's cookies. Both dialects
+// (better-auth's and the app API's) call it and spell the refusal their
+// own way.
+func (l List) Check(r *http.Request) Verdict {
+	src := FromRequest(r)
+	switch {
+	case src == "" || src == "null":
+		return Missing
+	case !l.Trusted(src):
+		return Untrusted
+	}
+	return Allowed
 }
 
 // Trusted reports whether the absolute URL (or bare origin) raw is trusted.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"adstudio/internal/auth/authdb"
@@ -77,7 +78,6 @@ func scanProfile(row *sql.Row) (Profile, error) {
 type API struct {
 	Guard    *httpapi.Guard
 	Profiles *Store
-	Now      func() time.Time
 }
 
 // Me is GET /api/me: the session user and their (lazily created) profile.
@@ -90,22 +90,47 @@ func (a *API) Me(w http.ResponseWriter, r *http.Request) error {
 	if errors.Is(err, ErrNoUser) {
 		// Only a cookie cache can name a deleted user: end it.
 		a.Guard.Sessions.Clear(w.Header(), r)
-		return &httpapi.AppError{Status: http.StatusUnauthorized, Code: "UNAUTHORIZED", Message: "Authentication required."}
+		return &httpapi.AppError{Status: http.StatusUnauthorized, Code: httpapi.CodeUnauthorized, Message: "Authentication required."}
 	}
 	if err != nil {
 		return err
 	}
-	httpapi.WriteJSON(w, http.StatusOK, struct {
-		User    authdb.User `json:"user"`
-		Profile Profile     `json:"profile"`
-	}{cur.User, p})
+	httpapi.WriteJSON(w, http.StatusOK, meBody{cur.User, p})
 	return nil
 }
 
-// Health is GET /api/health. It does not touch the database.
-func (a *API) Health(w http.ResponseWriter, r *http.Request) error {
-	httpapi.WriteJSON(w, http.StatusOK, map[string]string{
-		"status": "ok", "service": "addreams-api", "timestamp": authdb.FormatTime(a.Now()),
-	})
-	return nil
+// meBody is /api/me's {user, profile}. It writes itself in one pass
+// (httpapi.WriteJSON), the same bytes as encoding/json writes for
+//
+//	struct {
+//		User    authdb.User `json:"user"`
+//		Profile Profile     `json:"profile"`
+//	}
+//
+// under WriteJSON's settings: the user through its MarshalJSON (which
+// escapes HTML characters), the profile's own strings without HTML
+// escaping.
+type meBody struct {
+	user    authdb.User
+	profile Profile
+}
+
+// AppendJSON appends the body.
+func (m meBody) AppendJSON(b []byte) []byte {
+	p := m.profile
+	b = append(b, `{"user":`...)
+	b = m.user.AppendJSON(b)
+	b = append(b, `,"profile":{"userId":`...)
+	b = authdb.AppendJSONString(b, p.UserID, false)
+	b = append(b, `,"accountType":`...)
+	b = authdb.AppendJSONString(b, p.AccountType, false)
+	b = append(b, `,"creditsProductShoots":`...)
+	b = strconv.AppendInt(b, p.CreditsProductShoots, 10)
+	b = append(b, `,"creditsAdGraphics":`...)
+	b = strconv.AppendInt(b, p.CreditsAdGraphics, 10)
+	b = append(b, `,"createdAt":`...)
+	b = p.CreatedAt.AppendJSON(b)
+	b = append(b, `,"updatedAt":`...)
+	b = p.UpdatedAt.AppendJSON(b)
+	return append(b, "}}"...)
 }

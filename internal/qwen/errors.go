@@ -4,19 +4,21 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"adstudio/internal/httpapi"
 )
 
-// Error codes of upstream failures, spelled as the app API spells them
-// (docs/dashscope.md §9.2, docs/app-api.md §8.6).
+// Error codes of upstream failures: the app API's, whose spelling lives in
+// internal/httpapi/codes.go (docs/dashscope.md §9.2, docs/app-api.md §8.6).
 const (
-	CodeTimeout           = "UPSTREAM_TIMEOUT"
-	CodeUnavailable       = "UPSTREAM_UNAVAILABLE"
-	CodePolicyViolation   = "UPSTREAM_POLICY_VIOLATION"
-	CodeInvalidParameter  = "UPSTREAM_INVALID_PARAMETER"
-	CodeAuthError         = "UPSTREAM_AUTH_ERROR"
-	CodeRateLimited       = "UPSTREAM_RATE_LIMITED"
-	CodeRequestFailed     = "UPSTREAM_REQUEST_FAILED"
-	CodeMalformedResponse = "UPSTREAM_MALFORMED_RESPONSE"
+	CodeTimeout           = httpapi.CodeUpstreamTimeout
+	CodeUnavailable       = httpapi.CodeUpstreamUnavailable
+	CodePolicyViolation   = httpapi.CodeUpstreamPolicyViolation
+	CodeInvalidParameter  = httpapi.CodeUpstreamInvalidParameter
+	CodeAuthError         = httpapi.CodeUpstreamAuthError
+	CodeRateLimited       = httpapi.CodeUpstreamRateLimited
+	CodeRequestFailed     = httpapi.CodeUpstreamRequestFailed
+	CodeMalformedResponse = httpapi.CodeUpstreamMalformedResponse
 )
 
 // Messages of docs/dashscope.md §9.2. Rows 5 and 8 prefer the provider's own message.

@@ -219,7 +219,7 @@ var errorCode = regexp.MustCompile(`^['A-Za-z0-9_-]+$`)
 func (a *API) Error(w http.ResponseWriter, r *http.Request) error {
 	code := r.URL.Query().Get("error")
 	if !errorCode.MatchString(code) {
-		code = "UNKNOWN"
+		code = httpapi.OAuthErrUnknown
 	}
 	desc := r.URL.Query().Get("error_description")
 	if a.FrontendURL != "" {

@@ -39,38 +39,38 @@ type API struct {
 	Social Social
 }
 
-// Error codes and messages exactly as better-auth spells them; the SPA
-// matches on the messages.
+// Errors with better-auth's codes (internal/httpapi/codes.go) and its
+// messages exactly as it spells them; the SPA matches on the messages.
 var (
-	errUnauthorized        = &httpapi.AuthError{Status: 401, Code: "UNAUTHORIZED", Message: "Unauthorized"}
-	errInvalidCredentials  = &httpapi.AuthError{Status: 401, Code: "INVALID_EMAIL_OR_PASSWORD", Message: "Invalid email or password"}
-	errInvalidEmail        = &httpapi.AuthError{Status: 400, Code: "INVALID_EMAIL", Message: "Invalid email"}
-	errUserExists          = &httpapi.AuthError{Status: 422, Code: "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL", Message: "User already exists. Use another email."}
-	errPasswordTooShort    = &httpapi.AuthError{Status: 400, Code: "PASSWORD_TOO_SHORT", Message: "Password too short"}
-	errPasswordTooLong     = &httpapi.AuthError{Status: 400, Code: "PASSWORD_TOO_LONG", Message: "Password too long"}
-	errInvalidPassword     = &httpapi.AuthError{Status: 400, Code: "INVALID_PASSWORD", Message: "Invalid password"}
-	errNoCredential        = &httpapi.AuthError{Status: 400, Code: "CREDENTIAL_ACCOUNT_NOT_FOUND", Message: "Credential account not found"}
-	errEmailNotUpdatable   = &httpapi.AuthError{Status: 400, Code: "EMAIL_CAN_NOT_BE_UPDATED", Message: "Email can not be updated"}
+	errUnauthorized        = &httpapi.AuthError{Status: 401, Code: httpapi.AuthCodeUnauthorized, Message: "Unauthorized"}
+	errInvalidCredentials  = &httpapi.AuthError{Status: 401, Code: httpapi.AuthCodeInvalidEmailOrPassword, Message: "Invalid email or password"}
+	errInvalidEmail        = &httpapi.AuthError{Status: 400, Code: httpapi.AuthCodeInvalidEmail, Message: "Invalid email"}
+	errUserExists          = &httpapi.AuthError{Status: 422, Code: httpapi.AuthCodeUserAlreadyExistsUseAnotherEmail, Message: "User already exists. Use another email."}
+	errPasswordTooShort    = &httpapi.AuthError{Status: 400, Code: httpapi.AuthCodePasswordTooShort, Message: "Password too short"}
+	errPasswordTooLong     = &httpapi.AuthError{Status: 400, Code: httpapi.AuthCodePasswordTooLong, Message: "Password too long"}
+	errInvalidPassword     = &httpapi.AuthError{Status: 400, Code: httpapi.AuthCodeInvalidPassword, Message: "Invalid password"}
+	errNoCredential        = &httpapi.AuthError{Status: 400, Code: httpapi.AuthCodeCredentialAccountNotFound, Message: "Credential account not found"}
+	errEmailNotUpdatable   = &httpapi.AuthError{Status: 400, Code: httpapi.AuthCodeEmailCanNotBeUpdated, Message: "Email can not be updated"}
 	errNoFieldsToUpdate    = &httpapi.AuthError{Status: 400, Message: "No fields to update"}
-	errSessionExpired      = &httpapi.AuthError{Status: 400, Code: "SESSION_EXPIRED", Message: "Session expired. Re-authenticate to perform this action."}
-	errSessionNotFresh     = &httpapi.AuthError{Status: 403, Code: "SESSION_NOT_FRESH", Message: "Session is not fresh"}
-	errFailedToGetSession  = &httpapi.AuthError{Status: 401, Code: "FAILED_TO_GET_SESSION", Message: "Failed to get session"}
+	errSessionExpired      = &httpapi.AuthError{Status: 400, Code: httpapi.AuthCodeSessionExpired, Message: "Session expired. Re-authenticate to perform this action."}
+	errSessionNotFresh     = &httpapi.AuthError{Status: 403, Code: httpapi.AuthCodeSessionNotFresh, Message: "Session is not fresh"}
+	errFailedToGetSession  = &httpapi.AuthError{Status: 401, Code: httpapi.AuthCodeFailedToGetSession, Message: "Failed to get session"}
 	errEmailSame           = &httpapi.AuthError{Status: 400, Message: "Email is the same"}
 	errVerificationEmailNA = &httpapi.AuthError{Status: 400, Message: "Verification email isn't enabled"}
-	errMissingOrigin       = &httpapi.AuthError{Status: 403, Code: "MISSING_OR_NULL_ORIGIN", Message: "Missing or null Origin"}
-	errInvalidOrigin       = &httpapi.AuthError{Status: 403, Code: "INVALID_ORIGIN", Message: "Invalid origin"}
-	errCrossSiteLogin      = &httpapi.AuthError{Status: 403, Code: "CROSS_SITE_NAVIGATION_LOGIN_BLOCKED", Message: "Cross-site navigation login blocked. This request appears to be a CSRF attack."}
+	errMissingOrigin       = &httpapi.AuthError{Status: 403, Code: httpapi.AuthCodeMissingOrNullOrigin, Message: "Missing or null Origin"}
+	errInvalidOrigin       = &httpapi.AuthError{Status: 403, Code: httpapi.AuthCodeInvalidOrigin, Message: "Invalid origin"}
+	errCrossSiteLogin      = &httpapi.AuthError{Status: 403, Code: httpapi.AuthCodeCrossSiteNavigationLoginBlocked, Message: "Cross-site navigation login blocked. This request appears to be a CSRF attack."}
 	errNotFound            = &httpapi.AuthError{Status: 404, NoBody: true}
-	errDeferRefresh        = &httpapi.AuthError{Status: 405, Code: "METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED", Message: "POST method requires deferSessionRefresh to be enabled in session config"}
+	errDeferRefresh        = &httpapi.AuthError{Status: 405, Code: httpapi.AuthCodeMethodNotAllowedDeferSessionRequired, Message: "POST method requires deferSessionRefresh to be enabled in session config"}
 )
 
 // redirectFields are the body members every non-GET endpoint validates as
 // redirect targets, with the error each one raises.
 var redirectFields = []struct{ name, code, msg string }{
-	{"callbackURL", "INVALID_CALLBACK_URL", "Invalid callbackURL"},
-	{"redirectTo", "INVALID_REDIRECT_URL", "Invalid redirectURL"},
-	{"errorCallbackURL", "INVALID_ERROR_CALLBACK_URL", "Invalid errorCallbackURL"},
-	{"newUserCallbackURL", "INVALID_NEW_USER_CALLBACK_URL", "Invalid newUserCallbackURL"},
+	{"callbackURL", httpapi.AuthCodeInvalidCallbackURL, "Invalid callbackURL"},
+	{"redirectTo", httpapi.AuthCodeInvalidRedirectURL, "Invalid redirectURL"},
+	{"errorCallbackURL", httpapi.AuthCodeInvalidErrorCallbackURL, "Invalid errorCallbackURL"},
+	{"newUserCallbackURL", httpapi.AuthCodeInvalidNewUserCallbackURL, "Invalid newUserCallbackURL"},
 }
 
 // bodyHandler is an endpoint that takes a decoded body.
@@ -98,7 +98,7 @@ func (a *API) post(allowForm, loginCSRF bool, h bodyHandler) httpapi.Handler {
 // sign-up also refuse cross-site navigations and, when the browser sent
 // fetch metadata, an untrusted or missing origin (login CSRF).
 func (a *API) checkOrigin(r *http.Request, b *httpapi.Body, loginCSRF bool) error {
-	src := requestOrigin(r)
+	src := origin.FromRequest(r)
 	needOrigin := r.Header.Get("Cookie") != ""
 	if loginCSRF && !needOrigin {
 		site, mode := r.Header.Get("Sec-Fetch-Site"), r.Header.Get("Sec-Fetch-Mode")
@@ -132,23 +132,9 @@ func (a *API) checkOrigin(r *http.Request, b *httpapi.Body, loginCSRF bool) erro
 		}
 	}
 	if cb := r.URL.Query().Get("callbackURL"); cb != "" && !a.Origins.TrustedTarget(cb) {
-		return &httpapi.AuthError{Status: 403, Code: "INVALID_CALLBACK_URL", Message: "Invalid callbackURL"}
+		return &httpapi.AuthError{Status: 403, Code: httpapi.AuthCodeInvalidCallbackURL, Message: "Invalid callbackURL"}
 	}
 	return nil
-}
-
-// requestOrigin is the Origin header, or the origin of the Referer.
-func requestOrigin(r *http.Request) string {
-	if o := r.Header.Get("Origin"); o != "" {
-		return o
-	}
-	if ref := r.Header.Get("Referer"); ref != "" {
-		if o, ok := origin.Of(ref); ok {
-			return o
-		}
-		return "null"
-	}
-	return ""
 }
 
 // RateLimit wraps the whole /api/auth tree: like better-auth's limiter it

@@ -23,7 +23,7 @@ func (a *API) SignUpEmail() httpapi.Handler {
 		}
 		pw, hasPW := b.String("password", true)
 		if hasPW && pw == "" {
-			return &httpapi.AuthError{Status: 400, Code: "VALIDATION_ERROR", Message: "[body.password] Too small: expected string to have >=1 characters"}
+			return &httpapi.AuthError{Status: 400, Code: httpapi.AuthCodeValidationError, Message: "[body.password] Too small: expected string to have >=1 characters"}
 		}
 		image, _ := b.NullableString("image")
 		b.String("callbackURL", false)

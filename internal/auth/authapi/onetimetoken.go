@@ -34,7 +34,7 @@ func oneTimeIdentifier(token, state string) string { return "one-time-token:" + 
 // redeems it: a victim sent to an attacker's flow gains nothing.
 func (a *API) deferSignIn(ctx context.Context, w http.ResponseWriter, r *http.Request, p *pendingSignIn) error {
 	if p.Flow.Link == nil && p.Info.Email == "" {
-		return failFlow("email_not_found")
+		return failFlow(httpapi.OAuthErrEmailNotFound)
 	}
 	raw, err := json.Marshal(p)
 	if err != nil {
@@ -118,8 +118,8 @@ func flowAPIError(err error) error {
 	if !errors.As(err, &fe) {
 		return err
 	}
-	if fe.code == "account_not_linked" {
-		return &httpapi.AuthError{Status: 401, Code: "OAUTH_LINK_ERROR", Message: "account not linked"}
+	if fe.code == httpapi.OAuthErrAccountNotLinked {
+		return &httpapi.AuthError{Status: 401, Code: httpapi.AuthCodeOAuthLinkError, Message: "account not linked"}
 	}
-	return &httpapi.AuthError{Status: 400, Code: strings.ToUpper(fe.code), Message: strings.ReplaceAll(fe.code, "_", " ")}
+	return &httpapi.AuthError{Status: 400, Code: strings.ToUpper(fe.code), Message: strings.ReplaceAll(fe.code, "_", " "), Cause: fe.cause}
 }

@@ -14,10 +14,13 @@ import (
 func (a *API) GetSession(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
-	q := r.URL.Query()
-	// better-auth coerces these with JavaScript's Boolean(string): any
-	// non-empty value, "false" included, is true.
-	opt := session.Options{UseCache: q.Get("disableCookieCache") == "", DisableRefresh: q.Get("disableRefresh") != ""}
+	opt := session.Options{UseCache: true}
+	if r.URL.RawQuery != "" { // the SPA's polling sends none: skip building the map
+		q := r.URL.Query()
+		// better-auth coerces these with JavaScript's Boolean(string): any
+		// non-empty value, "false" included, is true.
+		opt = session.Options{UseCache: q.Get("disableCookieCache") == "", DisableRefresh: q.Get("disableRefresh") != ""}
+	}
 	cur, err := a.Sessions.Get(r.Context(), w.Header(), r, opt)
 	if errors.Is(err, session.ErrRefreshFailed) {
 		return errFailedToGetSession
@@ -29,11 +32,29 @@ func (a *API) GetSession(w http.ResponseWriter, r *http.Request) error {
 		httpapi.WriteJSON(w, http.StatusOK, nil)
 		return nil
 	}
-	httpapi.WriteJSON(w, http.StatusOK, struct {
-		Session authdb.Session `json:"session"`
-		User    authdb.User    `json:"user"`
-	}{cur.Session, cur.User})
+	httpapi.WriteJSON(w, http.StatusOK, sessionBody{cur.Session, cur.User})
 	return nil
+}
+
+// sessionBody is get-session's {session, user}. It writes itself in one
+// pass (httpapi.WriteJSON), the same bytes as encoding/json writes for
+//
+//	struct {
+//		Session authdb.Session `json:"session"`
+//		User    authdb.User    `json:"user"`
+//	}
+type sessionBody struct {
+	session authdb.Session
+	user    authdb.User
+}
+
+// AppendJSON appends the body.
+func (b sessionBody) AppendJSON(dst []byte) []byte {
+	dst = append(dst, `{"session":`...)
+	dst = b.session.AppendJSON(dst)
+	dst = append(dst, `,"user":`...)
+	dst = b.user.AppendJSON(dst)
+	return append(dst, '}')
 }
 
 // GetSessionPost answers POST /get-session as better-auth does without

@@ -1,8 +1,10 @@
 package authapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -31,6 +33,9 @@ type Social struct {
 	// they do not report the email verified (better-auth's
 	// accountLinking.trustedProviders).
 	TrustedProviders []string
+	// Logger receives the causes of failed callbacks, which the browser
+	// only sees as ?error=invalid_code and the like (nil: slog's default).
+	Logger *slog.Logger
 }
 
 const (
@@ -43,12 +48,12 @@ const (
 )
 
 var (
-	errProviderNotFound     = &httpapi.AuthError{Status: 404, Code: "PROVIDER_NOT_FOUND", Message: "Provider not found"}
-	errIDTokenNotSupported  = &httpapi.AuthError{Status: 404, Code: "ID_TOKEN_NOT_SUPPORTED", Message: "id_token not supported"}
-	errLastAccount          = &httpapi.AuthError{Status: 400, Code: "FAILED_TO_UNLINK_LAST_ACCOUNT", Message: "You can't unlink your last account"}
-	errAccountNotFound      = &httpapi.AuthError{Status: 400, Code: "ACCOUNT_NOT_FOUND", Message: "Account not found"}
-	errInvalidOneTimeToken  = &httpapi.AuthError{Status: 400, Code: "INVALID_TOKEN", Message: "Invalid token"}
-	errOneTimeTokenMismatch = &httpapi.AuthError{Status: 403, Code: "STATE_MISMATCH", Message: "This sign-in was started in another browser"}
+	errProviderNotFound     = &httpapi.AuthError{Status: 404, Code: httpapi.AuthCodeProviderNotFound, Message: "Provider not found"}
+	errIDTokenNotSupported  = &httpapi.AuthError{Status: 404, Code: httpapi.AuthCodeIDTokenNotSupported, Message: "id_token not supported"}
+	errLastAccount          = &httpapi.AuthError{Status: 400, Code: httpapi.AuthCodeFailedToUnlinkLastAccount, Message: "You can't unlink your last account"}
+	errAccountNotFound      = &httpapi.AuthError{Status: 400, Code: httpapi.AuthCodeAccountNotFound, Message: "Account not found"}
+	errInvalidOneTimeToken  = &httpapi.AuthError{Status: 400, Code: httpapi.AuthCodeInvalidToken, Message: "Invalid token"}
+	errOneTimeTokenMismatch = &httpapi.AuthError{Status: 403, Code: httpapi.AuthCodeStateMismatch, Message: "This sign-in was started in another browser"}
 )
 
 // reservedParams may not be overridden through additionalParams.
@@ -122,7 +127,7 @@ func (a *API) startSocial(w http.ResponseWriter, r *http.Request, b *httpapi.Bod
 	}
 	for k := range extra {
 		if slices.Contains(reservedParams, k) {
-			return &httpapi.AuthError{Status: 400, Code: "VALIDATION_ERROR", Message: "[body.additionalParams] " + k + " is reserved"}
+			return &httpapi.AuthError{Status: 400, Code: httpapi.AuthCodeValidationError, Message: "[body.additionalParams] " + k + " is reserved"}
 		}
 	}
 	p, ok := a.Social.Providers[providerID]
@@ -142,7 +147,7 @@ func (a *API) startSocial(w http.ResponseWriter, r *http.Request, b *httpapi.Bod
 	data := stateData{
 		CallbackURL: callbackURL, CodeVerifier: verifier, ErrorURL: errorURL, NewUserURL: newUserURL,
 		Link: link, ExpiresAt: now.Add(stateTTL).UnixMilli(), OAuthState: state,
-		CrossSite: crossSite(requestOrigin(r), a.Social.BaseURL),
+		CrossSite: crossSite(origin.FromRequest(r), a.Social.BaseURL),
 	}
 	if hasRequestSignUp {
 		data.RequestSignUp = &requestSignUp
@@ -222,22 +227,81 @@ func (a *API) CallbackPost(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// flowError is a callback failure: its code goes to the error URL.
-type flowError struct{ code, description string }
+// flowError is a callback failure: its code goes to the error URL. A
+// failure the code alone does not explain (the provider refused, storage
+// failed) also has the step where it happened and its cause, which are
+// logged (logFlowFailure) and never sent.
+type flowError struct {
+	code, description string
+	step              string
+	cause             error
+}
 
-func (e *flowError) Error() string { return e.code }
+func (e *flowError) Error() string {
+	if e.cause == nil {
+		return e.code
+	}
+	return e.code + ": " + e.cause.Error()
+}
+
+// Unwrap returns the cause.
+func (e *flowError) Unwrap() error { return e.cause }
 
 func failFlow(code string) error { return &flowError{code: code} }
+
+// failFlowAt is a failure at step that the log must explain with cause.
+func failFlowAt(code, step string, cause error) error {
+	return &flowError{code: code, step: step, cause: cause}
+}
+
+// Steps of the callback a logged failure names, besides the provider's
+// own (oauth.Step…), which an *oauth.Error cause names more precisely.
+const (
+	stepUserInfo    = "user_info"
+	stepLinkAccount = "link_account"
+)
+
+// logFlowFailure records why a callback failed: the provider, the step
+// and the cause, which for the provider's refusals is its HTTP status and
+// OAuth error code. The cause's text holds no authorization code, token,
+// client secret or response body (see oauth.Error); nothing else of the
+// request is logged. A refused code is routine (a reload of the callback,
+// an expired code), so the provider's failures are warnings; a failure of
+// ours is an error.
+func (a *API) logFlowFailure(ctx context.Context, provider string, fe *flowError) {
+	step, level := fe.step, slog.LevelError
+	attrs := []slog.Attr{slog.String("provider", provider)}
+	var oe *oauth.Error
+	if errors.As(fe.cause, &oe) {
+		step, level = oe.Step, slog.LevelWarn
+		if oe.Status != 0 {
+			attrs = append(attrs, slog.Int("upstreamStatus", oe.Status))
+		}
+		if oe.Code != "" {
+			attrs = append(attrs, slog.String("upstreamError", oe.Code))
+		}
+	}
+	attrs = append(attrs, slog.String("step", step), slog.String("error", fe.code), slog.Any("err", fe.cause))
+	log := a.Social.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	log.LogAttrs(ctx, level, "oauth callback failed", attrs...)
+}
 
 // Callback is GET /callback/{provider}. Every outcome is a 302: to the
 // flow's callback (or new-user) URL, or to its error URL with ?error=.
 func (a *API) Callback(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
+	providerID := r.PathValue("provider")
 	defaultErrorURL := a.Social.BaseURL + BasePath + "/error"
 	fail := func(errorURL string, err error) error {
 		var fe *flowError
 		if !errors.As(err, &fe) {
 			return err
+		}
+		if fe.cause != nil {
+			a.logFlowFailure(ctx, providerID, fe)
 		}
 		params := url.Values{"error": {fe.code}}
 		if fe.description != "" {
@@ -249,27 +313,27 @@ func (a *API) Callback(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	state := q.Get("state")
 	if state == "" {
-		return fail(defaultErrorURL, failFlow("state_not_found"))
+		return fail(defaultErrorURL, failFlow(httpapi.OAuthErrStateNotFound))
 	}
 	// Single use: the row is gone whatever happens next. Its expiry is
 	// checked below, from the state's own expiresAt, as better-auth does.
 	raw, err := a.Store.ConsumeVerification(ctx, stateIdentifier(state), time.Time{})
 	if errors.Is(err, authdb.ErrNotFound) {
-		return fail(defaultErrorURL, failFlow("state_mismatch"))
+		return fail(defaultErrorURL, failFlow(httpapi.OAuthErrStateMismatch))
 	}
 	if err != nil {
 		return err
 	}
 	var st stateData
 	if json.Unmarshal([]byte(raw), &st) != nil || st.CodeVerifier == "" {
-		return fail(defaultErrorURL, failFlow("state_invalid"))
+		return fail(defaultErrorURL, failFlow(httpapi.OAuthErrStateInvalid))
 	}
 	errorURL := st.ErrorURL
 	if errorURL == "" {
 		errorURL = defaultErrorURL
 	}
 	if st.OAuthState != "" && st.OAuthState != state {
-		return fail(errorURL, failFlow("state_mismatch"))
+		return fail(errorURL, failFlow(httpapi.OAuthErrStateMismatch))
 	}
 	cookieState, hasCookie := a.flowState(r)
 	a.Sessions.Cookies.Expire(w.Header(), stateCookie)
@@ -279,33 +343,32 @@ func (a *API) Callback(w http.ResponseWriter, r *http.Request) error {
 	// the right cookie is a login-CSRF attempt or a stale link.
 	deferred := !hasCookie && st.CrossSite
 	if !deferred && (!hasCookie || cookieState != state) {
-		return fail(errorURL, failFlow("state_mismatch"))
+		return fail(errorURL, failFlow(httpapi.OAuthErrStateMismatch))
 	}
 	if time.UnixMilli(st.ExpiresAt).Before(a.Now()) {
-		return fail(errorURL, failFlow("state_mismatch"))
+		return fail(errorURL, failFlow(httpapi.OAuthErrStateMismatch))
 	}
 	if e := q.Get("error"); e != "" {
-		return fail(errorURL, &flowError{e, q.Get("error_description")})
+		return fail(errorURL, &flowError{code: e, description: q.Get("error_description")})
 	}
 	code := q.Get("code")
 	if code == "" {
-		return fail(errorURL, failFlow("no_code"))
+		return fail(errorURL, failFlow(httpapi.OAuthErrNoCode))
 	}
-	providerID := r.PathValue("provider")
 	p, ok := a.Social.Providers[providerID]
 	if !ok {
-		return fail(errorURL, failFlow("oauth_provider_not_found"))
+		return fail(errorURL, failFlow(httpapi.OAuthErrProviderNotFound))
 	}
 	if iss := q.Get("iss"); iss != "" && iss != p.Issuer() {
-		return fail(errorURL, failFlow("issuer_mismatch"))
+		return fail(errorURL, failFlow(httpapi.OAuthErrIssuerMismatch))
 	}
 	tok, err := p.Exchange(ctx, code, st.CodeVerifier, a.redirectURI(providerID))
 	if err != nil {
-		return fail(errorURL, failFlow("invalid_code"))
+		return fail(errorURL, failFlowAt(httpapi.OAuthErrInvalidCode, oauth.StepTokenExchange, err))
 	}
 	info, err := p.UserInfo(ctx, tok)
 	if err != nil {
-		return fail(errorURL, failFlow("unable_to_get_user_info"))
+		return fail(errorURL, failFlowAt(httpapi.OAuthErrUnableToGetUserInfo, stepUserInfo, err))
 	}
 	info.Email = strings.ToLower(info.Email)
 	acct, err := a.pendingAccount(tok)

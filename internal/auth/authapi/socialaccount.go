@@ -52,7 +52,7 @@ func (a *API) accountRow(providerID, accountID, userID string, p pendingAccount,
 // better-auth 1.7's rules and signs them in: cookies on w.
 func (a *API) finishSignIn(ctx context.Context, w http.ResponseWriter, r *http.Request, providerID string, info *oauth.UserInfo, p pendingAccount) (authdb.User, authdb.Session, bool, error) {
 	if info.Email == "" {
-		return authdb.User{}, authdb.Session{}, false, failFlow("email_not_found")
+		return authdb.User{}, authdb.Session{}, false, failFlow(httpapi.OAuthErrEmailNotFound)
 	}
 	now := a.Store.Stamp(a.Now())
 	dontRemember := a.Sessions.DontRemember(r)
@@ -88,7 +88,7 @@ func (a *API) finishSignIn(ctx context.Context, w http.ResponseWriter, r *http.R
 		// verified: the operator accepts the provider's word for it.
 		trusted := slices.Contains(a.Social.TrustedProviders, providerID)
 		if !info.EmailVerified || (!trusted && !u.EmailVerified) {
-			return u, authdb.Session{}, false, failFlow("account_not_linked")
+			return u, authdb.Session{}, false, failFlow(httpapi.OAuthErrAccountNotLinked)
 		}
 		s := a.Sessions.New(u.ID, r, ip, dontRemember)
 		// Linking into an unverified account proves the address belongs to
@@ -97,7 +97,7 @@ func (a *API) finishSignIn(ctx context.Context, w http.ResponseWriter, r *http.R
 		// before its owner arrived is signed out.
 		verify := !u.EmailVerified
 		if err := a.Store.LinkAccount(ctx, a.accountRow(providerID, info.ID, u.ID, p, now), &s, verify); err != nil {
-			return u, authdb.Session{}, false, failFlow("unable_to_link_account")
+			return u, authdb.Session{}, false, failFlowAt(httpapi.OAuthErrUnableToLinkAccount, stepLinkAccount, err)
 		}
 		if verify {
 			u.EmailVerified, u.UpdatedAt = true, now
@@ -111,7 +111,7 @@ func (a *API) finishSignIn(ctx context.Context, w http.ResponseWriter, r *http.R
 	s := a.Sessions.New(u.ID, r, ip, dontRemember)
 	if err := a.Store.SignUpSocial(ctx, u, a.accountRow(providerID, info.ID, u.ID, p, now), s); err != nil {
 		if errors.Is(err, authdb.ErrEmailTaken) {
-			return u, authdb.Session{}, false, failFlow("unable_to_create_user")
+			return u, authdb.Session{}, false, failFlow(httpapi.OAuthErrUnableToCreateUser)
 		}
 		return u, authdb.Session{}, false, err
 	}
@@ -122,16 +122,16 @@ func (a *API) finishSignIn(ctx context.Context, w http.ResponseWriter, r *http.R
 // finishLink adds the provider identity to the linking user (docs/auth-wire.md §8.7).
 func (a *API) finishLink(ctx context.Context, link *stateLink, providerID string, info *oauth.UserInfo, p pendingAccount) error {
 	if !slices.Contains(a.Social.TrustedProviders, providerID) && !info.EmailVerified {
-		return failFlow("unable_to_link_account")
+		return failFlow(httpapi.OAuthErrUnableToLinkAccount)
 	}
 	if !strings.EqualFold(info.Email, link.Email) {
-		return failFlow("email_does_not_match")
+		return failFlow(httpapi.OAuthErrEmailDoesNotMatch)
 	}
 	now := a.Store.Stamp(a.Now())
 	existing, owner, err := a.Store.AccountByProvider(ctx, providerID, info.ID)
 	switch {
 	case err == nil && owner.ID != link.UserID:
-		return failFlow("account_already_linked_to_different_user")
+		return failFlow(httpapi.OAuthErrAccountLinkedElsewhere)
 	case err == nil:
 		row := a.accountRow(providerID, info.ID, owner.ID, p, now)
 		row.ID = existing.ID
@@ -141,7 +141,7 @@ func (a *API) finishLink(ctx context.Context, link *stateLink, providerID string
 		return err
 	}
 	if err := a.Store.LinkAccount(ctx, a.accountRow(providerID, info.ID, link.UserID, p, now), nil, false); err != nil {
-		return failFlow("unable_to_link_account")
+		return failFlowAt(httpapi.OAuthErrUnableToLinkAccount, stepLinkAccount, err)
 	}
 	return nil
 }

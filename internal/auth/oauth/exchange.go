@@ -3,7 +3,6 @@ package oauth
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -26,7 +25,7 @@ type Tokens struct {
 
 // Exchange trades an authorization code for tokens (docs/auth-wire.md §8.5): grant_type=authorization_code with
 // the PKCE verifier and the client credentials in the form body. Every failure, including a
-// GitHub 200 answer that carries "error", wraps ErrExchange.
+// GitHub 200 answer that carries "error", is an *Error that is ErrExchange.
 func (p *Provider) Exchange(ctx context.Context, code, codeVerifier, redirectURI string) (*Tokens, error) {
 	cfg := oauth2.Config{
 		ClientID:     p.clientID,
@@ -43,7 +42,7 @@ func (p *Provider) Exchange(ctx context.Context, code, codeVerifier, redirectURI
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, p.tokenHC)
 	tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(codeVerifier))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s token endpoint: %w", ErrExchange, p.id, err)
+		return nil, p.exchangeError(err)
 	}
 	now := p.now()
 	t := &Tokens{

@@ -22,8 +22,9 @@ const (
 // GoogleIssuer is the issuer Google names in its callbacks and ID tokens.
 const GoogleIssuer = "https://accounts.google.com"
 
-// Sentinel errors. The callback maps ErrExchange to invalid_code and ErrUserInfo to
-// unable_to_get_user_info (docs/auth-wire.md §8.4); the wrapped cause is for the log only.
+// Sentinel errors, which every *Error is one of. The callback maps ErrExchange to invalid_code
+// and ErrUserInfo to unable_to_get_user_info (docs/auth-wire.md §8.4); the *Error itself is for
+// the log only.
 var (
 	ErrExchange = errors.New("oauth: code exchange failed")
 	ErrUserInfo = errors.New("oauth: profile fetch failed")

@@ -24,24 +24,29 @@ type UserInfo struct {
 const maxProfileBody = 1 << 20
 
 // UserInfo reads the profile behind t (docs/auth-wire.md §8.6). A missing email is not an error: the result has
-// Email "" and the caller answers email_not_found. Every other failure wraps ErrUserInfo.
+// Email "" and the caller answers email_not_found. Every other failure is an *Error that is ErrUserInfo.
 func (p *Provider) UserInfo(ctx context.Context, t *Tokens) (*UserInfo, error) {
 	var (
 		u   *UserInfo
 		err error
 	)
+	step := StepIDToken
 	if p.id == Google {
 		u, err = googleUser(t)
+		if err != nil {
+			err = &Error{Provider: p.id, Step: step, Cause: err}
+		}
 	} else {
+		step = StepUser
 		u, err = p.githubUser(ctx, t)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrUserInfo, p.id, err)
+		return nil, err
 	}
 	// An empty subject cannot key an account; better-auth rejects it the same way
 	// (OAUTH_ACCOUNT_SUBJECT_INVALID → unable_to_get_user_info).
 	if strings.TrimSpace(u.ID) == "" {
-		return nil, fmt.Errorf("%w: %s: empty subject", ErrUserInfo, p.id)
+		return nil, &Error{Provider: p.id, Step: step, Cause: errors.New("empty subject")}
 	}
 	u.Email = strings.ToLower(u.Email)
 	return u, nil
@@ -101,26 +106,25 @@ type githubEmail struct {
 }
 
 // githubUser reads /user and always /user/emails: /user shows only a public email, and only the
-// list says whether an address is verified.
+// list says whether an address is verified. Its failures are *Errors with the status GitHub
+// answered; an error body is not read (it is GitHub's message, which the status already says).
 func (p *Provider) githubUser(ctx context.Context, t *Tokens) (*UserInfo, error) {
 	if t == nil || t.AccessToken == "" {
-		return nil, errors.New("no access token")
+		return nil, &Error{Provider: p.id, Step: StepUser, Cause: errors.New("no access token")}
 	}
 	var prof githubProfile
-	if status, err := p.githubGet(ctx, p.ep.UserURL, t.AccessToken, &prof); err != nil {
-		return nil, fmt.Errorf("GET user: %w", err)
-	} else if status != http.StatusOK {
-		return nil, fmt.Errorf("GET user: status %d", status)
+	if status, err := p.githubGet(ctx, p.ep.UserURL, t.AccessToken, &prof); err != nil || status != http.StatusOK {
+		return nil, &Error{Provider: p.id, Step: StepUser, Status: status, Cause: err}
 	}
 	if _, err := prof.ID.Int64(); err != nil {
-		return nil, fmt.Errorf("user id %q: %w", prof.ID, err)
+		return nil, &Error{Provider: p.id, Step: StepUser, Status: http.StatusOK, Cause: fmt.Errorf("user id %q: %w", prof.ID, err)}
 	}
 
 	// better-auth ignores an error answer from /user/emails (the profile then keeps only its
 	// public email, unverified); a transport failure still fails the sign-in.
 	var emails []githubEmail
 	if status, err := p.githubGet(ctx, p.ep.EmailsURL, t.AccessToken, &emails); err != nil {
-		return nil, fmt.Errorf("GET user emails: %w", err)
+		return nil, &Error{Provider: p.id, Step: StepUserEmails, Status: status, Cause: err}
 	} else if status != http.StatusOK {
 		emails = nil
 	}

@@ -3,7 +3,6 @@ package session
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -46,10 +45,13 @@ func encodeCache(signer cookie.Signer, s authdb.Session, u authdb.User, now, exp
 
 // signedBytes reproduces what better-auth signs: the payload object with
 // expiresAt appended as its last key.
-func signedBytes(payload []byte, exp string) []byte {
-	p := bytes.TrimRight(payload, " \n")
-	out := make([]byte, 0, len(p)+len(exp)+14)
-	out = append(out, p[:len(p)-1]...)
+func signedBytes[P string | []byte](payload P, exp string) []byte {
+	n := len(payload)
+	for n > 0 && (payload[n-1] == ' ' || payload[n-1] == '\n') {
+		n--
+	}
+	out := make([]byte, 0, n+len(exp)+14)
+	out = append(out, payload[:n-1]...)
 	out = append(out, `,"expiresAt":`...)
 	out = append(out, exp...)
 	return append(out, '}')
@@ -66,26 +68,21 @@ func decodeCache(signer cookie.Signer, raw string, now time.Time) (authdb.Sessio
 			return none, authdb.User{}, false
 		}
 	}
-	var outer struct {
-		Session   json.RawMessage `json:"session"`
-		ExpiresAt json.Number     `json:"expiresAt"`
-		Signature string          `json:"signature"`
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if dec.Decode(&outer) != nil || len(outer.Session) < 2 || outer.ExpiresAt == "" {
+	c, ok := readCookie(data)
+	if !ok || len(c.payload) < 2 || c.expiresAt == "" {
 		return none, authdb.User{}, false
 	}
-	sig, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(outer.Signature, "="))
-	if err != nil || !signer.ValidMAC(signedBytes(outer.Session, outer.ExpiresAt.String()), sig) {
+	sig, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(c.signature, "="))
+	if err != nil || !signer.ValidMAC(signedBytes(c.payload, c.expiresAt), sig) {
 		return none, authdb.User{}, false
 	}
-	exp, err := outer.ExpiresAt.Int64()
+	// json.Number's Int64, which this was.
+	exp, err := strconv.ParseInt(c.expiresAt, 10, 64)
 	if err != nil || exp <= now.UnixMilli() {
 		return none, authdb.User{}, false
 	}
-	var p cachePayload
-	if json.Unmarshal(outer.Session, &p) != nil || p.Version != cacheVersion || !p.Session.ExpiresAt.After(now) {
+	p, ok := readPayload(&c)
+	if !ok || p.Version != cacheVersion || !p.Session.ExpiresAt.After(now) {
 		return none, authdb.User{}, false
 	}
 	return p.Session, p.User, true

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 
@@ -35,7 +34,7 @@ var errHandedOff = errors.New("handed off to a continuation")
 // refunds it once it is older than any job can run.
 func (rn *Runner) handOff(ctx context.Context, j Job) {
 	if err := rn.fault("hand-off"); err != nil {
-		slog.ErrorContext(ctx, "hand off", "generationId", j.Generation.ID, "err", err)
+		rn.logger().ErrorContext(ctx, "hand off", "generationId", j.Generation.ID, "err", err)
 		return
 	}
 	if strings.HasPrefix(j.Params.ReferenceImage, "data:") && rn.Storage != nil {
@@ -46,7 +45,7 @@ func (rn *Runner) handOff(ctx context.Context, j Job) {
 			err = rn.Storage.Put(ctx, key, typ, raw)
 		}
 		if err != nil {
-			slog.ErrorContext(ctx, "keep reference for continuation", "generationId", j.Generation.ID, "err", err)
+			rn.logger().ErrorContext(ctx, "keep reference for continuation", "generationId", j.Generation.ID, "err", err)
 			return
 		}
 		// A delete of this generation fails it before removing its objects.
@@ -61,7 +60,7 @@ func (rn *Runner) handOff(ctx context.Context, j Job) {
 		}
 	}
 	if err := rn.Dispatcher.Dispatch(ctx, j.Generation.ID); err != nil {
-		slog.ErrorContext(ctx, "dispatch continuation", "generationId", j.Generation.ID, "err", err)
+		rn.logger().ErrorContext(ctx, "dispatch continuation", "generationId", j.Generation.ID, "err", err)
 	}
 }
 

@@ -30,6 +30,7 @@ import (
 
 	"adstudio/internal/generation/gendb"
 	"adstudio/internal/generation/workflow"
+	"adstudio/internal/httpapi"
 	"adstudio/internal/objectstore"
 	"adstudio/internal/qwen"
 	"adstudio/internal/safefetch"
@@ -62,8 +63,17 @@ type Runner struct {
 	// hand-off that never happened). A test may also block in it, to run
 	// something else at exactly that point.
 	Inject func(step string) error
+	// Logger receives the failures of generations (nil: slog's default).
+	Logger *slog.Logger
 
 	jobs sync.WaitGroup // the jobs Start started, see Wait
+}
+
+func (rn *Runner) logger() *slog.Logger {
+	if rn.Logger != nil {
+		return rn.Logger
+	}
+	return slog.Default()
 }
 
 func (rn *Runner) fault(step string) error {
@@ -97,9 +107,9 @@ type Result struct {
 func (rn *Runner) run(ctx context.Context, j Job) Result {
 	if err := rn.fault("after-debit"); err != nil {
 		// The process "died": nothing finishes this generation but the
-		// sweeper.
-		return Result{Status: http.StatusInternalServerError, Body: mustJSON(map[string]any{
-			"error": map[string]string{"code": "INTERNAL_SERVER_ERROR", "message": "Internal server error."}, "requestId": j.RequestID})}
+		// sweeper, and nothing logs.
+		status, body := httpapi.ErrorBody(httpapi.Internal(err), j.RequestID)
+		return Result{Status: status, Body: body}
 	}
 	res, err := j.Generator.Generate(ctx, qwen.Request{
 		Edit: j.Generation.Workflow == workflow.ImageFromReference, Prompt: j.Params.Prompt, ReferenceImage: j.Params.ReferenceImage,
@@ -112,9 +122,9 @@ func (rn *Runner) run(ctx context.Context, j Job) Result {
 	if err != nil {
 		var pe *qwen.Error
 		if !errors.As(err, &pe) {
-			pe = &qwen.Error{Status: http.StatusBadGateway, Code: "UPSTREAM_UNAVAILABLE", Message: "Failed to connect to image provider."}
+			pe = &qwen.Error{Status: http.StatusBadGateway, Code: httpapi.CodeUpstreamUnavailable, Message: qwen.MsgConnectFailed}
 			if errors.Is(err, context.DeadlineExceeded) {
-				pe = &qwen.Error{Status: http.StatusGatewayTimeout, Code: "UPSTREAM_TIMEOUT", Message: "Image provider request timed out."}
+				pe = &qwen.Error{Status: http.StatusGatewayTimeout, Code: httpapi.CodeUpstreamTimeout, Message: qwen.MsgTimeout}
 			}
 		}
 		fields := map[string]any{}
@@ -124,11 +134,11 @@ func (rn *Runner) run(ctx context.Context, j Job) Result {
 		if pe.ProviderRequestID != "" {
 			fields["providerRequestId"] = pe.ProviderRequestID
 		}
-		return rn.fail(ctx, j, pe.Status, pe.Code, pe.Message, fields, err)
+		return rn.fail(ctx, j, &httpapi.AppError{Status: pe.Status, Code: pe.Code, Message: pe.Message, Fields: fields, Cause: err})
 	}
 
 	if err := rn.fault("after-provider"); err != nil {
-		return rn.fail(ctx, j, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "Internal server error.", nil, err)
+		return rn.fail(ctx, j, httpapi.Internal(err))
 	}
 	images := append([]string(nil), res.Images...)
 	key := ""
@@ -156,10 +166,10 @@ func (rn *Runner) run(ctx context.Context, j Job) Result {
 			if res.RequestID != "" {
 				fields["providerRequestId"] = res.RequestID
 			}
-			return rn.fail(ctx, j, http.StatusBadGateway, re.code, re.message, fields, err)
+			return rn.fail(ctx, j, &httpapi.AppError{Status: http.StatusBadGateway, Code: re.code, Message: re.message, Fields: fields, Cause: err})
 		}
 		if err != nil {
-			return rn.fail(ctx, j, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "Internal server error.", nil, err)
+			return rn.fail(ctx, j, httpapi.Internal(err))
 		}
 		key = k
 	}
@@ -203,7 +213,7 @@ func (rn *Runner) run(ctx context.Context, j Job) Result {
 		if key != "" {
 			rn.deleteObject(key)
 		}
-		return rn.fail(ctx, j, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "Internal server error.", nil, err)
+		return rn.fail(ctx, j, httpapi.Internal(err))
 	}
 	won, err := rn.Generations.Finish(ctx, j.Generation.ID, gendb.Outcome{
 		Status: gendb.Succeeded, OutputJSON: string(outJSON), ProviderRequestID: res.RequestID, ProviderModel: res.Model,
@@ -213,7 +223,7 @@ func (rn *Runner) run(ctx context.Context, j Job) Result {
 		if key != "" {
 			rn.deleteObject(key)
 		}
-		return rn.fail(ctx, j, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "Internal server error.", nil, err)
+		return rn.fail(ctx, j, httpapi.Internal(err))
 	}
 	if !won {
 		// Deleted or swept while we worked: its credit is already back, and
@@ -226,26 +236,30 @@ func (rn *Runner) run(ctx context.Context, j Job) Result {
 	return resp
 }
 
-// fail ends the generation as failed (refunding it) and builds the error.
-func (rn *Runner) fail(ctx context.Context, j Job, status int, code, msg string, fields map[string]any, cause error) Result {
-	if status >= 500 {
-		slog.ErrorContext(ctx, "generation failed", "generationId", j.Generation.ID, "requestId", j.RequestID, "code", code, "err", cause)
+// fail ends the generation as failed (refunding it) with e, whose body is
+// built by httpapi.ErrorBody, as WriteError would build it: the request
+// answers it now, and idempotent replays and history answer it later.
+// Every failure after the reservation comes through here, so here is where
+// a 5xx (provider, result copy, storage, database) is logged, once, with
+// its cause; the request writes the stored body and logs nothing more.
+func (rn *Runner) fail(ctx context.Context, j Job, e *httpapi.AppError) Result {
+	log := rn.logger()
+	if e.Status >= 500 {
+		log.ErrorContext(ctx, "generation failed", "generationId", j.Generation.ID, "requestId", j.RequestID,
+			"status", e.Status, "code", e.Code, "err", e.Cause)
 	}
-	inner := map[string]any{"code": code, "message": msg}
-	for k, v := range fields {
-		inner[k] = v
-	}
-	resp := Result{Status: status, Body: mustJSON(map[string]any{"error": inner, "requestId": j.RequestID})}
+	status, body := httpapi.ErrorBody(e, j.RequestID)
+	resp := Result{Status: status, Body: body}
 	// The context may be the one that just expired; finishing must not be
 	// lost with it.
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	won, err := rn.Generations.Finish(fctx, j.Generation.ID, gendb.Outcome{
-		Status: gendb.Failed, ErrorCode: code, ErrorMessage: msg, ResponseStatus: status, ResponseJSON: string(resp.Body),
+		Status: gendb.Failed, ErrorCode: e.Code, ErrorMessage: e.Message, ResponseStatus: resp.Status, ResponseJSON: string(resp.Body),
 	}, rn.Now())
 	if err != nil {
 		// The sweeper fails it (and refunds) within minutes.
-		slog.ErrorContext(ctx, "could not record failed generation", "generationId", j.Generation.ID, "err", err)
+		log.ErrorContext(ctx, "could not record failed generation", "generationId", j.Generation.ID, "err", err)
 	} else if !won {
 		return rn.finalAnswer(fctx, j)
 	}
@@ -258,7 +272,9 @@ func (rn *Runner) finalAnswer(ctx context.Context, j Job) Result {
 	if err == nil && r.ResponseJSON != "" {
 		return Result{Status: r.ResponseStatus, Body: []byte(r.ResponseJSON)}
 	}
-	return Result{Status: http.StatusNotFound, Body: mustJSON(map[string]string{"error": "History item not found."})}
+	// Gone: what history answers for it.
+	status, body := httpapi.ErrorBody(&httpapi.PlainError{Status: http.StatusNotFound, Message: "History item not found.", Cause: err}, j.RequestID)
+	return Result{Status: status, Body: body}
 }
 
 // copyFirst downloads the first result image, checks that it is one, and
@@ -296,7 +312,7 @@ func (rn *Runner) copyFirst(ctx context.Context, j Job, src string) (string, err
 	if !ok {
 		return "", resultFailure(src, fmt.Errorf("%w (declared %q)", errNotImage, declared))
 	}
-	key := fmt.Sprintf("users/%s/generations/%s/output.%s", j.Generation.UserID, j.Generation.ID, f.ext)
+	key := objectstore.ResultKey(j.Generation.UserID, j.Generation.ID, f.ext)
 	if err := rn.Storage.Put(ctx, key, f.ctype, data); err != nil {
 		return "", fmt.Errorf("store result image: %w", err)
 	}
@@ -346,9 +362,9 @@ func (e *resultError) Unwrap() error { return e.err }
 // refuses, too many redirects, too large, empty, a bad data URL, bytes that
 // are not an image) is an invalid response.
 func resultFailure(src string, err error) *resultError {
-	e := &resultError{code: "UPSTREAM_MALFORMED_RESPONSE", message: "Image provider returned an invalid response body.", source: logSafeURL(src), err: err}
+	e := &resultError{code: httpapi.CodeUpstreamMalformedResponse, message: qwen.MsgMalformedResponse, source: logSafeURL(src), err: err}
 	if safefetch.KindOf(err) == safefetch.KindDownloadFailed || errors.Is(err, context.DeadlineExceeded) {
-		e.code, e.message = "UPSTREAM_UNAVAILABLE", "Image provider is currently unavailable."
+		e.code, e.message = httpapi.CodeUpstreamUnavailable, qwen.MsgUnavailable
 	}
 	return e
 }
@@ -416,7 +432,7 @@ func (rn *Runner) deleteObject(key string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := rn.Storage.Delete(ctx, key); err != nil {
-		slog.Error("delete orphaned object", "key", key, "err", err)
+		rn.logger().Error("delete orphaned object", "key", key, "err", err)
 	}
 }
 

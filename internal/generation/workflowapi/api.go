@@ -76,7 +76,7 @@ func (a *API) VideoFromReference(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	return &httpapi.AppError{Status: http.StatusNotImplemented, Code: "NOT_IMPLEMENTED", Message: "Video generation is not available yet. No credit was charged."}
+	return &httpapi.AppError{Status: http.StatusNotImplemented, Code: httpapi.CodeNotImplemented, Message: "Video generation is not available yet. No credit was charged."}
 }
 
 // NotFound answers unknown paths below /api/workflows/ after the session
@@ -95,13 +95,13 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, wf string, parse par
 		return err
 	}
 	invalid := func(msg string) error {
-		return &httpapi.AppError{Status: http.StatusBadRequest, Code: "INVALID_REQUEST", Message: msg, RequestID: requestID}
+		return &httpapi.AppError{Status: http.StatusBadRequest, Code: httpapi.CodeInvalidRequest, Message: msg, RequestID: requestID}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return &httpapi.AppError{Status: http.StatusRequestEntityTooLarge, Code: "PAYLOAD_TOO_LARGE", Message: "Request body is too large.", RequestID: requestID}
+			return &httpapi.AppError{Status: http.StatusRequestEntityTooLarge, Code: httpapi.CodePayloadTooLarge, Message: "Request body is too large.", RequestID: requestID}
 		}
 		return invalid("Invalid JSON payload.")
 	}
@@ -115,7 +115,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, wf string, parse par
 	}
 	gen, cfgErr := a.Runner.Provider()
 	if cfgErr != nil {
-		return &httpapi.AppError{Status: http.StatusInternalServerError, Code: "BACKEND_MISCONFIGURED", Message: cfgErr.Error(), RequestID: requestID}
+		return &httpapi.AppError{Status: http.StatusInternalServerError, Code: httpapi.CodeBackendMisconfigured, Message: cfgErr.Error(), RequestID: requestID}
 	}
 	ctx := r.Context()
 	key, err := idempotencyKey(r)
@@ -133,7 +133,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, wf string, parse par
 		}
 	}
 	outOfCredits := func(bal gendb.Balance) error {
-		return &httpapi.AppError{Status: http.StatusPaymentRequired, Code: CodeOutOfCredits, Message: "You do not have credits remaining for this workflow.",
+		return &httpapi.AppError{Status: http.StatusPaymentRequired, Code: httpapi.CodeOutOfCredits, Message: "You do not have credits remaining for this workflow.",
 			RequestID: requestID, Extra: map[string]any{"credits": bal}}
 	}
 	stored := params
@@ -220,12 +220,6 @@ func (a *API) await(w http.ResponseWriter, r *http.Request, j engine.Job) error 
 	return nil
 }
 
-// Codes of the workflow routes' own errors.
-const (
-	CodeOutOfCredits         = "OUT_OF_CREDITS"
-	CodeIdempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED"
-)
-
 // requestHash identifies a request for its Idempotency-Key: the workflow
 // and the exact body bytes (a client's retry resends the same bytes).
 func requestHash(wf string, body []byte) string {
@@ -243,7 +237,7 @@ func requestHash(wf string, body []byte) string {
 // replay as they did.
 func replay(w http.ResponseWriter, prev gendb.Record, hash, requestID string) error {
 	if prev.RequestHash != "" && prev.RequestHash != hash {
-		return &httpapi.AppError{Status: http.StatusUnprocessableEntity, Code: CodeIdempotencyKeyReused, RequestID: requestID,
+		return &httpapi.AppError{Status: http.StatusUnprocessableEntity, Code: httpapi.CodeIdempotencyKeyReused, RequestID: requestID,
 			Message: "This Idempotency-Key was already used with a different request."}
 	}
 	if prev.Status == gendb.Pending || prev.ResponseJSON == "" {

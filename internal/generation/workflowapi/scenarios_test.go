@@ -1,0 +1,241 @@
+package workflowapi_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"image"
+	"image/png"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"adstudio/internal/devtools/apitest"
+	"adstudio/internal/devtools/qwenfake"
+	"adstudio/internal/functions/generate"
+	"adstudio/internal/server"
+)
+
+// newEnv is the generate function as its Lambda builds it, against the
+// fake DashScope (env.Extra) and a local bucket. Without a Dispatcher a
+// generation runs in this process, and the sync budget outlasts any test,
+// so no clock decides between 200 and 202; the cleanup waits for every job
+// before the database closes.
+func newEnv(t *testing.T) *apitest.Env {
+	fake := qwenfake.New(t)
+	vars := map[string]string{
+		"QWEN_API_KEY": fake.APIKey(), "QWEN_BASE_URL": fake.URL(), "QWEN_TIMEOUT_MS": "1800000",
+		"FETCH_ALLOW_HOSTS": strings.TrimPrefix(fake.URL(), "http://"),
+		"OBJECTS_DIR":       filepath.Join(t.TempDir(), "objects"),
+	}
+	env := apitest.New(t, vars, func(c *server.Core) (http.Handler, error) {
+		g := generate.New(c, generate.Options{})
+		g.API.SyncBudget = time.Hour
+		t.Cleanup(g.Runner.Wait)
+		return c.Handler(g.Part())
+	})
+	env.Extra = fake
+	return env
+}
+
+// calls asserts how many generation requests reached the provider.
+func calls(t *testing.T, env *apitest.Env, want int) {
+	t.Helper()
+	if n := env.Extra.(*qwenfake.Server).Calls(); n != want {
+		t.Errorf("provider called %d times, want %d", n, want)
+	}
+}
+
+// noCalls is an After for a request that must not reach the provider.
+func noCalls(t *testing.T, env *apitest.Env, _ *http.Response, _ string) { calls(t, env, 0) }
+
+func signedIn(t *testing.T, env *apitest.Env) { env.Cookie = env.SignUp(t, "ann@example.com") }
+
+// untouched is what a refused request writes: nothing.
+var untouched = map[string]int{"generation": 0, "credit_ledger": 0}
+
+var signedOut = []string{`{"error":{"code":"UNAUTHORIZED","message":"Authentication required."},"requestId":"`}
+
+// invalid is the fragment of a 400 with message msg.
+func invalid(msg string) []string {
+	return []string{`"code":"INVALID_REQUEST"`, `"message":"` + msg + `"`, `"requestId":"`}
+}
+
+func pngDataURL(t *testing.T) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, image.NewGray(image.Rect(0, 0, 64, 48))); err != nil {
+		t.Fatal(err)
+	}
+	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())
+}
+
+const (
+	textPath = "/api/workflows/image-from-text"
+	mug      = `{"prompt":"a ceramic mug"}`
+)
+
+// withKey is the SPA's header with an Idempotency-Key.
+func withKey(key string) http.Header {
+	h := apitest.SPA()
+	h.Set("Idempotency-Key", key)
+	return h
+}
+
+// firstRun sends mug once with key "k1", as a retried request's first try.
+func firstRun(t *testing.T, env *apitest.Env) {
+	signedIn(t, env)
+	h := withKey("k1")
+	h.Set("Cookie", env.Cookie)
+	if res, body := apitest.Do(t, env.Handler, "POST", textPath, mug, h); res.StatusCode != 200 {
+		t.Fatalf("first run: %d %s", res.StatusCode, body)
+	}
+}
+
+func TestScenarios(t *testing.T) {
+	apitest.Run(t, newEnv, []apitest.Scenario{
+		// success
+		{
+			Name: "image-from-text", Method: "POST", Path: textPath, Body: mug, Header: apitest.SPA(), Before: signedIn,
+			Status: 200,
+			Contains: []string{`"status":"completed"`, `"workflow":"image-from-text"`, `"generationId":"`,
+				`"credits":{"productShoots":0,"adGraphics":1}`, `"name":"qwen"`},
+			Rows: map[string]int{"generation": 1, "credit_ledger": 1, "user_profile": 0},
+			After: func(t *testing.T, env *apitest.Env, _ *http.Response, body string) {
+				calls(t, env, 1)
+				if strings.Contains(body, env.Extra.(*qwenfake.Server).APIKey()) {
+					t.Error("the provider key reached the client")
+				}
+				var status, key string
+				env.Core.DB.QueryRow(t.Context(), `SELECT "status", coalesce("r2_key", '') FROM "generation"`).Scan(&status, &key)
+				if _, err := env.Core.Objects.Head(t.Context(), key); status != "succeeded" || err != nil {
+					t.Errorf("generation %s, image %q: %v", status, key, err)
+				}
+			},
+		},
+		{
+			Name: "image-from-reference with a data URL", Method: "POST", Path: "/api/workflows/image-from-reference", Header: apitest.SPA(), Before: signedIn,
+			Body:   `{"prompt":"on marble","referenceImageUrl":"` + pngDataURL(t) + `"}`,
+			Status: 200, Contains: []string{`"workflow":"image-from-reference"`, `"credits":{"productShoots":1,"adGraphics":0}`},
+			Rows: map[string]int{"generation": 1, "credit_ledger": 1},
+			After: func(t *testing.T, env *apitest.Env, _ *http.Response, _ string) {
+				calls(t, env, 1)
+				// input_json keeps a marker, not megabytes of data URL.
+				var in string
+				env.Core.DB.QueryRow(t.Context(), `SELECT "input_json" FROM "generation"`).Scan(&in)
+				if strings.Contains(in, "base64") || !strings.Contains(in, "[omitted:data-url length=") {
+					t.Errorf("input_json %.200s", in)
+				}
+			},
+		},
+		{
+			Name: "provider refusal refunds the credit", Method: "POST", Path: textPath, Header: apitest.SPA(), Before: signedIn,
+			Body:   `{"prompt":"mug ` + qwenfake.Moderation + `"}`,
+			Status: 502, Contains: []string{`"code":"UPSTREAM_POLICY_VIOLATION"`},
+			Rows: map[string]int{"generation": 1, "credit_ledger": 2},
+		},
+		{
+			Name: "retry with the same Idempotency-Key replays", Method: "POST", Path: textPath, Body: mug, Header: withKey("k1"), Before: firstRun,
+			Status: 200, Contains: []string{`"status":"completed"`}, Rows: untouched,
+			After: func(t *testing.T, env *apitest.Env, res *http.Response, _ string) {
+				calls(t, env, 1)
+				if res.Header.Get("Idempotent-Replayed") != "true" {
+					t.Errorf("no Idempotent-Replayed header: %v", res.Header)
+				}
+			},
+		},
+
+		// validation: 400 before any credit or call
+		{
+			Name: "malformed JSON", Method: "POST", Path: textPath, Body: `{"prompt":`, Header: apitest.SPA(), Before: signedIn,
+			Status: 400, Contains: invalid("Invalid JSON payload."), Rows: untouched, After: noCalls,
+		},
+		{
+			Name: "prompt of the wrong type", Method: "POST", Path: textPath, Body: `{"prompt":5}`, Header: apitest.SPA(), Before: signedIn,
+			Status: 400, Contains: invalid("prompt: Invalid input: expected string, received number"), Rows: untouched, After: noCalls,
+		},
+		{
+			Name: "blank prompt", Method: "POST", Path: textPath, Body: `{"prompt":"  "}`, Header: apitest.SPA(), Before: signedIn,
+			Status: 400, Contains: invalid("prompt is required."), Rows: untouched, After: noCalls,
+		},
+		{
+			Name: "prompt past the provider's limit", Method: "POST", Path: textPath, Header: apitest.SPA(), Before: signedIn,
+			Body:   `{"prompt":"` + strings.Repeat("x", 801) + `"}`,
+			Status: 400, Contains: []string{`"code":"INVALID_REQUEST"`, "at most"}, Rows: untouched, After: noCalls,
+		},
+		{
+			Name: "reference missing", Method: "POST", Path: "/api/workflows/image-from-reference", Body: `{"prompt":"a"}`, Header: apitest.SPA(), Before: signedIn,
+			Status: 400, Contains: invalid("referenceImageUrl is required."), Rows: untouched, After: noCalls,
+		},
+		{
+			Name: "reference on a host not allowed", Method: "POST", Path: "/api/workflows/image-from-reference", Header: apitest.SPA(), Before: signedIn,
+			Body:   `{"prompt":"a","referenceImageUrl":"http://169.254.169.254/latest/meta-data/"}`,
+			Status: 400, Contains: invalid("referenceImageUrl host is not allowed. Use an uploaded image or a public image URL."), Rows: untouched, After: noCalls,
+		},
+		{
+			Name: "Idempotency-Key with a space", Method: "POST", Path: textPath, Body: mug, Header: withKey("has space"), Before: signedIn,
+			Status: 400, Contains: invalid("Idempotency-Key must be visible ASCII characters."), Rows: untouched, After: noCalls,
+		},
+		{
+			Name: "Idempotency-Key reused with another body", Method: "POST", Path: textPath, Body: `{"prompt":"a blue mug"}`, Header: withKey("k1"), Before: firstRun,
+			Status: 422, Contains: []string{`"code":"IDEMPOTENCY_KEY_REUSED"`}, Rows: untouched,
+			After: func(t *testing.T, env *apitest.Env, _ *http.Response, _ string) { calls(t, env, 1) },
+		},
+
+		// credits
+		{
+			Name: "no credit left", Method: "POST", Path: textPath, Body: mug, Header: apitest.SPA(),
+			Before: func(t *testing.T, env *apitest.Env) {
+				signedIn(t, env)
+				env.Exec(t, `UPDATE "user_profile" SET "credits_product_shoots" = 0`)
+			},
+			Status: 402, Contains: []string{`"code":"OUT_OF_CREDITS"`, `"credits":{"productShoots":0,"adGraphics":1}`},
+			Rows: untouched, After: noCalls,
+		},
+
+		// who may call
+		{
+			Name: "signed out", Method: "POST", Path: textPath, Body: mug, Header: apitest.SPA(),
+			Status: 401, Contains: signedOut, Rows: untouched, After: noCalls,
+		},
+		{
+			Name: "forged cookie", Method: "POST", Path: textPath, Body: mug, Before: signedIn,
+			Header: http.Header{"Origin": {apitest.Origin}, "Cookie": {"better-auth.session_token=forged.AAAA"}},
+			Status: 401, Contains: signedOut, Rows: untouched, After: noCalls,
+		},
+		{
+			Name: "untrusted origin", Method: "POST", Path: textPath, Body: mug, Before: signedIn,
+			Header: http.Header{"Origin": {"https://evil.example"}},
+			Status: 403, Contains: []string{`"code":"INVALID_ORIGIN"`}, Rows: untouched, After: noCalls,
+		},
+		{
+			Name: "no Origin with a cookie", Method: "POST", Path: textPath, Body: mug, Before: signedIn,
+			Status: 403, Contains: []string{`"code":"MISSING_OR_NULL_ORIGIN"`}, Rows: untouched, After: noCalls,
+		},
+		{
+			Name: "look-alike origin", Method: "POST", Path: textPath, Body: mug, Before: signedIn,
+			Header: http.Header{"Origin": {apitest.Origin + ".evil.example"}},
+			Status: 403, Contains: []string{`"code":"INVALID_ORIGIN"`}, Rows: untouched, After: noCalls,
+		},
+
+		// method and path edges
+		{
+			Name: "unknown workflow signed in", Method: "POST", Path: "/api/workflows/nope", Body: mug, Header: apitest.SPA(), Before: signedIn,
+			Status: 404, Contains: []string{`{"error":"Not found"}`}, Rows: untouched,
+		},
+		{
+			Name: "unknown workflow signed out", Method: "GET", Path: "/api/workflows/nope",
+			Status: 401, Contains: signedOut,
+		},
+		{
+			Name: "GET of a workflow", Method: "GET", Path: textPath, Before: signedIn,
+			Status: 404, Contains: []string{`{"error":"Not found"}`}, Rows: untouched, After: noCalls,
+		},
+		{
+			Name: "video is not available and costs nothing", Method: "POST", Path: "/api/workflows/video-from-reference", Header: apitest.SPA(), Before: signedIn,
+			Body:   `{"prompt":"a","referenceImageUrl":"https://x.example/a.png"}`,
+			Status: 501, Contains: []string{`"code":"NOT_IMPLEMENTED"`}, Rows: map[string]int{"generation": 0, "credit_ledger": 0, "user_profile": 0}, After: noCalls,
+		},
+	})
+}
