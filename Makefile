@@ -57,7 +57,7 @@ test-dbcompat: $(BIN)/adstudio-dev ## databases written by better-auth itself, b
 test-browser: $(BIN)/adstudio-dev ## headless Chromium, cross-site and same-site cookies
 	SERVER_BIN=$(CURDIR)/$(BIN)/adstudio-dev tests/browser/run.sh
 
-bench: build-local ## benchmarks: endpoints vs one scrypt hash, round trips per request, Lambda cold starts under RIE
+bench: build-local ## benchmarks: endpoints vs one scrypt hash, round trips and CPU per request (vs a trivial handler), cold starts under RIE (vs a minimal bootstrap)
 	$(call tool,RIE_BIN,tests/lambda/rie.sh); \
 	export RIE_BIN LAMBDA_DIST=$(CURDIR)/dist/local; \
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...

@@ -129,7 +129,12 @@ func send(ctx context.Context, cfg aws.Config, c call) (status int, body []byte,
 		if err == nil {
 			return status, body, nil
 		}
-		if ctx.Err() != nil || !retryer.IsErrorRetryable(err) {
+		if ctx.Err() != nil {
+			// The caller gave up, whether or not this attempt's answer
+			// arrived first: say so, with what the attempt got.
+			return 0, nil, fmt.Errorf("%w (last attempt: %w)", ctx.Err(), err)
+		}
+		if !retryer.IsErrorRetryable(err) {
 			break
 		}
 		if most := retryer.MaxAttempts(); most > 0 && attempt >= most {

@@ -119,12 +119,22 @@ func matches(header, etag string) bool {
 // servedAs is how a stored object is served: its type and file extension.
 type servedAs struct{ ctype, ext string }
 
-// inlineTypes are the stored content types served as images, with the
+// inlineType is how a stored content type is served as an image, with the
 // extension of the download name; the generation runner stores only the
-// canonical four, older rows may carry an alias.
-var inlineTypes = map[string]servedAs{
-	"image/png": {"image/png", "png"}, "image/jpeg": {"image/jpeg", "jpg"}, "image/jpg": {"image/jpeg", "jpg"},
-	"image/pjpeg": {"image/jpeg", "jpg"}, "image/gif": {"image/gif", "gif"}, "image/webp": {"image/webp", "webp"},
+// canonical four, older rows may carry an alias. A switch rather than a
+// map: nothing to build at cold start, and nothing a caller could change.
+func inlineType(mediaType string) (servedAs, bool) {
+	switch mediaType {
+	case "image/png":
+		return servedAs{"image/png", "png"}, true
+	case "image/jpeg", "image/jpg", "image/pjpeg":
+		return servedAs{"image/jpeg", "jpg"}, true
+	case "image/gif":
+		return servedAs{"image/gif", "gif"}, true
+	case "image/webp":
+		return servedAs{"image/webp", "webp"}, true
+	}
+	return servedAs{}, false
 }
 
 // assetHeaders sets the headers every asset answer carries and returns the
@@ -132,7 +142,7 @@ var inlineTypes = map[string]servedAs{
 // script when opened on its own, so it is not inline either.
 func assetHeaders(h http.Header, id, stored string) string {
 	mt, _, _ := mime.ParseMediaType(stored)
-	t, inline := inlineTypes[strings.ToLower(mt)]
+	t, inline := inlineType(strings.ToLower(mt))
 	disposition := "inline"
 	if !inline {
 		t = servedAs{"application/octet-stream", "bin"}

@@ -42,8 +42,24 @@ var (
 	errAssetNotFound = &httpapi.PlainError{Status: http.StatusNotFound, Message: "History item asset not found."}
 )
 
-var workflows = map[string]bool{"image-from-text": true, "image-from-reference": true, "video-from-reference": true}
-var statuses = map[string]bool{gendb.Pending: true, gendb.Succeeded: true, gendb.Failed: true}
+// knownWorkflow and knownStatus are the values a list filter may name;
+// any other value lists everything. Switches rather than maps: nothing to
+// build at cold start, and nothing a caller could change.
+func knownWorkflow(w string) bool {
+	switch w {
+	case "image-from-text", "image-from-reference", "video-from-reference":
+		return true
+	}
+	return false
+}
+
+func knownStatus(s string) bool {
+	switch s {
+	case gendb.Pending, gendb.Succeeded, gendb.Failed:
+		return true
+	}
+	return false
+}
 
 // List is GET /api/history.
 func (a *API) List(w http.ResponseWriter, r *http.Request) error {
@@ -55,10 +71,10 @@ func (a *API) List(w http.ResponseWriter, r *http.Request) error {
 	limit := clamp(parseInt(q.Get("limit"), 20), 1, 50)
 	offset := clamp(parseInt(q.Get("offset"), 0), 0, 10000)
 	var f gendb.Filter
-	if v := q.Get("workflow"); workflows[v] {
+	if v := q.Get("workflow"); knownWorkflow(v) {
 		f.Workflow = v
 	}
-	if v := q.Get("status"); statuses[v] {
+	if v := q.Get("status"); knownStatus(v) {
 		f.Status = v
 	}
 	recs, total, err := a.Generations.List(r.Context(), cur.User.ID, f, limit, offset)

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 
 	"golang.org/x/net/publicsuffix"
 )
@@ -136,8 +137,11 @@ func (l List) TrustedOrigin(o string) bool {
 }
 
 // relative is better-auth's allowed relative redirect: a path on this host
-// that cannot be read as protocol-relative or carry a fragment.
-var relative = regexp.MustCompile(`^/[\w\-.+/@]*(?:\?[\w\-.+/=&%@]*)?$`)
+// that cannot be read as protocol-relative or carry a fragment. Compiled on
+// first use so a cold start does not pay for it.
+var relative = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^/[\w\-.+/@]*(?:\?[\w\-.+/=&%@]*)?$`)
+})
 
 // TrustedTarget reports whether a callback/redirect URL is acceptable: a
 // trusted absolute URL, or a safe path on the API's own host.
@@ -147,7 +151,7 @@ func (l List) TrustedTarget(raw string) bool {
 		if strings.HasPrefix(lower, "//") || strings.HasPrefix(lower, `/\`) || strings.HasPrefix(lower, "/%2f") || strings.HasPrefix(lower, "/%5c") {
 			return false
 		}
-		return relative.MatchString(raw)
+		return relative().MatchString(raw)
 	}
 	return l.Trusted(raw)
 }

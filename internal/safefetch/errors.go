@@ -32,21 +32,28 @@ const (
 	KindEmpty
 )
 
-var kindNames = map[Kind]string{
-	KindInvalidURL:              "invalid url",
-	KindBadScheme:               "bad scheme",
-	KindBlockedHost:             "blocked host",
-	KindTooManyRedirects:        "too many redirects",
-	KindRedirectMissingLocation: "redirect missing location",
-	KindRedirectInvalid:         "redirect invalid",
-	KindTooLarge:                "too large",
-	KindDownloadFailed:          "download failed",
-	KindEmpty:                   "empty body",
-}
-
+// String names the kind for logs. A switch rather than a map: nothing to
+// build at cold start, and nothing a caller could change.
 func (k Kind) String() string {
-	if s, ok := kindNames[k]; ok {
-		return s
+	switch k {
+	case KindInvalidURL:
+		return "invalid url"
+	case KindBadScheme:
+		return "bad scheme"
+	case KindBlockedHost:
+		return "blocked host"
+	case KindTooManyRedirects:
+		return "too many redirects"
+	case KindRedirectMissingLocation:
+		return "redirect missing location"
+	case KindRedirectInvalid:
+		return "redirect invalid"
+	case KindTooLarge:
+		return "too large"
+	case KindDownloadFailed:
+		return "download failed"
+	case KindEmpty:
+		return "empty body"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 
 	"adstudio/internal/auth/authdb"
 	"adstudio/internal/httpapi"
@@ -211,14 +212,19 @@ func (a *API) ListAccounts(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-var errorCode = regexp.MustCompile(`^['A-Za-z0-9_-]+$`)
+// errorCode is the shape of an error code GET /error passes on; anything
+// else is replaced by the generic one. Compiled on first use so a cold
+// start does not pay for it.
+var errorCode = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^['A-Za-z0-9_-]+$`)
+})
 
 // Error is GET /error, where failed browser flows land. With FRONTEND_URL
 // set it forwards there (better-auth's onAPIError.errorURL); otherwise it
 // shows a small page.
 func (a *API) Error(w http.ResponseWriter, r *http.Request) error {
 	code := r.URL.Query().Get("error")
-	if !errorCode.MatchString(code) {
+	if !errorCode().MatchString(code) {
 		code = httpapi.OAuthErrUnknown
 	}
 	desc := r.URL.Query().Get("error_description")

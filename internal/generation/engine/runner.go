@@ -319,7 +319,13 @@ func (rn *Runner) copyFirst(ctx context.Context, j Job, src string) (string, err
 	return key, nil
 }
 
-var dataURL = regexp.MustCompile(`(?is)^data:([a-z0-9.+/-]+);base64,(.*)$`)
+// dataURL matches a base64 data URL, both a reference image a client sends
+// and a result the provider returns: type in group 1, payload in group 2.
+// Compiled on first use rather than at init, which every cold start of
+// every function linking this package would pay.
+var dataURL = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?is)^data:([a-z0-9.+/-]+);base64,(.*)$`)
+})
 
 // errNotImage: the result's bytes are not one of the raster formats we keep.
 var errNotImage = errors.New("not a PNG, JPEG, GIF or WebP image")
@@ -327,7 +333,7 @@ var errNotImage = errors.New("not a PNG, JPEG, GIF or WebP image")
 // download returns the result's bytes and, for the log only, the type its
 // data URL or response header declares: copyFirst trusts the bytes.
 func (rn *Runner) download(ctx context.Context, src string) ([]byte, string, error) {
-	if m := dataURL.FindStringSubmatch(src); m != nil {
+	if m := dataURL().FindStringSubmatch(src); m != nil {
 		b, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(m[2]), ""))
 		if err != nil || len(b) == 0 {
 			return nil, "", errors.New("result data URL: invalid base64")
@@ -386,12 +392,15 @@ func logSafeURL(src string) string {
 	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
 
-// queryRE matches the query and fragment of a URL inside a message.
-var queryRE = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^\s"'?#]*)[?#][^\s"']*`)
+// queryRE matches the query and fragment of a URL inside a message. It is
+// compiled on first use: only a failed result ever needs it.
+var queryRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^\s"'?#]*)[?#][^\s"']*`)
+})
 
 // withoutQueries drops the query and fragment of every URL in s: a cause
 // from the fetcher (a parse error, a redirect target) may quote one.
-func withoutQueries(s string) string { return queryRE.ReplaceAllString(s, "$1?…") }
+func withoutQueries(s string) string { return queryRE().ReplaceAllString(s, "$1?…") }
 
 // imageFormat is a raster format we store and serve.
 type imageFormat struct {

@@ -70,7 +70,7 @@ func checkParams(t *testing.T, workflow string, p Params) {
 	}
 	switch workflow {
 	case TextToImage:
-		if p.N != 1 || p.ReferenceImage != "" || p.Size != "" && !textSizes[p.Size] {
+		if p.N != 1 || p.ReferenceImage != "" || p.Size != "" && !textSize(p.Size) {
 			t.Fatalf("text: bad params %+v", p)
 		}
 	case ImageFromReference:

@@ -109,10 +109,10 @@ func ParseTextToImage(body []byte) (Params, error) {
 	}
 	size := d.size()
 	if size != "" {
-		if to, legacy := legacyTextSizes[size]; legacy {
+		if to, legacy := legacyTextSize(size); legacy {
 			size = to
 		}
-		if !textSizes[size] {
+		if !textSize(size) {
 			return invalid(msgTextSize)
 		}
 	}
@@ -186,14 +186,27 @@ func ParseVideoStub(body []byte) (prompt, referenceImageURL string, err error) {
 	return prompt, referenceImageURL, nil
 }
 
-var textSizes = map[string]bool{
-	"1664*928": true, "1472*1104": true, "1328*1328": true, "1104*1472": true, "928*1664": true,
+// textSize reports whether size is one of the text-to-image presets.
+// Switches rather than maps: nothing to build at cold start, and nothing a
+// caller could change.
+func textSize(size string) bool {
+	switch size {
+	case "1664*928", "1472*1104", "1328*1328", "1104*1472", "928*1664":
+		return true
+	}
+	return false
 }
 
-// legacyTextSizes are the presets the SPA still sends (docs/app-api.md §8.2).
-var legacyTextSizes = map[string]string{
-	"1472*1140": "1472*1104",
-	"1140*1472": "1104*1472",
+// legacyTextSize maps the presets the SPA still sends (docs/app-api.md
+// §8.2) to the ones the provider accepts.
+func legacyTextSize(size string) (string, bool) {
+	switch size {
+	case "1472*1140":
+		return "1472*1104", true
+	case "1140*1472":
+		return "1104*1472", true
+	}
+	return "", false
 }
 
 // request reads a body that has passed the schema check, so every present
