@@ -47,7 +47,7 @@ var requiredPackages = map[string][]string{
 }
 
 // Nothing that serves only make dev or the tests ships.
-var devOnly = []string{"adstudio/internal/devtools/", "adstudio/internal/app"}
+var devOnly = []string{"adstudio/internal/devtools/"}
 
 func TestBootstrapsAreLean(t *testing.T) {
 	bins := build(t)

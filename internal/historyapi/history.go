@@ -166,7 +166,7 @@ func (a *API) Delete(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if a.Storage != nil {
-		if err := a.Storage.DeletePrefix(ctx, ObjectPrefix(rec.UserID, rec.ID)); err != nil {
+		if err := a.Storage.DeletePrefix(ctx, objectstore.GenerationPrefix(rec.UserID, rec.ID)); err != nil {
 			return err
 		}
 	}
@@ -195,11 +195,6 @@ func (a *API) sweepStale(r *http.Request, userID string, recs ...gendb.Record) b
 		}
 	}
 	return false
-}
-
-// ObjectPrefix is where a generation's objects live.
-func ObjectPrefix(userID, generationID string) string {
-	return objectstore.GenerationPrefix(userID, generationID)
 }
 
 // summary is the history item shape of docs/app-api.md §15.

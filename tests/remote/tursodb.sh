@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prints the path of the tursodb binary, installing the pinned npm package on
 # first use. make test-go passes it to the Go tests as TURSODB_BIN; the remote
-# libSQL suite (internal/app) skips without it, or fails under CI=true. It exits
+# libSQL suite (internal/devtools/devapp) skips without it, or fails under CI=true. It exits
 # non-zero, printing nothing on stdout, when it cannot provide the binary.
 set -euo pipefail
 cd "$(dirname "$0")"

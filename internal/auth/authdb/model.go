@@ -1,4 +1,4 @@
-// Package authstore reads and writes better-auth's core tables (user,
+// Package authdb reads and writes better-auth's core tables (user,
 // session, account) in either physical layout, one round trip per call.
 package authdb
 

@@ -1,4 +1,4 @@
-// Package store opens the libSQL database (Turso over HTTP, or a local file
+// Package database opens the libSQL database (Turso over HTTP, or a local file
 // through modernc.org/sqlite) and gives the rest of the code three calls:
 // Query, QueryRow-style scanning, and an atomic Batch. Every call is one
 // round trip to a remote database, and RoundTrips counts them.

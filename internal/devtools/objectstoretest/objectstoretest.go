@@ -1,4 +1,4 @@
-// Package storagetest runs versitygw, a real S3-compatible server over a
+// Package objectstoretest runs versitygw, a real S3-compatible server over a
 // posix directory, for tests of code that talks to R2 through the S3 API.
 package objectstoretest
 

@@ -1,4 +1,4 @@
-// Package generation records image generations and their credits: the
+// Package gendb records image generations and their credits: the
 // database (triggers in migration 0005) debits a credit when a pending
 // generation is inserted and refunds it when that generation fails, so this
 // package only ever moves a generation from pending to its final state.

@@ -1,4 +1,4 @@
-// Package storage keeps generated images in object storage: Cloudflare R2 (or
+// Package objectstore keeps generated images in object storage: Cloudflare R2 (or
 // any S3-compatible store) in production through S3, and a plain directory for
 // `make dev` through Local. Both implement Store with the same behaviour, and
 // the same test suite runs against both.
