@@ -14,9 +14,29 @@ import (
 	"adstudio/internal/objectstore"
 )
 
+// variantThumbnail is the one ?variant= the asset route knows: the small
+// JPEG the generate function stores beside each result.
+const variantThumbnail = "thumbnail"
+
+// errUnknownVariant answers a ?variant= other than variantThumbnail (a
+// function, not a shared value: an AppError holds maps).
+func errUnknownVariant() error {
+	return &httpapi.AppError{Status: http.StatusBadRequest, Code: httpapi.CodeInvalidRequest,
+		Message: `Unknown variant: the only one is "thumbnail".`}
+}
+
+// assetObject is one stored object the asset route may serve, and the
+// file name it is served under.
+type assetObject struct{ key, stem string }
+
 // Asset is GET /api/history/{id}/asset: the stored image, to its owner only,
 // with ETag/If-None-Match and single byte ranges. An object too large for a
 // Lambda response is answered with a short-lived presigned redirect.
+// ?variant=thumbnail serves the small JPEG stored beside the image under the
+// same rules, or the image itself for a generation that has none (older
+// ones, or one whose thumbnail could not be made): a gallery always gets a
+// picture. The route only serves stored bytes; thumbnails are made by the
+// generate function (internal/generation/engine).
 //
 // The bytes are served from the API's own origin, where the session cookie
 // lives, so every answer tells the browser to render them as nothing but an
@@ -27,6 +47,11 @@ func (a *API) Asset(w http.ResponseWriter, r *http.Request) error {
 	cur, err := a.Guard.User(w, r, false)
 	if err != nil {
 		return err
+	}
+	q := r.URL.Query()
+	thumbnail := q.Has("variant")
+	if thumbnail && q.Get("variant") != variantThumbnail {
+		return errUnknownVariant()
 	}
 	if a.Storage == nil {
 		return &httpapi.AppError{Status: http.StatusInternalServerError, Code: httpapi.CodeBackendMisconfigured, Message: "GENERATIONS_BUCKET is not configured."}
@@ -39,12 +64,33 @@ func (a *API) Asset(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// The objects to try, in order: the first one that exists is served.
+	candidates := []assetObject{{rec.R2Key, rec.ID}}
+	if thumbnail {
+		candidates = append([]assetObject{{objectstore.ThumbnailKey(rec.UserID, rec.ID), rec.ID + "-thumbnail"}}, candidates...)
+	}
 	rng := r.Header.Get("Range")
-	obj, err := a.Storage.Get(ctx, rec.R2Key, rng)
+	var obj *objectstore.Object
+	var served assetObject
+	for _, c := range candidates {
+		served = c
+		if obj, err = a.Storage.Get(ctx, c.key, rng); !errors.Is(err, objectstore.ErrNotFound) {
+			break
+		}
+	}
 	if errors.Is(err, objectstore.ErrInvalidRange) {
-		// Ask for the size so the 416 can say it, as RFC 9110 wants.
-		info, herr := a.Storage.Head(ctx, rec.R2Key)
-		assetHeaders(w.Header(), rec.ID, info.ContentType)
+		// Ask for the size so the 416 can say it, as RFC 9110 wants. A
+		// malformed range may be refused before the store looks for the
+		// object, so the fallback is looked for here too.
+		var info objectstore.Info
+		var herr error
+		for _, c := range candidates {
+			served = c
+			if info, herr = a.Storage.Head(ctx, c.key); !errors.Is(herr, objectstore.ErrNotFound) {
+				break
+			}
+		}
+		assetHeaders(w.Header(), served.stem, info.ContentType)
 		if herr == nil {
 			w.Header().Set("Content-Range", "bytes */"+strconv.FormatInt(info.Size, 10))
 		}
@@ -60,7 +106,7 @@ func (a *API) Asset(w http.ResponseWriter, r *http.Request) error {
 	defer obj.Body.Close()
 
 	h := w.Header()
-	ctype := assetHeaders(h, rec.ID, obj.ContentType)
+	ctype := assetHeaders(h, served.stem, obj.ContentType)
 	h.Set("Cache-Control", "private, max-age=3600")
 	if obj.ETag != "" {
 		h.Set("ETag", obj.ETag)
@@ -71,7 +117,7 @@ func (a *API) Asset(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if a.MaxInline > 0 && obj.TotalSize > a.MaxInline {
-		url, err := a.Storage.PresignGet(ctx, rec.R2Key, 5*time.Minute)
+		url, err := a.Storage.PresignGet(ctx, served.key, 5*time.Minute)
 		if err == nil {
 			// Written by hand: http.Redirect would add an HTML body.
 			h.Set("Cache-Control", "private, no-store")
@@ -138,9 +184,10 @@ func inlineType(mediaType string) (servedAs, bool) {
 }
 
 // assetHeaders sets the headers every asset answer carries and returns the
-// Content-Type to serve the object as. An SVG is an image/* type that runs
-// script when opened on its own, so it is not inline either.
-func assetHeaders(h http.Header, id, stored string) string {
+// Content-Type to serve the object as; stem names the file (the
+// generation's id, or that with "-thumbnail"). An SVG is an image/* type
+// that runs script when opened on its own, so it is not inline either.
+func assetHeaders(h http.Header, stem, stored string) string {
 	mt, _, _ := mime.ParseMediaType(stored)
 	t, inline := inlineType(strings.ToLower(mt))
 	disposition := "inline"
@@ -150,14 +197,15 @@ func assetHeaders(h http.Header, id, stored string) string {
 	}
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	h.Set("Content-Disposition", disposition+`; filename="`+fileStem(id)+"."+t.ext+`"`)
+	h.Set("Content-Disposition", disposition+`; filename="`+fileStem(stem)+"."+t.ext+`"`)
 	return t.ctype
 }
 
-// fileStem is id reduced to characters that need no quoting in a header
-// parameter: ids are UUIDs, but a row from elsewhere could hold anything.
-func fileStem(id string) string {
-	b := []byte(id)
+// fileStem is a file name stem reduced to characters that need no quoting
+// in a header parameter: ids are UUIDs, but a row from elsewhere could hold
+// anything.
+func fileStem(stem string) string {
+	b := []byte(stem)
 	for i, c := range b {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
 			b[i] = '_'

@@ -199,14 +199,19 @@ func (a *API) sweepStale(r *http.Request, userID string, recs ...gendb.Record) b
 
 // summary is the history item shape of docs/app-api.md §15.
 func (a *API) summary(rec gendb.Record) map[string]any {
-	var asset any
+	var asset, thumbnail any
 	if rec.R2Key != "" {
-		asset = a.BaseURL + "/api/history/" + rec.ID + "/asset"
+		u := a.BaseURL + "/api/history/" + rec.ID + "/asset"
+		// Always offered with a stored copy: for a generation from before
+		// thumbnails, or one whose thumbnail could not be made, the asset
+		// route answers the full image instead.
+		asset, thumbnail = u, u+"?variant="+variantThumbnail
 	} else if out, ok := parseJSON(rec.OutputJSON).(map[string]any); ok {
-		// No stored copy: the provider's URL, while it lasts (24 h).
+		// No stored copy: the provider's URL, while it lasts (24 h). There
+		// is nothing smaller, so the thumbnail is that image too.
 		if imgs, ok := out["images"].([]any); ok && len(imgs) > 0 {
 			if s, ok := imgs[0].(string); ok && strings.TrimSpace(s) != "" && !strings.HasPrefix(s, "data:") {
-				asset = s
+				asset, thumbnail = s, s
 			}
 		}
 	}
@@ -215,7 +220,7 @@ func (a *API) summary(rec gendb.Record) map[string]any {
 		"createdAt": authdb.FormatTime(rec.CreatedAt), "updatedAt": authdb.FormatTime(rec.UpdatedAt),
 		"providerModel": null(rec.ProviderModel), "providerRequestId": null(rec.ProviderRequestID),
 		"errorCode": null(rec.ErrorCode), "errorMessage": null(rec.ErrorMessage), "r2Key": null(rec.R2Key),
-		"assetUrl": asset,
+		"assetUrl": asset, "thumbnailUrl": thumbnail,
 	}
 }
 

@@ -3,9 +3,11 @@ package historyapi_test
 import (
 	"bytes"
 	"image"
+	"image/jpeg"
 	"image/png"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -39,6 +41,7 @@ func newAssetEnv(t *testing.T) *apitest.Env {
 type gen struct {
 	id, email, workflow, status string
 	asset                       bool // store a PNG and point r2_key at it
+	thumb                       bool // and store its thumbnail (a JPEG)
 }
 
 // seed signs up every email it meets (the first one's cookie is sent) and
@@ -63,6 +66,11 @@ func seed(gens ...gen) func(t *testing.T, env *apitest.Env) {
 				}
 				key = k
 			}
+			if g.thumb {
+				if err := env.Core.Objects.Put(t.Context(), objectstore.ThumbnailKey(uid, g.id), "image/jpeg", jpegBytes(t)); err != nil {
+					t.Fatal(err)
+				}
+			}
 			wf := g.workflow
 			if wf == "" {
 				wf = "image-from-text"
@@ -81,6 +89,16 @@ func pngBytes(t *testing.T) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, image.NewGray(image.Rect(0, 0, 4, 3))); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// jpegBytes is a thumbnail's bytes: a small JPEG, unlike the PNG above.
+func jpegBytes(t *testing.T) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, image.NewGray(image.Rect(0, 0, 2, 1)), nil); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
@@ -105,6 +123,13 @@ var (
 		gen{id: "g2", email: "ann@example.com", workflow: "image-from-reference", status: "failed"},
 		gen{id: "b1", email: "bob@example.com", status: "succeeded", asset: true},
 	)
+	// The same, with thumbnails stored beside g1's and b1's images.
+	withThumbnails = seed(
+		gen{id: "g1", email: "ann@example.com", status: "succeeded", asset: true, thumb: true},
+		gen{id: "g2", email: "ann@example.com", workflow: "image-from-reference", status: "failed"},
+		gen{id: "b1", email: "bob@example.com", status: "succeeded", asset: true, thumb: true},
+	)
+	invalidVariant = []string{`{"error":{"code":"INVALID_REQUEST","message":"Unknown variant: the only one is \"thumbnail\"."},"requestId":"`}
 )
 
 const (
@@ -126,7 +151,9 @@ func TestScenarios(t *testing.T) {
 			Name: "list own generations only, newest first", Method: "GET", Path: "/api/history", Before: annAndBob,
 			Status: 200,
 			Contains: []string{`"total":2`, `"id":"g2"`, `"id":"g1"`,
-				`"assetUrl":"http://127.0.0.1:1/api/history/g1/asset"`, `"limit":20`},
+				`"assetUrl":"http://127.0.0.1:1/api/history/g1/asset"`,
+				`"thumbnailUrl":"http://127.0.0.1:1/api/history/g1/asset?variant=thumbnail"`,
+				`"assetUrl":null`, `"thumbnailUrl":null`, `"limit":20`},
 			NotContains: []string{`"b1"`, `"input"`},
 			After: func(t *testing.T, _ *apitest.Env, _ *http.Response, body string) {
 				if i, j := bytes.Index([]byte(body), []byte(`"g2"`)), bytes.Index([]byte(body), []byte(`"g1"`)); i > j {
@@ -157,7 +184,18 @@ func TestScenarios(t *testing.T) {
 		// detail
 		{
 			Name: "detail of own", Method: "GET", Path: "/api/history/g1", Before: annAndBob,
-			Status: 200, Contains: []string{`"item":{`, `"id":"g1"`, `"input":{"prompt":"mug g1"}`, `"status":"succeeded"`},
+			Status: 200, Contains: []string{`"item":{`, `"id":"g1"`, `"input":{"prompt":"mug g1"}`, `"status":"succeeded"`,
+				`"thumbnailUrl":"http://127.0.0.1:1/api/history/g1/asset?variant=thumbnail"`},
+		},
+		{
+			// No stored copy: the provider's URL is both, there is nothing
+			// smaller to offer.
+			Name: "detail of an item without a stored copy", Method: "GET", Path: "/api/history/p1",
+			Before: func(t *testing.T, env *apitest.Env) {
+				seed(gen{id: "p1", email: "ann@example.com", status: "succeeded"})(t, env)
+				env.Exec(t, `UPDATE "generation" SET "output_json" = '{"images":["https://cdn.example.com/r.png?Expires=1"]}' WHERE "id" = 'p1'`)
+			},
+			Status: 200, Contains: []string{`"assetUrl":"https://cdn.example.com/r.png?Expires=1"`, `"thumbnailUrl":"https://cdn.example.com/r.png?Expires=1"`},
 		},
 		{Name: "detail of another user's", Method: "GET", Path: "/api/history/b1", Before: annAndBob, Status: 404, After: body(itemNotFound)},
 		{Name: "detail of a missing id", Method: "GET", Path: "/api/history/nope", Before: annAndBob, Status: 404, After: body(itemNotFound)},
@@ -166,13 +204,17 @@ func TestScenarios(t *testing.T) {
 
 		// delete
 		{
-			Name: "delete own", Method: "DELETE", Path: "/api/history/g1", Header: apitest.SPA(), Before: annAndBob,
+			Name: "delete own", Method: "DELETE", Path: "/api/history/g1", Header: apitest.SPA(), Before: withThumbnails,
 			Status: 200, After: func(t *testing.T, env *apitest.Env, _ *http.Response, body string) {
 				if body != `{"deleted":true,"id":"g1"}` {
 					t.Errorf("body %s", body)
 				}
-				if _, err := env.Core.Objects.Head(t.Context(), objectstore.ResultKey(env.UserID(t, "ann@example.com"), "g1", "png")); err == nil {
+				uid := env.UserID(t, "ann@example.com")
+				if _, err := env.Core.Objects.Head(t.Context(), objectstore.ResultKey(uid, "g1", "png")); err == nil {
 					t.Error("the image outlived its generation")
+				}
+				if _, err := env.Core.Objects.Head(t.Context(), objectstore.ThumbnailKey(uid, "g1")); err == nil {
+					t.Error("the thumbnail outlived its generation")
 				}
 			},
 			Rows: map[string]int{"generation": -1, "credit_ledger": 0},
@@ -231,6 +273,96 @@ func TestAssetScenarios(t *testing.T) {
 			Header: http.Header{"If-None-Match": {"*"}}, Status: 304, After: body(""),
 		},
 		{Name: "another user's asset", Method: "GET", Path: "/api/history/b1/asset", Before: annAndBob, Status: 404, After: body(assetNotFound)},
+
+		// ?variant=thumbnail: hostile and unknown first.
+		{Name: "another user's thumbnail", Method: "GET", Path: "/api/history/b1/asset?variant=thumbnail", Before: withThumbnails, Status: 404, After: body(assetNotFound)},
+		{Name: "thumbnail of a missing id", Method: "GET", Path: "/api/history/nope/asset?variant=thumbnail", Before: withThumbnails, Status: 404, After: body(assetNotFound)},
+		{Name: "thumbnail of a generation without an image", Method: "GET", Path: "/api/history/g2/asset?variant=thumbnail", Before: withThumbnails, Status: 404, After: body(assetNotFound)},
+		{Name: "thumbnail signed out", Method: "GET", Path: "/api/history/g1/asset?variant=thumbnail", Status: 401, Contains: signedOut},
+		{Name: "thumbnail with a forged cookie", Method: "GET", Path: "/api/history/g1/asset?variant=thumbnail", Header: forged, Before: withThumbnails, Status: 401, Contains: signedOut},
+		{Name: "unknown variant", Method: "GET", Path: "/api/history/g1/asset?variant=original", Before: withThumbnails, Status: 400, Contains: invalidVariant},
+		{Name: "empty variant", Method: "GET", Path: "/api/history/g1/asset?variant=", Before: withThumbnails, Status: 400, Contains: invalidVariant},
+		{Name: "variant in another case", Method: "GET", Path: "/api/history/g1/asset?variant=THUMBNAIL", Before: withThumbnails, Status: 400, Contains: invalidVariant},
+		// Refused before the row is read: another user's item looks the same.
+		{Name: "unknown variant of another user's", Method: "GET", Path: "/api/history/b1/asset?variant=x", Before: withThumbnails, Status: 400, Contains: invalidVariant},
+		{
+			Name: "own thumbnail", Method: "GET", Path: "/api/history/g1/asset?variant=thumbnail", Before: withThumbnails,
+			Status: 200, After: func(t *testing.T, _ *apitest.Env, res *http.Response, body string) {
+				h := res.Header
+				if h.Get("Content-Type") != "image/jpeg" || h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Cache-Control") != "private, max-age=3600" ||
+					h.Get("Content-Security-Policy") != "default-src 'none'; sandbox" || h.Get("Accept-Ranges") != "bytes" || h.Get("ETag") == "" ||
+					h.Get("Content-Disposition") != `inline; filename="g1-thumbnail.jpg"` || body != string(jpegBytes(t)) {
+					t.Errorf("thumbnail %v, %d bytes", h, len(body))
+				}
+			},
+		},
+		{
+			Name: "own thumbnail, one range", Method: "GET", Path: "/api/history/g1/asset?variant=thumbnail", Before: withThumbnails,
+			Header: http.Header{"Range": {"bytes=0-2"}}, Status: 206, After: body("\xff\xd8\xff"),
+		},
+		{
+			Name: "own thumbnail, If-None-Match", Method: "GET", Path: "/api/history/g1/asset?variant=thumbnail", Before: withThumbnails,
+			Header: http.Header{"If-None-Match": {"*"}}, Status: 304, After: body(""),
+		},
+		{
+			Name: "own thumbnail, the full image's ETag", Method: "GET", Path: "/api/history/g1/asset?variant=thumbnail",
+			Before: func(t *testing.T, env *apitest.Env) {
+				withThumbnails(t, env)
+				info, err := env.Core.Objects.Head(t.Context(), objectstore.ResultKey(env.UserID(t, "ann@example.com"), "g1", "png"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				env.Extra = info.ETag
+			},
+			Status: 200, After: func(t *testing.T, env *apitest.Env, res *http.Response, body string) {
+				if res.Header.Get("ETag") == env.Extra || res.Header.Get("Content-Type") != "image/jpeg" {
+					t.Errorf("the thumbnail shares the image's ETag %v", env.Extra)
+				}
+			},
+		},
+		{
+			Name: "own thumbnail, unsatisfiable range", Method: "GET", Path: "/api/history/g1/asset?variant=thumbnail", Before: withThumbnails,
+			Header: http.Header{"Range": {"bytes=999999-"}}, Status: 416, After: func(t *testing.T, _ *apitest.Env, res *http.Response, _ string) {
+				if res.Header.Get("Content-Range") != "bytes */"+strconv.Itoa(len(jpegBytes(t))) {
+					t.Errorf("Content-Range %q", res.Header.Get("Content-Range"))
+				}
+			},
+		},
+		{
+			// A generation from before thumbnails: the full image, as it is.
+			Name: "thumbnail falls back to the image", Method: "GET", Path: "/api/history/g1/asset?variant=thumbnail", Before: annAndBob,
+			Status: 200, After: func(t *testing.T, _ *apitest.Env, res *http.Response, body string) {
+				h := res.Header
+				if h.Get("Content-Type") != "image/png" || h.Get("Content-Disposition") != `inline; filename="g1.png"` || h.Get("ETag") == "" || body != string(pngBytes(t)) {
+					t.Errorf("fallback %v, %d bytes", h, len(body))
+				}
+			},
+		},
+		{
+			Name: "thumbnail falls back, one range", Method: "GET", Path: "/api/history/g1/asset?variant=thumbnail", Before: annAndBob,
+			Header: http.Header{"Range": {"bytes=0-7"}}, Status: 206, After: body("\x89PNG\r\n\x1a\n"),
+		},
+		{
+			Name: "thumbnail falls back, malformed range", Method: "GET", Path: "/api/history/g1/asset?variant=thumbnail", Before: annAndBob,
+			Header: http.Header{"Range": {"bytes=x-y"}}, Status: 416, After: func(t *testing.T, _ *apitest.Env, res *http.Response, _ string) {
+				if res.Header.Get("Content-Disposition") != `inline; filename="g1.png"` {
+					t.Errorf("416 for %q", res.Header.Get("Content-Disposition"))
+				}
+				if res.Header.Get("Content-Range") != "bytes */"+strconv.Itoa(len(pngBytes(t))) {
+					t.Errorf("Content-Range %q", res.Header.Get("Content-Range"))
+				}
+			},
+		},
+		{
+			Name: "thumbnail of a row whose objects are gone", Method: "GET", Path: "/api/history/g1/asset?variant=thumbnail",
+			Before: func(t *testing.T, env *apitest.Env) {
+				withThumbnails(t, env)
+				if err := env.Core.Objects.DeletePrefix(t.Context(), objectstore.UserPrefix(env.UserID(t, "ann@example.com"))); err != nil {
+					t.Fatal(err)
+				}
+			},
+			Status: 404, After: body(assetNotFound),
+		},
 		{Name: "missing id", Method: "GET", Path: "/api/history/nope/asset", Before: annAndBob, Status: 404, After: body(assetNotFound)},
 		{Name: "own generation without an image", Method: "GET", Path: "/api/history/g2/asset", Before: annAndBob, Status: 404, After: body(assetNotFound)},
 		{

@@ -5,6 +5,7 @@ package objectstore
 // and an owner check is a prefix check.
 //
 //	users/{userID}/generations/{generationID}/output.{ext}   a copied result
+//	users/{userID}/generations/{generationID}/thumbnail.jpg  its small variant for galleries
 //	users/{userID}/generations/{generationID}/reference      a reference kept for a continuation
 
 // UserPrefix holds everything a user owns.
@@ -19,6 +20,13 @@ func GenerationPrefix(userID, generationID string) string {
 // ("png", "jpeg", "webp").
 func ResultKey(userID, generationID, ext string) string {
 	return GenerationPrefix(userID, generationID) + "output." + ext
+}
+
+// ThumbnailKey is the small JPEG variant of a generation's result that
+// galleries show. It has no format in its name to vary: a thumbnail is
+// always a JPEG, so the asset route can find it from the row's ids alone.
+func ThumbnailKey(userID, generationID string) string {
+	return GenerationPrefix(userID, generationID) + "thumbnail.jpg"
 }
 
 // ReferenceKey is the reference image a handed-off generation keeps until

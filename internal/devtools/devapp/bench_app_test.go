@@ -2,6 +2,7 @@ package devapp_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -31,6 +32,13 @@ func newGenBenchFake(b *testing.B) (*benchApp, string, string, *qwenfake.Server)
 		"RATE_LIMIT_ENABLED": "true", "QWEN_API_KEY": fake.APIKey(), "QWEN_BASE_URL": fake.URL(),
 		"FETCH_ALLOW_HOSTS": strings.TrimPrefix(fake.URL(), "http://"), "OBJECTS_DIR": filepath.Join(b.TempDir(), "objects"),
 	})
+	ba, c, uid := benchUser(b, ts)
+	return ba, c, uid, fake
+}
+
+// benchUser drives ts in-process with one signed-up user with plenty of
+// credits: its cookie and id.
+func benchUser(b *testing.B, ts *testServer) (*benchApp, string, string) {
 	ba := &benchApp{ts: ts, h: ts.app.Handler()}
 	w := ba.do(b, "POST", "/api/auth/sign-up/email", `{"name":"B","email":"bench@example.com","password":"password123"}`, "")
 	var uid string
@@ -38,7 +46,7 @@ func newGenBenchFake(b *testing.B) (*benchApp, string, string, *qwenfake.Server)
 	if _, _, err := ts.app.Generations.Grant(context.Background(), uid, "image-from-text", 1_000_000, "bench", "bench-grant", time.Now()); err != nil {
 		b.Fatal(err)
 	}
-	return ba, cookieHeader(w), uid, fake
+	return ba, cookieHeader(w), uid
 }
 
 // BenchmarkGeneration is a whole image-from-text request with an instant
@@ -98,6 +106,74 @@ VALUES (?, ?, 'image-from-text', 'succeeded', '{"prompt":"x"}', '{"images":["htt
 	ba.run(b, func(i int) {
 		ba.do(b, "GET", fmt.Sprintf("/api/history?limit=12&offset=%d", (i*12)%996), "", c)
 	})
+}
+
+// BenchmarkHistoryPageBytes is what the history page downloads for its 12
+// previews: 12 generations through the real path (1328×1328 each, result
+// copied, thumbnail made), then the 12 assetUrls of the list against its
+// 12 thumbnailUrls, through the image proxy's handler. It reports the bytes
+// of each page, their ratio (x-full: thumbnails/full), and the time each
+// page takes to serve (ns/op is both pages). "qwenfake" is the fake
+// provider's images, flat gradients that PNG compresses to a few KB, which
+// is the worst case for a JPEG thumbnail; "imagegen" is make dev's built-in
+// generator (gradient, blocks and text), closer to a picture. Real
+// photographs compress far worse as PNG, so their ratio is lower still.
+func BenchmarkHistoryPageBytes(b *testing.B) {
+	b.Run("qwenfake", func(b *testing.B) {
+		ba, c, _, _ := newGenBenchFake(b)
+		historyPageBytes(b, ba, c)
+	})
+	b.Run("imagegen", func(b *testing.B) {
+		ts := newLocalServer(b, map[string]string{"RATE_LIMIT_ENABLED": "true", "OBJECTS_DIR": filepath.Join(b.TempDir(), "objects")})
+		ba, c, _ := benchUser(b, ts)
+		historyPageBytes(b, ba, c)
+	})
+}
+
+func historyPageBytes(b *testing.B, ba *benchApp, cookie string) {
+	for i := range 12 {
+		ba.ts.clock.Advance(time.Minute) // the per-user limit: 10 a minute
+		ba.do(b, "POST", "/api/workflows/image-from-text", fmt.Sprintf(`{"prompt":"product shot %d","parameters":{"size":"1328*1328","n":1}}`, i), cookie)
+	}
+	var list struct {
+		Items []struct {
+			AssetURL     string `json:"assetUrl"`
+			ThumbnailURL string `json:"thumbnailUrl"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(ba.do(b, "GET", "/api/history?limit=12", "", cookie).Body.Bytes(), &list); err != nil || len(list.Items) != 12 {
+		b.Fatalf("history: %v, %d items", err, len(list.Items))
+	}
+	var full, thumbs []string
+	for _, it := range list.Items {
+		full = append(full, strings.TrimPrefix(it.AssetURL, ba.ts.app.Config.BaseURL))
+		thumbs = append(thumbs, strings.TrimPrefix(it.ThumbnailURL, ba.ts.app.Config.BaseURL))
+	}
+	page := func(urls []string, ctype string) (n int) {
+		for _, u := range urls {
+			w := ba.do(b, "GET", u, "", cookie)
+			if got := w.Header().Get("Content-Type"); got != ctype {
+				b.Fatalf("%s: %s, want %s", u, got, ctype)
+			}
+			n += w.Body.Len()
+		}
+		return n
+	}
+	fullBytes, thumbBytes := page(full, "image/png"), page(thumbs, "image/jpeg")
+	var fullTime, thumbTime time.Duration
+	ba.run(b, func(int) {
+		start := time.Now()
+		page(full, "image/png")
+		fullTime += time.Since(start)
+		start = time.Now()
+		page(thumbs, "image/jpeg")
+		thumbTime += time.Since(start)
+	})
+	b.ReportMetric(float64(fullBytes), "full-bytes")
+	b.ReportMetric(float64(thumbBytes), "thumb-bytes")
+	b.ReportMetric(float64(thumbBytes)/float64(fullBytes), "x-full")
+	b.ReportMetric(float64(fullTime.Microseconds())/float64(b.N), "full-page-us")
+	b.ReportMetric(float64(thumbTime.Microseconds())/float64(b.N), "thumb-page-us")
 }
 
 // BenchmarkAsset5MB streams a 5 MB image to its owner and reports the peak

@@ -334,11 +334,12 @@ func TestFaultInjection(t *testing.T) {
 			if d, f := invariant(t, ts, email); d != 1 || f != 1 {
 				t.Fatalf("ledger: %d debits, %d refunds", d, f)
 			}
-			// No image is left behind for a generation that failed.
+			// No image (nor its thumbnail) is left behind for a generation
+			// that failed.
 			var uid string
 			ts.app.DB.QueryRow(t.Context(), `SELECT "id" FROM "users" WHERE "email" = ?`, email).Scan(&uid)
 			filepath.WalkDir(filepath.Join(ts.app.Config.ObjectsDir, "users", uid), func(p string, d fs.DirEntry, err error) error {
-				if err == nil && !d.IsDir() && strings.Contains(p, "output.") && !strings.Contains(p, ".meta.json") {
+				if err == nil && !d.IsDir() && !strings.Contains(p, ".meta.json") {
 					t.Errorf("orphaned object %s", p)
 				}
 				return nil

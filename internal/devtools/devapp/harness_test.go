@@ -52,6 +52,18 @@ type testServer struct {
 // plain http, which the two-site default (SameSite=None; Secure) would set.
 func newServer(t testing.TB, env map[string]string) *testServer {
 	t.Helper()
+	return startServer(t, env, false)
+}
+
+// newLocalServer is newServer in make dev's local mode: without a
+// QWEN_API_KEY in env, generations use the built-in generator.
+func newLocalServer(t testing.TB, env map[string]string) *testServer {
+	t.Helper()
+	return startServer(t, env, true)
+}
+
+func startServer(t testing.TB, env map[string]string, local bool) *testServer {
+	t.Helper()
 	vars := map[string]string{
 		"TURSO_DATABASE_URL": "file:" + filepath.Join(t.TempDir(), "test.db"),
 		"BETTER_AUTH_SECRET": testSecret,
@@ -63,7 +75,7 @@ func newServer(t testing.TB, env map[string]string) *testServer {
 	for k, v := range env {
 		vars[k] = v
 	}
-	cfg, err := config.Load(func(k string) string { return vars[k] }, false)
+	cfg, err := config.Load(func(k string) string { return vars[k] }, local)
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}

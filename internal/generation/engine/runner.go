@@ -58,10 +58,11 @@ type Runner struct {
 	Dispatcher Dispatcher
 	// Inject, when set (tests only), is asked at each step whether to fail
 	// there: "after-debit" (the job is abandoned, as if the process died),
-	// "after-provider", "copy", "finish", and "hand-off" (before a request
-	// past its budget keeps the reference and dispatches; failing there is a
-	// hand-off that never happened). A test may also block in it, to run
-	// something else at exactly that point.
+	// "after-provider", "thumbnail" (a thumbnail that could not be made,
+	// which the generation survives), "copy", "finish", and "hand-off"
+	// (before a request past its budget keeps the reference and
+	// dispatches; failing there is a hand-off that never happened). A test
+	// may also block in it, to run something else at exactly that point.
 	Inject func(step string) error
 	// Logger receives the failures of generations (nil: slog's default).
 	Logger *slog.Logger
@@ -155,7 +156,7 @@ func (rn *Runner) run(ctx context.Context, j Job) Result {
 		}
 		if err == nil {
 			if err = rn.fault("copy"); err != nil {
-				rn.deleteObject(k)
+				rn.deleteResult(j, k)
 			}
 		}
 		var re *resultError
@@ -211,7 +212,7 @@ func (rn *Runner) run(ctx context.Context, j Job) Result {
 	resp := Result{Status: http.StatusOK, Body: mustJSON(body)}
 	if err := rn.fault("finish"); err != nil {
 		if key != "" {
-			rn.deleteObject(key)
+			rn.deleteResult(j, key)
 		}
 		return rn.fail(ctx, j, httpapi.Internal(err))
 	}
@@ -221,7 +222,7 @@ func (rn *Runner) run(ctx context.Context, j Job) Result {
 	}, rn.Now())
 	if err != nil {
 		if key != "" {
-			rn.deleteObject(key)
+			rn.deleteResult(j, key)
 		}
 		return rn.fail(ctx, j, httpapi.Internal(err))
 	}
@@ -229,7 +230,7 @@ func (rn *Runner) run(ctx context.Context, j Job) Result {
 		// Deleted or swept while we worked: its credit is already back, and
 		// the stored copy belongs to nothing.
 		if key != "" {
-			rn.deleteObject(key)
+			rn.deleteResult(j, key)
 		}
 		return rn.finalAnswer(ctx, j)
 	}
@@ -316,6 +317,7 @@ func (rn *Runner) copyFirst(ctx context.Context, j Job, src string) (string, err
 	if err := rn.Storage.Put(ctx, key, f.ctype, data); err != nil {
 		return "", fmt.Errorf("store result image: %w", err)
 	}
+	rn.storeThumbnail(ctx, j, f, data)
 	return key, nil
 }
 
@@ -407,6 +409,7 @@ type imageFormat struct {
 	ctype, ext string
 	magic      func([]byte) bool
 	config     func(io.Reader) (image.Config, error)
+	decode     func(io.Reader) (image.Image, error) // for the thumbnail
 }
 
 // imageFormats are the formats a result may be: the provider's PNG, and
@@ -414,10 +417,10 @@ type imageFormat struct {
 // image.DecodeConfig, whose registry holds whatever formats other packages
 // in the binary registered.
 var imageFormats = []imageFormat{
-	{"image/png", "png", prefix("\x89PNG\r\n\x1a\n"), png.DecodeConfig},
-	{"image/jpeg", "jpg", prefix("\xff\xd8\xff"), jpeg.DecodeConfig},
-	{"image/gif", "gif", func(b []byte) bool { return prefix("GIF87a")(b) || prefix("GIF89a")(b) }, gif.DecodeConfig},
-	{"image/webp", "webp", func(b []byte) bool { return len(b) >= 12 && string(b[:4]) == "RIFF" && string(b[8:12]) == "WEBP" }, webp.DecodeConfig},
+	{"image/png", "png", prefix("\x89PNG\r\n\x1a\n"), png.DecodeConfig, png.Decode},
+	{"image/jpeg", "jpg", prefix("\xff\xd8\xff"), jpeg.DecodeConfig, jpeg.Decode},
+	{"image/gif", "gif", func(b []byte) bool { return prefix("GIF87a")(b) || prefix("GIF89a")(b) }, gif.DecodeConfig, gif.Decode},
+	{"image/webp", "webp", func(b []byte) bool { return len(b) >= 12 && string(b[:4]) == "RIFF" && string(b[8:12]) == "WEBP" }, webp.DecodeConfig, webp.Decode},
 }
 
 func prefix(p string) func([]byte) bool {
@@ -435,6 +438,12 @@ func sniffImage(data []byte) (imageFormat, bool) {
 		return f, err == nil && cfg.Width > 0 && cfg.Height > 0
 	}
 	return imageFormat{}, false
+}
+
+// deleteResult removes the result copied under key and its thumbnail.
+func (rn *Runner) deleteResult(j Job, key string) {
+	rn.deleteObject(key)
+	rn.deleteObject(objectstore.ThumbnailKey(j.Generation.UserID, j.Generation.ID))
 }
 
 func (rn *Runner) deleteObject(key string) {
