@@ -2,6 +2,14 @@
 // the Lambdas use: `make dev`. With no configuration it uses a SQLite file
 // under .data/, a generated secret kept beside it, and the SPA's usual
 // development origins.
+//
+// One variable only make dev reads, never a Lambda:
+//
+//	DEV_GENERATION_DELAY_MS  milliseconds the built-in generator (no
+//	                         DashScope key) waits before each image, to act
+//	                         out a slow provider; with a delay past
+//	                         WORKFLOW_SYNC_BUDGET_MS a workflow answers 202
+//	                         and the SPA polls its statusUrl. Default 0.
 package main
 
 import (
@@ -13,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -49,6 +58,18 @@ func sweep(ctx context.Context, a *devapp.App) {
 	}
 }
 
+// generationDelay parses DEV_GENERATION_DELAY_MS; empty is no delay.
+func generationDelay(v string) (time.Duration, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("DEV_GENERATION_DELAY_MS=%q: expected whole milliseconds, 0 or more", v)
+	}
+	return time.Duration(n) * time.Millisecond, nil
+}
+
 func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -67,11 +88,18 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	delay, err := generationDelay(os.Getenv("DEV_GENERATION_DELAY_MS"))
+	if err != nil {
+		return err
+	}
 	a, err := devapp.New(cfg, nil)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	if delay > 0 {
+		a.SetGenerationDelay(delay)
+	}
 	applied, err := a.Migrate(ctx)
 	if err != nil {
 		return err
@@ -87,12 +115,15 @@ func run() error {
 	if len(applied) > 0 {
 		fmt.Println("migrations applied:", strings.Join(applied, ", "))
 	}
+	if delay > 0 {
+		fmt.Printf("built-in generator waits %v per image (DEV_GENERATION_DELAY_MS)\n", delay)
+	}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:"+cfg.Port)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: a.DevHandler(), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Printf("adstudio dev: listening on http://127.0.0.1:%s\n", cfg.Port)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

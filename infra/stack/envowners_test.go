@@ -81,6 +81,8 @@ func sampleSettings() map[string]string {
 		"GITHUB_CLIENT_ID":         "Iv1.abc",
 		"TRUSTED_PROVIDERS":        "google,github",
 		"SESSION_ABSOLUTE_MAX_AGE": "86400",
+		"ASSET_LINK_TTL":           "1800",
+		"UPLOAD_MAX_BYTES":         "8388608",
 		"IP_ADDRESS_HEADERS":       "x-viewer-ip",
 	}
 }

@@ -44,6 +44,8 @@ func Settings() []Setting {
 		{"githubClientId", "GITHUB_CLIENT_ID"},
 		{"trustedProviders", "TRUSTED_PROVIDERS"},
 		{"sessionAbsoluteMaxAge", "SESSION_ABSOLUTE_MAX_AGE"},
+		{"assetLinkTtl", "ASSET_LINK_TTL"},
+		{"uploadMaxBytes", "UPLOAD_MAX_BYTES"},
 		// Only behind a proxy that sets the header itself, such as CloudFront
 		// with a viewer-request function (docs/deploy.md, "Rate limits and
 		// AWS WAF").

@@ -397,18 +397,19 @@ func TestStack(t *testing.T) {
 		},
 	})
 
-	// Route throttles, from the route table: every workflow POST (and the
-	// ANY subtree), the scrypt routes, history deletes and image bytes get
-	// their own setting; nothing else does.
+	// Route throttles, from the route table: every POST of the generate
+	// function (the workflows, and the uploads that precede one) and the
+	// workflows' ANY subtree, the scrypt routes, history deletes and image
+	// bytes get their own setting; nothing else does.
 	stage := props(only(t, resources(d, "AWS::ApiGatewayV2::Stage")))
 	wantRS := map[string]stack.Throttle{}
 	workflowPosts := 0
 	for _, r := range routes.Table() {
 		key, _ := r.GatewayKey()
 		switch {
-		case strings.HasPrefix(r.Path, "/api/workflows/") && (r.Method == "POST" || r.Method == ""):
+		case r.Function == routes.Generate && (r.Method == "POST" || r.Method == ""):
 			wantRS[key] = stack.Throttle{Rate: stack.DefaultWorkflowThrottleRate, Burst: stack.DefaultWorkflowThrottleBurst}
-			if r.Method == "POST" {
+			if r.Method == "POST" && strings.HasPrefix(r.Path, "/api/workflows/") {
 				workflowPosts++
 			}
 		case r.Method == "DELETE" && strings.HasPrefix(r.Path, "/api/history/"):

@@ -72,6 +72,13 @@ type Config struct {
 	// before answering 202 pending (WORKFLOW_SYNC_BUDGET_MS, default 25 s:
 	// under API Gateway's 30 s cut-off).
 	SyncBudget time.Duration
+	// AssetLinkTTL is how long a signed asset or thumbnail link opens
+	// without a cookie (ASSET_LINK_TTL, seconds; default 1 hour).
+	AssetLinkTTL time.Duration
+	// UploadMaxBytes caps one direct upload of a reference image
+	// (UPLOAD_MAX_BYTES; default and most 10 MB, the provider's limit on a
+	// reference: a larger upload could never be used).
+	UploadMaxBytes int64
 
 	// Qwen is the image provider's settings. A problem in them other than
 	// an unreadable QWEN_TIMEOUT_MS is not a start-up error: qwen.NewConfig
@@ -246,6 +253,22 @@ func Load(getenv Getenv, local bool) (Config, error) {
 			return c, &Error{"WORKFLOW_SYNC_BUDGET_MS", "expected milliseconds between 1 and 28000 (API Gateway cuts requests at 30 s)"}
 		}
 		c.SyncBudget = time.Duration(n) * time.Millisecond
+	}
+	c.AssetLinkTTL = time.Hour
+	if v := get("ASSET_LINK_TTL"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 60 || n > 7*24*3600 {
+			return c, &Error{"ASSET_LINK_TTL", "expected whole seconds between 60 and 604800 (default 3600, one hour)"}
+		}
+		c.AssetLinkTTL = time.Duration(n) * time.Second
+	}
+	c.UploadMaxBytes = 10 << 20
+	if v := get("UPLOAD_MAX_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1024 || n > 10<<20 {
+			return c, &Error{"UPLOAD_MAX_BYTES", "expected bytes between 1024 and 10485760 (the default: the provider's 10 MB limit on a reference image)"}
+		}
+		c.UploadMaxBytes = n
 	}
 	return c, nil
 }

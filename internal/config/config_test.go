@@ -65,6 +65,12 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"WORKFLOW_SYNC_BUDGET_MS": "20s"}, "WORKFLOW_SYNC_BUDGET_MS"},
 		{map[string]string{"SESSION_ABSOLUTE_MAX_AGE": "30d"}, "SESSION_ABSOLUTE_MAX_AGE"},
 		{map[string]string{"SESSION_ABSOLUTE_MAX_AGE": "60"}, "SESSION_ABSOLUTE_MAX_AGE"},
+		{map[string]string{"ASSET_LINK_TTL": "1h"}, "ASSET_LINK_TTL"},
+		{map[string]string{"ASSET_LINK_TTL": "59"}, "ASSET_LINK_TTL"},
+		{map[string]string{"ASSET_LINK_TTL": "604801"}, "ASSET_LINK_TTL"},
+		{map[string]string{"UPLOAD_MAX_BYTES": "20MB"}, "UPLOAD_MAX_BYTES"},
+		{map[string]string{"UPLOAD_MAX_BYTES": "1023"}, "UPLOAD_MAX_BYTES"},
+		{map[string]string{"UPLOAD_MAX_BYTES": "10485761"}, "UPLOAD_MAX_BYTES"},
 		{map[string]string{"FRONTEND_URL": "app.example.com"}, "FRONTEND_URL"},
 	} {
 		m := map[string]string{}

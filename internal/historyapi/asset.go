@@ -5,10 +5,12 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"adstudio/internal/assetlink"
 	"adstudio/internal/generation/gendb"
 	"adstudio/internal/httpapi"
 	"adstudio/internal/objectstore"
@@ -44,10 +46,6 @@ type assetObject struct{ key, stem string }
 // raster types generations store. Anything else (an object kept before
 // results were checked) is a download.
 func (a *API) Asset(w http.ResponseWriter, r *http.Request) error {
-	cur, err := a.Guard.User(w, r, false)
-	if err != nil {
-		return err
-	}
 	q := r.URL.Query()
 	thumbnail := q.Has("variant")
 	if thumbnail && q.Get("variant") != variantThumbnail {
@@ -56,14 +54,14 @@ func (a *API) Asset(w http.ResponseWriter, r *http.Request) error {
 	if a.Storage == nil {
 		return &httpapi.AppError{Status: http.StatusInternalServerError, Code: httpapi.CodeBackendMisconfigured, Message: "GENERATIONS_BUCKET is not configured."}
 	}
-	ctx := r.Context()
-	rec, err := a.Generations.Get(ctx, cur.User.ID, r.PathValue("id"))
-	if errors.Is(err, gendb.ErrNotFound) || (err == nil && rec.R2Key == "") {
-		return errAssetNotFound
-	}
+	rec, err := a.assetRecord(w, r, q)
 	if err != nil {
 		return err
 	}
+	if rec.R2Key == "" {
+		return errAssetNotFound
+	}
+	ctx := r.Context()
 	// The objects to try, in order: the first one that exists is served.
 	candidates := []assetObject{{rec.R2Key, rec.ID}}
 	if thumbnail {
@@ -145,6 +143,41 @@ func (a *API) Asset(w http.ResponseWriter, r *http.Request) error {
 		io.Copy(w, obj.Body)
 	}
 	return nil
+}
+
+// assetRecord finds the generation whose image is asked for, and checks
+// the asker may have it: a signed link (assetlink) for this very image,
+// or else the owner's session. A link that fails its check, expired or
+// tampered or for another image, is answered like a stranger's request,
+// 404, unless the owner's cookie came with it: an owner who opens an old
+// link on the API's own site still sees their image.
+func (a *API) assetRecord(w http.ResponseWriter, r *http.Request, q url.Values) (gendb.Record, error) {
+	ctx := r.Context()
+	id := r.PathValue("id")
+	signed := q.Has(assetlink.ParamSignature) || q.Has(assetlink.ParamExpires)
+	if signed && a.Links != nil {
+		rec, err := a.Generations.GetAny(ctx, id)
+		if err != nil && !errors.Is(err, gendb.ErrNotFound) {
+			return rec, err
+		}
+		if err == nil && a.Links.Verify(rec.UserID, rec.ID, q.Get("variant"),
+			q.Get(assetlink.ParamExpires), q.Get(assetlink.ParamSignature)) == nil {
+			return rec, nil
+		}
+	}
+	cur, err := a.Guard.User(w, r, false)
+	if err != nil {
+		var ae *httpapi.AppError
+		if signed && errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
+			return gendb.Record{}, errAssetNotFound
+		}
+		return gendb.Record{}, err
+	}
+	rec, err := a.Generations.Get(ctx, cur.User.ID, id)
+	if errors.Is(err, gendb.ErrNotFound) {
+		return rec, errAssetNotFound
+	}
+	return rec, err
 }
 
 // matches reports whether an If-None-Match value names etag (weak

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"adstudio/internal/assetlink"
 	"adstudio/internal/auth/authdb"
 	"adstudio/internal/generation/gendb"
 	"adstudio/internal/httpapi"
@@ -23,7 +24,10 @@ type API struct {
 	Generations *gendb.Store
 	Storage     objectstore.Store // nil: no bucket configured
 	BaseURL     string            // public API origin, for absolute asset URLs
-	Now         func() time.Time
+	// Links signs the asset and thumbnail URLs of the answers, so they
+	// open without a cookie, and checks them on the asset route.
+	Links *assetlink.Signer
+	Now   func() time.Time
 	// StaleAfter is how long a generation may stay pending before a read
 	// by its owner fails it (and refunds it); 0 never does.
 	StaleAfter time.Duration
@@ -201,11 +205,12 @@ func (a *API) sweepStale(r *http.Request, userID string, recs ...gendb.Record) b
 func (a *API) summary(rec gendb.Record) map[string]any {
 	var asset, thumbnail any
 	if rec.R2Key != "" {
-		u := a.BaseURL + "/api/history/" + rec.ID + "/asset"
-		// Always offered with a stored copy: for a generation from before
-		// thumbnails, or one whose thumbnail could not be made, the asset
-		// route answers the full image instead.
-		asset, thumbnail = u, u+"?variant="+variantThumbnail
+		// Both signed, so an <img>, a new tab or a download opens them
+		// without a cookie. The thumbnail is offered with every stored
+		// copy: for a generation from before thumbnails, or one whose
+		// thumbnail could not be made, the asset route answers the full
+		// image instead.
+		asset, thumbnail = a.assetURL(rec, ""), a.assetURL(rec, variantThumbnail)
 	} else if out, ok := parseJSON(rec.OutputJSON).(map[string]any); ok {
 		// No stored copy: the provider's URL, while it lasts (24 h). There
 		// is nothing smaller, so the thumbnail is that image too.
@@ -222,6 +227,18 @@ func (a *API) summary(rec gendb.Record) map[string]any {
 		"errorCode": null(rec.ErrorCode), "errorMessage": null(rec.ErrorMessage), "r2Key": null(rec.R2Key),
 		"assetUrl": asset, "thumbnailUrl": thumbnail,
 	}
+}
+
+// assetURL is the absolute, signed URL of a stored image or its variant.
+func (a *API) assetURL(rec gendb.Record, variant string) string {
+	u := a.BaseURL + "/api/history/" + rec.ID + "/asset"
+	if a.Links == nil {
+		if variant != "" {
+			u += "?variant=" + variant
+		}
+		return u
+	}
+	return u + "?" + a.Links.Query(rec.UserID, rec.ID, variant)
 }
 
 func null(s string) any {

@@ -151,8 +151,8 @@ func TestScenarios(t *testing.T) {
 			Name: "list own generations only, newest first", Method: "GET", Path: "/api/history", Before: annAndBob,
 			Status: 200,
 			Contains: []string{`"total":2`, `"id":"g2"`, `"id":"g1"`,
-				`"assetUrl":"http://127.0.0.1:1/api/history/g1/asset"`,
-				`"thumbnailUrl":"http://127.0.0.1:1/api/history/g1/asset?variant=thumbnail"`,
+				`"assetUrl":"http://127.0.0.1:1/api/history/g1/asset?exp=`,
+				`"thumbnailUrl":"http://127.0.0.1:1/api/history/g1/asset?variant=thumbnail&exp=`,
 				`"assetUrl":null`, `"thumbnailUrl":null`, `"limit":20`},
 			NotContains: []string{`"b1"`, `"input"`},
 			After: func(t *testing.T, _ *apitest.Env, _ *http.Response, body string) {
@@ -185,7 +185,7 @@ func TestScenarios(t *testing.T) {
 		{
 			Name: "detail of own", Method: "GET", Path: "/api/history/g1", Before: annAndBob,
 			Status: 200, Contains: []string{`"item":{`, `"id":"g1"`, `"input":{"prompt":"mug g1"}`, `"status":"succeeded"`,
-				`"thumbnailUrl":"http://127.0.0.1:1/api/history/g1/asset?variant=thumbnail"`},
+				`"thumbnailUrl":"http://127.0.0.1:1/api/history/g1/asset?variant=thumbnail&exp=`},
 		},
 		{
 			// No stored copy: the provider's URL is both, there is nothing

@@ -7,9 +7,28 @@ package objectstore
 //	users/{userID}/generations/{generationID}/output.{ext}   a copied result
 //	users/{userID}/generations/{generationID}/thumbnail.jpg  its small variant for galleries
 //	users/{userID}/generations/{generationID}/reference      a reference kept for a continuation
+//	uploads/{userID}/{uploadID}                              a reference image the browser uploaded
+//
+// Uploads sit apart, below one prefix of their own, because they expire a
+// day after they are made: a bucket lifecycle rule (and the sweep) needs
+// one prefix to match them all. Deleting an account deletes both of its
+// prefixes (UserPrefixes).
 
-// UserPrefix holds everything a user owns.
+// UserPrefix holds everything a user owns but their uploads.
 func UserPrefix(userID string) string { return "users/" + userID + "/" }
+
+// UploadsPrefix holds every user's uploads.
+const UploadsPrefix = "uploads/"
+
+// UserPrefixes are the prefixes that hold everything a user owns.
+func UserPrefixes(userID string) []string {
+	return []string{UserPrefix(userID), UploadsPrefix + userID + "/"}
+}
+
+// UploadKey is one reference image a user uploaded directly to the
+// bucket; its owner is in its key, so reading it under the reader's own
+// id is the owner check.
+func UploadKey(userID, uploadID string) string { return UploadsPrefix + userID + "/" + uploadID }
 
 // GenerationPrefix holds everything one generation stored.
 func GenerationPrefix(userID, generationID string) string {

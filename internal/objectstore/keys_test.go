@@ -28,3 +28,25 @@ func TestKeysNest(t *testing.T) {
 		t.Error("one user's prefix contains another's")
 	}
 }
+
+// An upload sits below its user's upload prefix, one of the prefixes an
+// account delete removes, and below the one prefix the expiry rule names.
+func TestUploadKeys(t *testing.T) {
+	k := UploadKey("u1", "up1")
+	if k != "uploads/u1/up1" || !strings.HasPrefix(k, UploadsPrefix) {
+		t.Fatalf("UploadKey = %q", k)
+	}
+	in := false
+	for _, p := range UserPrefixes("u1") {
+		in = in || strings.HasPrefix(k, p)
+		if strings.HasPrefix(UploadKey("u10", "x"), p) || strings.HasPrefix(ResultKey("u10", "g", "png"), p) {
+			t.Errorf("u1's prefix %q holds u10's objects", p)
+		}
+	}
+	if !in {
+		t.Errorf("%q is outside every prefix of its user", k)
+	}
+	if err := ValidateKey(k); err != nil {
+		t.Error(err)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -33,6 +34,8 @@ type Local struct {
 	// and Delete swap both under the write lock, Get and Head read both under
 	// the read lock.
 	mu sync.RWMutex
+	// presign is set by ServePresigned; nil until then.
+	presign atomic.Pointer[localPresign]
 }
 
 // localMeta is the sidecar's content.
@@ -80,10 +83,9 @@ func (l *Local) Put(ctx context.Context, key, contentType string, body []byte) e
 	if contentType == "" {
 		contentType = DefaultContentType
 	}
-	sum := md5.Sum(body) // S3's ETag for a single-part upload is the MD5
 	meta, err := json.Marshal(localMeta{
 		ContentType: contentType,
-		ETag:        `"` + hex.EncodeToString(sum[:]) + `"`,
+		ETag:        etag(body),
 		Size:        int64(len(body)),
 	})
 	if err != nil {
@@ -113,6 +115,12 @@ func (l *Local) Put(ctx context.Context, key, contentType string, body []byte) e
 		return fmt.Errorf("put %s: %w", quote(key), err)
 	}
 	return nil
+}
+
+// etag is S3's ETag for a single-part upload: the quoted MD5 of the body.
+func etag(body []byte) string {
+	sum := md5.Sum(body)
+	return `"` + hex.EncodeToString(sum[:]) + `"`
 }
 
 func (l *Local) writeTemps(root *os.Root, key string, body, meta []byte) (tmpBody, tmpMeta string, err error) {
@@ -300,6 +308,11 @@ func (l *Local) Delete(ctx context.Context, key string) error {
 func (l *Local) delete(root *os.Root, key string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return deleteLocked(root, key)
+}
+
+// deleteLocked is delete for a caller that holds l.mu for writing.
+func deleteLocked(root *os.Root, key string) error {
 	for _, name := range []string{sidecar(key), key} {
 		if err := root.Remove(name); err != nil && !errors.Is(notFound(err), ErrNotFound) {
 			return err
@@ -325,14 +338,80 @@ func (l *Local) DeletePrefix(ctx context.Context, prefix string) error {
 		return err
 	}
 	defer root.Close()
-	// Walk the deepest folder that contains every match: for "users/a" that
-	// is "users" (which also holds "users/ab/…"), for "users/a/" "users/a".
+	keys, err := listKeys(root, prefix)
+	if err != nil {
+		return fmt.Errorf("delete prefix %s: %w", quote(prefix), err)
+	}
+	for _, key := range keys {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := l.delete(root, key); err != nil {
+			return fmt.Errorf("delete prefix %s: %s: %w", quote(prefix), quote(key), err)
+		}
+	}
+	return nil
+}
+
+// DeleteOlder deletes the objects under prefix whose file was last modified
+// (at Head's one-second precision) before cutoff.
+func (l *Local) DeleteOlder(ctx context.Context, prefix string, cutoff time.Time) (int, error) {
+	if err := validatePrefix(prefix); err != nil {
+		return 0, err
+	}
+	root, err := l.root()
+	if err != nil {
+		return 0, err
+	}
+	defer root.Close()
+	keys, err := listKeys(root, prefix)
+	if err != nil {
+		return 0, fmt.Errorf("delete older under %s: %w", quote(prefix), err)
+	}
+	deleted := 0
+	for _, key := range keys {
+		if err := ctx.Err(); err != nil {
+			return deleted, err
+		}
+		ok, err := l.deleteIfOlder(root, key, cutoff)
+		if err != nil {
+			return deleted, fmt.Errorf("delete older under %s: %s: %w", quote(prefix), quote(key), err)
+		}
+		if ok {
+			deleted++
+		}
+	}
+	return deleted, nil
+}
+
+// deleteIfOlder deletes key if it was last modified before cutoff. Both
+// happen under the write lock, so a Put landing in between is never lost.
+func (l *Local) deleteIfOlder(root *os.Root, key string, cutoff time.Time) (bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	st, err := root.Stat(key)
+	if errors.Is(notFound(err), ErrNotFound) {
+		return false, nil // deleted since the walk
+	}
+	if err != nil {
+		return false, err
+	}
+	if !st.Mode().IsRegular() || !modTime(st).Before(cutoff) {
+		return false, nil
+	}
+	return true, deleteLocked(root, key)
+}
+
+// listKeys walks the deepest folder that contains every key starting with
+// prefix: for "users/a" that is "users" (which also holds "users/ab/…"), for
+// "users/a/" "users/a".
+func listKeys(root *os.Root, prefix string) ([]string, error) {
 	start := "."
 	if i := strings.LastIndex(prefix, "/"); i >= 0 {
 		start = prefix[:i]
 	}
 	var keys []string
-	err = fs.WalkDir(root.FS(), start, func(name string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(root.FS(), start, func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) && name == start {
 				return fs.SkipAll
@@ -350,18 +429,7 @@ func (l *Local) DeletePrefix(ctx context.Context, prefix string) error {
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("delete prefix %s: %w", quote(prefix), err)
-	}
-	for _, key := range keys {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := l.delete(root, key); err != nil {
-			return fmt.Errorf("delete prefix %s: %s: %w", quote(prefix), quote(key), err)
-		}
-	}
-	return nil
+	return keys, err
 }
 
 // PresignGet is not available locally: serve objects through the app.

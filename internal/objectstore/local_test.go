@@ -45,6 +45,9 @@ func TestLocalRejectsHostileKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := l.ServePresigned("http://localhost:8080", testSecret, nil); err != nil {
+		t.Fatal(err)
+	}
 	ctx := ctxFor(t)
 	for _, key := range hostileKeys {
 		errs := map[string]error{
@@ -53,6 +56,7 @@ func TestLocalRejectsHostileKeys(t *testing.T) {
 		}
 		_, errs["Get"] = l.Get(ctx, key, "")
 		_, errs["Head"] = l.Head(ctx, key)
+		_, errs["PresignPut"] = l.PresignPut(ctx, key, "image/png", 10, time.Minute)
 		for op, err := range errs {
 			if !errors.Is(err, ErrInvalidKey) {
 				t.Errorf("%s(%q) = %v, want ErrInvalidKey", op, key, err)
@@ -62,6 +66,9 @@ func TestLocalRejectsHostileKeys(t *testing.T) {
 	for _, prefix := range []string{"", "/", "../", "../../etc", "a/../../", `a\`, ".", "./"} {
 		if err := l.DeletePrefix(ctx, prefix); !errors.Is(err, ErrInvalidKey) {
 			t.Errorf("DeletePrefix(%q) = %v, want ErrInvalidKey", prefix, err)
+		}
+		if _, err := l.DeleteOlder(ctx, prefix, time.Now()); !errors.Is(err, ErrInvalidKey) {
+			t.Errorf("DeleteOlder(%q) = %v, want ErrInvalidKey", prefix, err)
 		}
 	}
 	// Nothing was written anywhere.

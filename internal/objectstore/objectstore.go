@@ -2,12 +2,20 @@
 // any S3-compatible store) in production through S3, and a plain directory for
 // `make dev` through Local. Both implement Store with the same behaviour, and
 // the same test suite runs against both.
+//
+// Browsers upload reference images straight to the store through PresignPut:
+// a URL signed for one key, content type and size. S3 gets that from SigV4;
+// Local signs its own URLs and serves them with Handler once ServePresigned
+// has been called, answering like an R2 bucket with a CORS rule. DeleteOlder
+// sweeps the uploads nobody claimed.
 package objectstore
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"mime"
 	"strconv"
 	"strings"
 	"time"
@@ -54,6 +62,17 @@ type Info struct {
 	LastModified time.Time
 }
 
+// PresignedPut is a URL that stores one object without credentials: the
+// browser PUTs the body to URL with exactly Headers, before ExpiresAt.
+type PresignedPut struct {
+	URL string
+	// Headers are the signed headers, by their canonical names: Content-Type
+	// and Content-Length. A browser sets Content-Length itself from the body;
+	// it is listed so callers know the body must have exactly that size.
+	Headers   map[string]string
+	ExpiresAt time.Time // whole seconds, UTC
+}
+
 // Store is object storage as the app uses it.
 type Store interface {
 	// Put stores body under key, replacing any existing object.
@@ -73,6 +92,41 @@ type Store interface {
 	// PresignGet returns a URL that fetches key without credentials until ttl
 	// has passed.
 	PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error)
+	// PresignPut signs a PUT of exactly size bytes (at least 1) of
+	// contentType ("" is DefaultContentType) to key, valid for ttl (1 s to 7
+	// days, in whole seconds). A PUT with another content type or length is
+	// refused.
+	PresignPut(ctx context.Context, key, contentType string, size int64, ttl time.Duration) (PresignedPut, error)
+	// DeleteOlder deletes every object under prefix (as DeletePrefix reads
+	// it) whose LastModified is before cutoff, and returns how many it
+	// deleted.
+	DeleteOlder(ctx context.Context, prefix string, cutoff time.Time) (int, error)
+}
+
+// checkPresignPut checks PresignPut's arguments for both stores and returns
+// the content type to sign and ttl in whole seconds.
+func checkPresignPut(key, contentType string, size int64, ttl time.Duration) (string, time.Duration, error) {
+	if err := ValidateKey(key); err != nil {
+		return "", 0, err
+	}
+	if contentType == "" {
+		contentType = DefaultContentType
+	}
+	// The browser must send this value as a header: refuse what it cannot.
+	if _, _, err := mime.ParseMediaType(contentType); err != nil {
+		return "", 0, fmt.Errorf("presign put %s: content type %s: %w", quote(key), quote(contentType), err)
+	}
+	// SigV4 signs Content-Length only when it is above 0: a URL for an empty
+	// object would accept a body of any size.
+	if size < 1 {
+		return "", 0, fmt.Errorf("presign put %s: size %d: want at least 1 byte", quote(key), size)
+	}
+	// X-Amz-Expires counts whole seconds; under one it would be 0, a URL
+	// that is already expired.
+	if ttl < time.Second || ttl > maxPresignTTL {
+		return "", 0, fmt.Errorf("presign put %s: ttl %v: want 1 s to 7 days", quote(key), ttl)
+	}
+	return contentType, ttl.Truncate(time.Second), nil
 }
 
 // ValidateKey reports whether key is one both stores accept, wrapping

@@ -9,29 +9,47 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
-// The same behaviour suite runs against Local (always) and S3 on a real
-// versitygw (when VERSITYGW_BIN is set): the app must not be able to tell
-// them apart, except that Local cannot presign.
+// The same behaviour suite runs against Local (always, presigning through
+// its own Handler) and S3 on a real versitygw (when VERSITYGW_BIN is set):
+// the app must not be able to tell them apart, except that Local cannot
+// presign a GET.
 
 func TestLocal(t *testing.T) {
 	t.Parallel()
-	runSuite(t, func(t *testing.T) Store { return mustLocal(t) })
+	runSuite(t, func(t *testing.T, clk *testClock) Store {
+		l, _ := presigningLocal(t, clk.Now)
+		return l
+	})
 }
 
 func TestS3(t *testing.T) {
 	g := startGateway(t)
-	runSuite(t, func(t *testing.T) Store {
+	runSuite(t, func(t *testing.T, clk *testClock) Store {
 		s := g.newBucket(t)
 		s.listPageSize = 2 // DeletePrefix must follow several pages
+		s.signWith(clk.Now)
 		return s
 	})
 }
+
+// testClock is the real clock moved by an offset the test sets: a store
+// signs presigned URLs with it (and Local also checks them with it), so a
+// test makes an expired URL without waiting.
+type testClock struct{ offset atomic.Int64 }
+
+func (c *testClock) Now() time.Time           { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *testClock) set(offset time.Duration) { c.offset.Store(int64(offset)) }
 
 func mustLocal(t *testing.T) *Local {
 	t.Helper()
@@ -48,7 +66,7 @@ const imageKey = "users/u1/generations/g1/output.png"
 // pngBytes is a PNG signature plus filler: 26 bytes.
 var pngBytes = []byte("\x89PNG\r\n\x1a\n0123456789abcdefgh")
 
-func runSuite(t *testing.T, newStore func(t *testing.T) Store) {
+func runSuite(t *testing.T, newStore func(t *testing.T, clk *testClock) Store) {
 	tests := []struct {
 		name string
 		run  func(t *testing.T, s Store)
@@ -65,13 +83,19 @@ func runSuite(t *testing.T, newStore func(t *testing.T) Store) {
 		{"DeletePrefix", testDeletePrefix},
 		{"LargeObjectStreams", testLargeObject},
 		{"ConcurrentPutGet", testConcurrentPutGet},
+		{"DeleteOlder", testDeleteOlder},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			tt.run(t, newStore(t))
+			tt.run(t, newStore(t, &testClock{}))
 		})
 	}
+	t.Run("PresignPut", func(t *testing.T) {
+		t.Parallel()
+		clk := &testClock{}
+		testPresignPut(t, newStore(t, clk), clk)
+	})
 }
 
 // ctxFor is the context of one store call: the test's own, with no
@@ -122,6 +146,7 @@ func testInvalidKeys(t *testing.T, s Store) {
 		if _, err := s.PresignGet(ctx, key, time.Minute); !errors.Is(err, ErrPresignUnsupported) {
 			checks["PresignGet"] = err // Local refuses every key alike
 		}
+		_, checks["PresignPut"] = s.PresignPut(ctx, key, "image/png", 10, time.Minute)
 		for op, err := range checks {
 			if !errors.Is(err, ErrInvalidKey) {
 				t.Errorf("%s(%q) = %v, want ErrInvalidKey", op, key, err)
@@ -457,4 +482,176 @@ func testConcurrentPutGet(t *testing.T, s Store) {
 		})
 	}
 	wg.Wait()
+}
+
+// browserPut sends body to a presigned URL as a browser's fetch would: the
+// headers from p, except Content-Length, which comes from the body. edit
+// changes the request before it is sent.
+func browserPut(t *testing.T, p PresignedPut, body []byte, edit func(*http.Request)) (int, http.Header, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctxFor(t), http.MethodPut, p.URL, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range p.Headers {
+		if name != "Content-Length" {
+			req.Header.Set(name, v)
+		}
+	}
+	if edit != nil {
+		edit(req)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("PUT %s: %v", p.URL, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+// testPresignPut: a presigned PUT stores exactly the object signed for, and
+// the store refuses another content type, another length, or a late PUT.
+func testPresignPut(t *testing.T, s Store, clk *testClock) {
+	ctx := ctxFor(t)
+	// A space and non-ASCII: the URL must carry the key escaped.
+	const key = "uploads/u1/ref 1 ü.png"
+	const ttl = 10 * time.Minute
+	size := int64(len(pngBytes))
+
+	for _, bad := range []struct {
+		contentType string
+		size        int64
+		ttl         time.Duration
+	}{
+		{"image/png", 0, ttl},
+		{"image/png", -1, ttl},
+		{"image/png", size, 0},
+		{"image/png", size, 500 * time.Millisecond},
+		{"image/png", size, 7*24*time.Hour + time.Second},
+		{"image/png\r\nX-Evil: 1", size, ttl},
+		{"not a type", size, ttl},
+	} {
+		if _, err := s.PresignPut(ctx, key, bad.contentType, bad.size, bad.ttl); err == nil {
+			t.Errorf("PresignPut(%q, %d, %v): no error", bad.contentType, bad.size, bad.ttl)
+		}
+	}
+
+	before := clk.Now().Add(ttl - time.Second)
+	p, err := s.PresignPut(ctx, key, "image/png", size, ttl)
+	if err != nil {
+		t.Fatalf("PresignPut: %v", err)
+	}
+	wantHeaders := map[string]string{"Content-Type": "image/png", "Content-Length": strconv.FormatInt(size, 10)}
+	if !maps.Equal(p.Headers, wantHeaders) {
+		t.Errorf("Headers = %v, want %v", p.Headers, wantHeaders)
+	}
+	if p.ExpiresAt.Before(before) || p.ExpiresAt.After(clk.Now().Add(ttl)) || p.ExpiresAt.Location() != time.UTC {
+		t.Errorf("ExpiresAt = %v, want UTC about %v from now", p.ExpiresAt, ttl)
+	}
+	if strings.Contains(p.URL, " ") || strings.Contains(p.URL, "ü") {
+		t.Errorf("URL %q holds the key unescaped", p.URL)
+	}
+	if _, err := s.Head(ctx, key); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Head before the PUT = %v, want ErrNotFound: presigning stores nothing", err)
+	}
+
+	// Refused: each leaves nothing behind.
+	refused := []struct {
+		name string
+		body []byte
+		edit func(*http.Request)
+	}{
+		{"another content type", pngBytes, func(r *http.Request) { r.Header.Set("Content-Type", "image/jpeg") }},
+		{"no content type", pngBytes, func(r *http.Request) { r.Header.Del("Content-Type") }},
+		{"a longer body", append(append([]byte{}, pngBytes...), 'x'), nil},
+		{"a shorter body", pngBytes[:size-1], nil},
+	}
+	for _, tt := range refused {
+		// Both headers are signed, so S3 finds the signature wrong.
+		status, _, body := browserPut(t, p, tt.body, tt.edit)
+		if status != http.StatusForbidden || !strings.Contains(body, "<Code>SignatureDoesNotMatch</Code>") {
+			t.Errorf("PUT with %s: %d %s, want 403 SignatureDoesNotMatch", tt.name, status, body)
+		}
+		if _, err := s.Head(ctx, key); !errors.Is(err, ErrNotFound) {
+			t.Errorf("Head after a PUT with %s = %v, want ErrNotFound", tt.name, err)
+		}
+	}
+
+	status, h, body := browserPut(t, p, pngBytes, nil)
+	if status != http.StatusOK || h.Get("ETag") != md5ETag(pngBytes) {
+		t.Fatalf("PUT: %d, ETag %q, %s; want 200 with ETag %s", status, h.Get("ETag"), body, md5ETag(pngBytes))
+	}
+	obj, got := mustGet(t, s, key, "")
+	if !bytes.Equal(got, pngBytes) || obj.ContentType != "image/png" || obj.ETag != md5ETag(pngBytes) {
+		t.Errorf("Get after the PUT: %q, type %q, etag %s; want the PUT's body as image/png", got, obj.ContentType, obj.ETag)
+	}
+
+	// Expired: signed two minutes ago for one minute.
+	const late = "uploads/u1/late.png"
+	clk.set(-2 * time.Minute)
+	p, err = s.PresignPut(ctx, late, "image/png", size, time.Minute)
+	clk.set(0)
+	if err != nil {
+		t.Fatalf("PresignPut: %v", err)
+	}
+	if !p.ExpiresAt.Before(time.Now()) {
+		t.Errorf("ExpiresAt = %v, want it past", p.ExpiresAt)
+	}
+	status, _, body = browserPut(t, p, pngBytes, nil)
+	if status != http.StatusForbidden || !strings.Contains(body, "<Code>AccessDenied</Code>") || !strings.Contains(body, "expired") {
+		t.Errorf("PUT after expiry: %d %s, want 403 AccessDenied, expired", status, body)
+	}
+	if _, err := s.Head(ctx, late); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Head after an expired PUT = %v, want ErrNotFound", err)
+	}
+}
+
+// testDeleteOlder puts some objects, lets the clock pass a whole second (the
+// precision of LastModified), then puts more: DeleteOlder with that second
+// as cutoff deletes exactly the first ones under its prefix. The wait only
+// lets the clock cross a boundary; a slow machine just waits less.
+func testDeleteOlder(t *testing.T, s Store) {
+	ctx := ctxFor(t)
+	old := []string{"uploads/u1/a.png", "uploads/u1/b.png", "uploads/u2/c.png"}
+	fresh := []string{"uploads/u1/d.png", "uploads/u3/e.png"}
+	outside := []string{"users/u1/old.png", "uploadsx/old.png"}
+	for _, key := range append(append([]string{}, old...), outside...) {
+		mustPut(t, s, key, "image/png", pngBytes)
+	}
+	cutoff := time.Now().Truncate(time.Second).Add(time.Second)
+	// File times come from the kernel's coarse clock, a few ms behind.
+	time.Sleep(time.Until(cutoff) + 50*time.Millisecond)
+	for _, key := range fresh {
+		mustPut(t, s, key, "image/png", pngBytes)
+	}
+
+	if n, err := s.DeleteOlder(ctx, "uploads/", cutoff.Add(-time.Hour)); err != nil || n != 0 {
+		t.Errorf("DeleteOlder(an hour before) = %d, %v; want 0, nil", n, err)
+	}
+	n, err := s.DeleteOlder(ctx, "uploads/", cutoff)
+	if err != nil || n != len(old) {
+		t.Errorf("DeleteOlder = %d, %v; want %d, nil", n, err, len(old))
+	}
+	for _, key := range old {
+		if _, err := s.Head(ctx, key); !errors.Is(err, ErrNotFound) {
+			t.Errorf("Head(%q) after DeleteOlder = %v, want ErrNotFound", key, err)
+		}
+	}
+	for _, key := range append(append([]string{}, fresh...), outside...) {
+		if info, err := s.Head(ctx, key); err != nil {
+			t.Errorf("Head(%q) after DeleteOlder = %v, want it kept (LastModified %v, cutoff %v)", key, err, info.LastModified, cutoff)
+		}
+	}
+	if n, err := s.DeleteOlder(ctx, "uploads/", cutoff); err != nil || n != 0 {
+		t.Errorf("second DeleteOlder = %d, %v; want 0, nil", n, err)
+	}
+	if n, err := s.DeleteOlder(ctx, "nothing/here/", time.Now().Add(time.Hour)); err != nil || n != 0 {
+		t.Errorf("DeleteOlder of an empty prefix = %d, %v; want 0, nil", n, err)
+	}
+	for _, prefix := range []string{"", "/", "../", `uploads\`} {
+		if _, err := s.DeleteOlder(ctx, prefix, cutoff); !errors.Is(err, ErrInvalidKey) {
+			t.Errorf("DeleteOlder(%q) = %v, want ErrInvalidKey", prefix, err)
+		}
+	}
 }

@@ -8,7 +8,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -249,6 +252,49 @@ func (s *S3) DeletePrefix(ctx context.Context, prefix string) error {
 	if err := validatePrefix(prefix); err != nil {
 		return err
 	}
+	err := s.eachPage(ctx, prefix, func(objs []types.Object) error {
+		keys := make([]string, 0, len(objs))
+		for _, o := range objs {
+			keys = append(keys, aws.ToString(o.Key))
+		}
+		_, err := s.deleteAll(ctx, keys)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete prefix %s: %w", quote(prefix), err)
+	}
+	return nil
+}
+
+// DeleteOlder deletes, page by page as DeletePrefix does, the objects under
+// prefix whose LastModified is before cutoff. The listing and the deletes
+// are separate calls: an object overwritten in between is deleted as well,
+// so sweep only keys that are written once.
+func (s *S3) DeleteOlder(ctx context.Context, prefix string, cutoff time.Time) (int, error) {
+	if err := validatePrefix(prefix); err != nil {
+		return 0, err
+	}
+	deleted := 0
+	err := s.eachPage(ctx, prefix, func(objs []types.Object) error {
+		var keys []string
+		for _, o := range objs {
+			if aws.ToTime(o.LastModified).Before(cutoff) {
+				keys = append(keys, aws.ToString(o.Key))
+			}
+		}
+		n, err := s.deleteAll(ctx, keys)
+		deleted += n
+		return err
+	})
+	if err != nil {
+		return deleted, fmt.Errorf("delete older under %s: %w", quote(prefix), err)
+	}
+	return deleted, nil
+}
+
+// eachPage lists the objects under prefix and calls fn with each page
+// before asking for the next, so a large prefix never sits in memory.
+func (s *S3) eachPage(ctx context.Context, prefix string, fn func([]types.Object) error) error {
 	in := &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(prefix)}
 	if s.listPageSize > 0 {
 		in.MaxKeys = aws.Int32(s.listPageSize)
@@ -257,22 +303,18 @@ func (s *S3) DeletePrefix(ctx context.Context, prefix string) error {
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return fmt.Errorf("delete prefix %s: list: %w", quote(prefix), err)
+			return fmt.Errorf("list: %w", err)
 		}
-		keys := make([]string, 0, len(page.Contents))
-		for _, o := range page.Contents {
-			keys = append(keys, aws.ToString(o.Key))
-		}
-		if err := s.deleteAll(ctx, keys); err != nil {
-			return fmt.Errorf("delete prefix %s: %w", quote(prefix), err)
+		if err := fn(page.Contents); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
 // deleteAll deletes keys with at most s.deleteWorkers calls in flight and
-// returns every failure.
-func (s *S3) deleteAll(ctx context.Context, keys []string) error {
+// returns how many it deleted and every failure.
+func (s *S3) deleteAll(ctx context.Context, keys []string) (int, error) {
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex
@@ -291,7 +333,7 @@ func (s *S3) deleteAll(ctx context.Context, keys []string) error {
 		})
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	return len(keys) - len(errs), errors.Join(errs...)
 }
 
 // PresignGet signs a GET for key, valid for ttl (at most 7 days). It does no
@@ -311,6 +353,60 @@ func (s *S3) PresignGet(ctx context.Context, key string, ttl time.Duration) (str
 		return "", fmt.Errorf("presign %s: %w", quote(key), err)
 	}
 	return req.URL, nil
+}
+
+// PresignPut signs a PUT of key with Content-Type and Content-Length among
+// the signed headers, so the store refuses a body of another type or size.
+// Like PresignGet it does no network I/O and carries the signer's clock.
+func (s *S3) PresignPut(ctx context.Context, key, contentType string, size int64, ttl time.Duration) (PresignedPut, error) {
+	contentType, ttl, err := checkPresignPut(key, contentType, size, ttl)
+	if err != nil {
+		return PresignedPut{}, err
+	}
+	req, err := s.presign.PresignPutObject(ctx, &s3.PutObjectInput{
+		Bucket:        aws.String(s.bucket),
+		Key:           aws.String(key),
+		ContentType:   aws.String(contentType),
+		ContentLength: aws.Int64(size),
+	}, s3.WithPresignExpires(ttl))
+	if err != nil {
+		return PresignedPut{}, fmt.Errorf("presign put %s: %w", quote(key), err)
+	}
+	p := PresignedPut{URL: req.URL, Headers: make(map[string]string, len(req.SignedHeader))}
+	for name, values := range req.SignedHeader {
+		// The browser sets Host from the URL.
+		if name = http.CanonicalHeaderKey(name); name != "Host" {
+			p.Headers[name] = strings.Join(values, ",")
+		}
+	}
+	// A URL that does not bind both would let the browser store anything;
+	// refuse to hand one out should the SDK ever stop signing them.
+	if p.Headers["Content-Type"] != contentType || p.Headers["Content-Length"] != strconv.FormatInt(size, 10) {
+		return PresignedPut{}, fmt.Errorf("presign put %s: SDK did not sign Content-Type and Content-Length (signed: %v)", quote(key), req.SignedHeader)
+	}
+	if p.ExpiresAt, err = sigV4Expiry(req.URL); err != nil {
+		return PresignedPut{}, fmt.Errorf("presign put %s: %w", quote(key), err)
+	}
+	return p, nil
+}
+
+// sigV4Expiry reads when a presigned URL expires from its own X-Amz-Date and
+// X-Amz-Expires, the values the store checks.
+func sigV4Expiry(rawURL string) (time.Time, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return time.Time{}, err
+	}
+	q := u.Query()
+	signed, err := time.Parse("20060102T150405Z", q.Get("X-Amz-Date"))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("presigned URL: X-Amz-Date: %w", err)
+	}
+	secs, err := strconv.ParseInt(q.Get("X-Amz-Expires"), 10, 64)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("presigned URL: X-Amz-Expires: %w", err)
+	}
+	return signed.Add(time.Duration(secs) * time.Second).UTC(), nil
 }
 
 // mapError turns "no such key" answers into ErrNotFound and 416 into

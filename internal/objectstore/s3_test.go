@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -14,8 +15,32 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
+
+// clockPresigner signs at now's time rather than the SDK's, so a test makes
+// a URL that has already expired without waiting for it to.
+type clockPresigner struct {
+	s3.HTTPPresignerV4
+	now func() time.Time
+}
+
+func (p clockPresigner) PresignHTTP(ctx context.Context, creds aws.Credentials, r *http.Request,
+	payloadHash, service, region string, _ time.Time, optFns ...func(*v4.SignerOptions),
+) (string, http.Header, error) {
+	return p.HTTPPresignerV4.PresignHTTP(ctx, creds, r, payloadHash, service, region, p.now(), optFns...)
+}
+
+// signWith makes s presign with now's time.
+func (s *S3) signWith(now func() time.Time) {
+	s.presign = s3.NewPresignClient(s.client, func(o *s3.PresignOptions) {
+		// As the SDK's own presigner for S3: keys are not escaped twice.
+		signer := v4.NewSigner(func(so *v4.SignerOptions) { so.DisableURIPathEscaping = true })
+		o.Presigner = clockPresigner{signer, now}
+	})
+}
 
 // faultProxy sits between an S3 client and versitygw. For the n-th PUT
 // (1-based) fault says what to do instead of forwarding it; it also records
@@ -303,6 +328,57 @@ func TestS3ConfigOffline(t *testing.T) {
 	}
 	if _, err := s.PresignGet(t.Context(), imageKey, 7*24*time.Hour); err != nil {
 		t.Errorf("PresignGet for 7 days: %v", err)
+	}
+}
+
+// TestS3PresignPutOffline: the URL R2 would get signs host, Content-Length
+// and Content-Type, for the ttl asked, and Headers lists what the browser
+// must send.
+func TestS3PresignPutOffline(t *testing.T) {
+	s, err := NewS3(t.Context(), S3Config{
+		AccountID: "0123abcd", AccessKeyID: "AKID", SecretAccessKey: "secret", Bucket: "images",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().Truncate(time.Second)
+	p, err := s.PresignPut(t.Context(), imageKey, "image/webp", 1234, 15*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantPrefix := "https://0123abcd.r2.cloudflarestorage.com/images/" + imageKey + "?"
+	if !strings.HasPrefix(p.URL, wantPrefix) {
+		t.Errorf("URL %s, want prefix %s", p.URL, wantPrefix)
+	}
+	q, _ := url.ParseQuery(p.URL[strings.Index(p.URL, "?")+1:])
+	if got := q.Get("X-Amz-SignedHeaders"); got != "content-length;content-type;host" {
+		t.Errorf("X-Amz-SignedHeaders = %q, want content-length;content-type;host", got)
+	}
+	if q.Get("X-Amz-Expires") != "900" {
+		t.Errorf("X-Amz-Expires = %q, want 900", q.Get("X-Amz-Expires"))
+	}
+	for name := range q {
+		if l := strings.ToLower(name); strings.HasPrefix(l, "x-amz-checksum") || strings.HasPrefix(l, "x-amz-sdk-checksum") {
+			t.Errorf("presigned PUT asks for a checksum: %s", p.URL)
+		}
+	}
+	if want := map[string]string{"Content-Type": "image/webp", "Content-Length": "1234"}; !maps.Equal(p.Headers, want) {
+		t.Errorf("Headers = %v, want %v", p.Headers, want)
+	}
+	if p.ExpiresAt.Before(start.Add(15*time.Minute)) || p.ExpiresAt.After(time.Now().Add(15*time.Minute)) {
+		t.Errorf("ExpiresAt = %v, want 15 minutes from now", p.ExpiresAt)
+	}
+	// A fraction of a second is cut off, as X-Amz-Expires counts seconds.
+	p, err = s.PresignPut(t.Context(), imageKey, "", 1, 90*time.Second+time.Second/2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, _ = url.ParseQuery(p.URL[strings.Index(p.URL, "?")+1:])
+	if q.Get("X-Amz-Expires") != "90" || p.Headers["Content-Type"] != DefaultContentType {
+		t.Errorf("X-Amz-Expires %q, Content-Type %q; want 90, %s", q.Get("X-Amz-Expires"), p.Headers["Content-Type"], DefaultContentType)
+	}
+	if _, err := s.PresignPut(t.Context(), imageKey, "image/png", 1, 7*24*time.Hour); err != nil {
+		t.Errorf("PresignPut for 7 days: %v", err)
 	}
 }
 

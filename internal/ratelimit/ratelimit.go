@@ -55,6 +55,11 @@ func RuleFor(path string) Rule {
 func Workflows() Rule      { return Rule{Window: time.Minute, Max: 10} }
 func HistoryDeletes() Rule { return Rule{Window: time.Minute, Max: 60} }
 
+// Uploads is the per-user rule of POST /api/uploads: each answer lets the
+// browser write up to 10 MB to the bucket; thirty a minute is more than
+// any studio session picks files.
+func Uploads() Rule { return Rule{Window: time.Minute, Max: 30} }
+
 // Limiter decides with one atomic statement per request, or for a
 // PerInstance rule in memory without any I/O. Build one per process and
 // share it: its in-process counters live in it.

@@ -62,6 +62,8 @@ const (
 	Workflows Limit = "workflows"
 	// HistoryDeletes: deletes reach the object store.
 	HistoryDeletes Limit = "history-delete"
+	// Uploads: each grants a write to the bucket.
+	Uploads Limit = "uploads"
 )
 
 // Route is one entry of the route table.
@@ -125,6 +127,9 @@ func Table() []Route {
 		{"POST", "/api/workflows/image-from-text", Generate, Workflows},
 		{"POST", "/api/workflows/image-from-reference", Generate, Workflows},
 		{"POST", "/api/workflows/video-from-reference", Generate, Workflows},
+		// A reference image goes around the 6 MB event: the browser PUTs it
+		// to the bucket (docs/generation.md).
+		{"POST", "/api/uploads", Generate, Uploads},
 		// Anything else below /api/workflows/ is 401 signed out, 404 signed in.
 		{"", "/api/workflows/", Generate, ""},
 

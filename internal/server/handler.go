@@ -28,6 +28,7 @@ func userLimits() map[routes.Limit]ratelimit.Rule {
 	return map[routes.Limit]ratelimit.Rule{
 		routes.Workflows:      ratelimit.Workflows(),
 		routes.HistoryDeletes: ratelimit.HistoryDeletes(),
+		routes.Uploads:        ratelimit.Uploads(),
 	}
 }
 

@@ -7,9 +7,11 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
+	"adstudio/internal/assetlink"
 	"adstudio/internal/auth/authdb"
 	"adstudio/internal/auth/cookie"
 	"adstudio/internal/auth/session"
@@ -40,6 +42,8 @@ type Core struct {
 	Objects objectstore.Store
 	// Generations are the generation rows and their credits.
 	Generations *gendb.Store
+	// Links signs the image links handed out, and checks them.
+	Links *assetlink.Signer
 }
 
 // New opens the database and the object store. It does no network I/O: a
@@ -77,6 +81,7 @@ func New(cfg config.Config, now func() time.Time) (*Core, error) {
 	c := &Core{
 		Config: cfg, Now: now, DB: db, Auth: auths, Sessions: sessions, Origins: trusted,
 		Guard: guard, Limiter: limiter, Generations: &gendb.Store{DB: db},
+		Links: assetlink.New(cfg.Secrets, cfg.AssetLinkTTL, now),
 	}
 	switch {
 	case cfg.S3On:
@@ -121,12 +126,17 @@ func (c *Core) MaxInline() int64 {
 	return 4 << 20
 }
 
+// UploadLifetime is how long an uploaded reference image is kept: a day
+// to use it (and retry with it), then the sweep deletes it.
+const UploadLifetime = 24 * time.Hour
+
 // Sweep fails (and refunds) generations left pending longer than any
 // generation can take (a request that died, or work lost with a frozen
-// Lambda), and drops idle rate-limit counters, abandoned OAuth states and
-// unredeemed one-time tokens. make dev runs it every minute; the stack
-// schedules it on the generate function; and an owner's history read
-// sweeps their own stale items on sight.
+// Lambda), drops idle rate-limit counters, abandoned OAuth states and
+// unredeemed one-time tokens, and deletes uploads older than
+// UploadLifetime. make dev runs it every minute; the stack schedules it
+// on the generate function; and an owner's history read sweeps their own
+// stale items on sight.
 func (c *Core) Sweep(ctx context.Context) ([]string, error) {
 	now := c.Now()
 	if err := c.Limiter.Purge(ctx, time.Hour); err != nil {
@@ -135,5 +145,14 @@ func (c *Core) Sweep(ctx context.Context) ([]string, error) {
 	if err := c.Auth.PurgeVerifications(ctx, now); err != nil {
 		return nil, err
 	}
-	return c.Generations.Sweep(ctx, now.Add(-c.StaleAfter()), now)
+	swept, err := c.Generations.Sweep(ctx, now.Add(-c.StaleAfter()), now)
+	if err != nil {
+		return swept, err
+	}
+	if c.Objects != nil {
+		if _, err := c.Objects.DeleteOlder(ctx, objectstore.UploadsPrefix, now.Add(-UploadLifetime)); err != nil {
+			return swept, fmt.Errorf("sweep uploads: %w", err)
+		}
+	}
+	return swept, nil
 }

@@ -9,6 +9,8 @@ package devapp
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"fmt"
 	"net/http"
 	"time"
@@ -27,6 +29,7 @@ import (
 	"adstudio/internal/historyapi"
 	"adstudio/internal/lambdaentry"
 	"adstudio/internal/objectstore"
+	"adstudio/internal/qwen"
 	"adstudio/internal/routes"
 	"adstudio/internal/server"
 )
@@ -41,6 +44,10 @@ type App struct {
 	Generations *gendb.Store
 	// Storage is the object store, nil when no bucket is configured.
 	Storage objectstore.Store
+
+	// uploads is the local bucket's upload endpoint (make dev), nil with a
+	// real bucket.
+	uploads http.Handler
 
 	core     *server.Core
 	auth     *auth.Function
@@ -65,7 +72,34 @@ func New(cfg config.Config, now func() time.Time) (*App, error) {
 		core: c, auth: auth.New(c), generate: generate.New(c, opts), history: history.New(c),
 	}
 	a.Hasher = a.auth.API.Hasher
+	if local, ok := c.Objects.(*objectstore.Local); ok && cfg.Local && len(cfg.Secrets) > 0 {
+		// make dev's bucket is a folder; it takes the browser's direct
+		// uploads itself, at BaseURL + LocalObjectsPath, as R2 would at its
+		// presigned URLs. Its key is derived from the auth secret, so no
+		// signature it makes means anything elsewhere.
+		mac := hmac.New(sha256.New, []byte(cfg.Secrets[0]))
+		mac.Write([]byte("adstudio local bucket uploads"))
+		if err := local.ServePresigned(cfg.BaseURL, mac.Sum(nil), now); err != nil {
+			return nil, err
+		}
+		a.uploads = local.Handler()
+	}
 	return a, nil
+}
+
+// DevHandler is what make dev serves: every function, as Handler, plus
+// the local bucket's upload endpoint (objectstore.LocalObjectsPath), which
+// stands for R2 and so sits outside the API's middleware: it answers CORS
+// as a bucket with a CORS rule does.
+func (a *App) DevHandler() http.Handler {
+	api := a.Handler()
+	if a.uploads == nil {
+		return api
+	}
+	mux := http.NewServeMux()
+	mux.Handle(objectstore.LocalObjectsPath, a.uploads)
+	mux.Handle("/", api)
+	return mux
 }
 
 // parts are the functions' contributions, keyed by function.
@@ -145,6 +179,22 @@ func (a *App) Continue(ctx context.Context, generationID string) error {
 // SetSyncBudget changes how long workflow requests wait before answering
 // 202 (tests use a short one to exercise the slow-provider path).
 func (a *App) SetSyncBudget(d time.Duration) { a.generate.API.SyncBudget = d }
+
+// SetGenerationDelay makes the built-in generator (imagegen.Local, used
+// when no DashScope key is configured) wait d before each image, so make
+// dev can act out a slow provider (cmd/dev's DEV_GENERATION_DELAY_MS). A
+// real provider is left alone. Call it before serving: it replaces the
+// runner's Provider, which requests read unguarded.
+func (a *App) SetGenerationDelay(d time.Duration) {
+	resolve := a.generate.Runner.Provider
+	a.generate.Runner.Provider = func() (qwen.Generator, *qwen.ConfigError) {
+		g, ce := resolve()
+		if _, ok := g.(imagegen.Local); ok {
+			g = imagegen.Local{Delay: d}
+		}
+		return g, ce
+	}
+}
 
 // SetSyncTimer replaces the timer of the sync budget (nil: time.After).
 // Tests pass one that fires only when they say so; one that returns a nil

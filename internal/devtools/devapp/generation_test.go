@@ -164,7 +164,7 @@ func TestGenerateAndServeImage(t *testing.T) {
 	list := b.do(t, "GET", "/api/history?limit=12", nil, nil).json(t)
 	item := list["items"].([]any)[0].(map[string]any)
 	id := m["generationId"].(string)
-	if item["id"] != id || item["status"] != "succeeded" || item["assetUrl"] != "http://127.0.0.1:1/api/history/"+id+"/asset" {
+	if item["id"] != id || item["status"] != "succeeded" || !signedURL(item["assetUrl"], "http://127.0.0.1:1/api/history/"+id+"/asset?exp=") {
 		t.Fatalf("history item %v", item)
 	}
 	if p := list["pagination"].(map[string]any); p["total"] != 1.0 || p["nextOffset"] != nil || p["limit"] != 12.0 {
@@ -665,4 +665,11 @@ func TestReferenceImages(t *testing.T) {
 			t.Errorf("%.60s: charged for a refused reference", tc.ref)
 		}
 	}
+}
+
+// signedURL reports whether u is a string that starts with prefix and goes
+// on with a signature: the image links of the answers open without a cookie.
+func signedURL(u any, prefix string) bool {
+	s, ok := u.(string)
+	return ok && strings.HasPrefix(s, prefix) && strings.Contains(s[len(prefix):], "&sig=")
 }

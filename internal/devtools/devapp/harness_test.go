@@ -87,7 +87,7 @@ func startServer(t testing.TB, env map[string]string, local bool) *testServer {
 	if _, err := a.Migrate(context.Background()); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	srv := httptest.NewServer(a.Handler())
+	srv := httptest.NewServer(a.DevHandler())
 	t.Cleanup(func() { srv.Close(); a.Close() })
 	return &testServer{app: a, srv: srv, clock: clk}
 }

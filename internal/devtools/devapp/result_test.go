@@ -136,7 +136,7 @@ func TestResultStoredAsItsBytes(t *testing.T) {
 		id := m["generationId"].(string)
 		if tc.marker == qwenfake.DataImage {
 			// The browser gets the stored copy, not megabytes of base64.
-			if u := m["output"].(map[string]any)["images"].([]any)[0].(map[string]any)["url"]; u != "http://127.0.0.1:1/api/history/"+id+"/asset" {
+			if u := m["output"].(map[string]any)["images"].([]any)[0].(map[string]any)["url"]; !signedURL(u, "http://127.0.0.1:1/api/history/"+id+"/asset?exp=") {
 				t.Errorf("%s: image URL %.80v", tc.marker, u)
 			}
 		}

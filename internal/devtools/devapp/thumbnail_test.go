@@ -75,11 +75,11 @@ func TestThumbnails(t *testing.T) {
 
 	item := ann.do(t, "GET", "/api/history?limit=12", nil, nil).json(t)["items"].([]any)[0].(map[string]any)
 	asset := "http://127.0.0.1:1/api/history/" + id + "/asset"
-	if item["assetUrl"] != asset || item["thumbnailUrl"] != asset+"?variant=thumbnail" {
+	if !signedURL(item["assetUrl"], asset+"?exp=") || !signedURL(item["thumbnailUrl"], asset+"?variant=thumbnail&exp=") {
 		t.Fatalf("history item %v", item)
 	}
 	detail := ann.do(t, "GET", "/api/history/"+id, nil, nil).json(t)["item"].(map[string]any)
-	if detail["assetUrl"] != asset || detail["thumbnailUrl"] != asset+"?variant=thumbnail" {
+	if !signedURL(detail["assetUrl"], asset+"?exp=") || !signedURL(detail["thumbnailUrl"], asset+"?variant=thumbnail&exp=") {
 		t.Fatalf("detail %v", detail)
 	}
 
@@ -106,8 +106,15 @@ func TestThumbnails(t *testing.T) {
 		t.Errorf("range: %d %q", r.StatusCode, r.body)
 	}
 
-	// Another user gets what a missing item gets, for both.
+	// Another user gets what a missing item gets, for both, unless they
+	// hold a signed link: a copied link opens for its lifetime, as the
+	// README says.
 	for _, u := range []string{thumbURL, relative(t, ts, item["assetUrl"])} {
+		if r := bob.do(t, "GET", u, nil, nil); r.StatusCode != 200 {
+			t.Errorf("bob with the signed link %s: %d", u, r.StatusCode)
+		}
+	}
+	for _, u := range []string{"/api/history/" + id + "/asset?variant=thumbnail", "/api/history/" + id + "/asset"} {
 		if r := bob.do(t, "GET", u, nil, nil); r.StatusCode != 404 || string(r.body) != `{"error":"History item asset not found."}` {
 			t.Errorf("bob's %s: %d %s", u, r.StatusCode, r.body)
 		}

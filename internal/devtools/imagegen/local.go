@@ -13,6 +13,7 @@ import (
 	"image"
 	"regexp"
 	"strconv"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -33,9 +34,15 @@ const (
 	maxSide = 2048
 )
 
-// Local is the offline generator. The zero value is ready to use and it
-// holds no state, so it is safe for concurrent use.
-type Local struct{}
+// Local is the offline generator. The zero value is ready to use and
+// answers at once; it holds no state, so it is safe for concurrent use.
+type Local struct {
+	// Delay is how long each Generate waits before drawing, so that make
+	// dev can act out a slow provider: a run past WORKFLOW_SYNC_BUDGET_MS
+	// answers 202 and the SPA has to poll its statusUrl. A canceled ctx
+	// ends the wait, as it would end the provider's request.
+	Delay time.Duration
+}
 
 var _ qwen.Generator = Local{}
 
@@ -45,7 +52,10 @@ var sizeRE = regexp.MustCompile(`^([0-9]{1,5})\*([0-9]{1,5})$`)
 // text-to-image, r.N (at least one) for an edit, as the provider would. The
 // pictures depend only on the request, never on time or randomness; only
 // RequestID is random.
-func (Local) Generate(ctx context.Context, r qwen.Request) (qwen.Result, error) {
+func (l Local) Generate(ctx context.Context, r qwen.Request) (qwen.Result, error) {
+	if err := wait(ctx, l.Delay); err != nil {
+		return qwen.Result{}, err
+	}
 	w, h := size(r.Size)
 	n := 1
 	if r.Edit && r.N > 1 {
@@ -72,6 +82,22 @@ func (Local) Generate(ctx context.Context, r qwen.Request) (qwen.Result, error) 
 	count, fw, fh := float64(n), float64(w), float64(h)
 	res.Usage = &qwen.Usage{ImageCount: &count, Width: &fw, Height: &fh}
 	return res, nil
+}
+
+// wait blocks for d, or until ctx is done, whichever comes first. A d of
+// zero or less returns at once.
+func wait(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // size parses "W*H"; anything else (including no size) is the default.

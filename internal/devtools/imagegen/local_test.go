@@ -11,6 +11,8 @@ import (
 	"image/png"
 	"strings"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -152,6 +154,70 @@ func TestGenerateCancelled(t *testing.T) {
 	if _, err := (imagegen.Local{}).Generate(ctx, qwen.Request{Prompt: "p"}); !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v", err)
 	}
+}
+
+// A Delay gives way to the context: a canceled or expired ctx ends the wait
+// with its error. Were the wait deaf to ctx, these would hang for an hour
+// and the test binary's timeout would fail them.
+func TestGenerateDelayCancelled(t *testing.T) {
+	t.Parallel()
+	slow := imagegen.Local{Delay: time.Hour}
+	r := qwen.Request{Prompt: "p", Size: "64*64"}
+
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := slow.Generate(canceled, r); !errors.Is(err, context.Canceled) {
+		t.Errorf("canceled before: err = %v", err)
+	}
+
+	expired, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	if _, err := slow.Generate(expired, r); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("deadline: err = %v", err)
+	}
+
+	during, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := slow.Generate(during, r)
+		errc <- err
+	}()
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Errorf("canceled while waiting: err = %v", err)
+	}
+}
+
+// How long Generate waits, on synctest's fake clock (which moves only when
+// every goroutine of the bubble is blocked, so drawing takes no time on
+// it): exactly Delay, none at all for the zero value, and only until a
+// cancel that comes first.
+func TestGenerateDelay(t *testing.T) {
+	t.Parallel()
+	r := qwen.Request{Prompt: "p", Size: "64*64"}
+	synctest.Test(t, func(t *testing.T) {
+		for _, d := range []time.Duration{0, 4 * time.Second} {
+			start := time.Now()
+			res, err := imagegen.Local{Delay: d}.Generate(context.Background(), r)
+			if err != nil {
+				t.Fatalf("delay %v: %v", d, err)
+			}
+			if got := time.Since(start); got != d {
+				t.Errorf("delay %v: waited %v", d, got)
+			}
+			decode(t, res.Images[0])
+		}
+
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(time.Second, cancel)
+		start := time.Now()
+		if _, err := (imagegen.Local{Delay: time.Hour}).Generate(ctx, r); !errors.Is(err, context.Canceled) {
+			t.Errorf("canceled after 1s: err = %v", err)
+		}
+		if got := time.Since(start); got != time.Second {
+			t.Errorf("canceled after 1s: waited %v", got)
+		}
+	})
 }
 
 func BenchmarkGenerate1328(b *testing.B) {

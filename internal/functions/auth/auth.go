@@ -87,7 +87,12 @@ func (f *Function) deleteUserObjects(ctx context.Context, userID string) error {
 	if f.core.Objects == nil {
 		return nil
 	}
-	return f.core.Objects.DeletePrefix(ctx, objectstore.UserPrefix(userID))
+	for _, p := range objectstore.UserPrefixes(userID) {
+		if err := f.core.Objects.DeletePrefix(ctx, p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // exactMethods refuses HEAD below /api/auth: better-auth's router matches

@@ -31,8 +31,9 @@ type Options struct {
 
 // Function is the generate function's handlers and engine.
 type Function struct {
-	Runner *engine.Runner
-	API    *workflowapi.API
+	Runner  *engine.Runner
+	API     *workflowapi.API
+	Uploads *workflowapi.Uploads
 }
 
 // New builds the generate function on c.
@@ -55,7 +56,7 @@ func New(c *server.Core, o Options) *Function {
 		return client, nil
 	}
 	rn := &engine.Runner{
-		Generations: c.Generations, Provider: provider, Storage: c.Objects, BaseURL: cfg.BaseURL, Now: c.Now,
+		Generations: c.Generations, Provider: provider, Storage: c.Objects, BaseURL: cfg.BaseURL, Links: c.Links, Now: c.Now,
 		CopyAttempts: 3, JobTimeout: c.JobTimeout(), Dispatcher: o.Dispatcher,
 		Fetcher:    safefetch.New(safefetch.Options{MaxBytes: 32 << 20, Timeout: 60 * time.Second, AllowHosts: cfg.FetchAllowHosts}),
 		RefFetcher: safefetch.New(safefetch.Options{MaxBytes: engine.MaxReference, Timeout: 15 * time.Second, MaxRedirects: 3, AllowHosts: cfg.FetchAllowHosts}),
@@ -63,6 +64,9 @@ func New(c *server.Core, o Options) *Function {
 	return &Function{
 		Runner: rn,
 		API:    &workflowapi.API{Guard: c.Guard, Generations: c.Generations, Runner: rn, Now: c.Now, SyncBudget: cfg.SyncBudget},
+		Uploads: &workflowapi.Uploads{
+			Guard: c.Guard, Storage: c.Objects, Runner: rn, MaxBytes: cfg.UploadMaxBytes, Now: c.Now,
+		},
 	}
 }
 
@@ -74,5 +78,6 @@ func (f *Function) Part() server.Part {
 		"POST /api/workflows/image-from-reference": httpapi.Handler(a.ImageFromReference),
 		"POST /api/workflows/video-from-reference": httpapi.Handler(a.VideoFromReference),
 		"/api/workflows/":                          httpapi.Handler(a.NotFound),
+		"POST /api/uploads":                        httpapi.Handler(f.Uploads.Create),
 	}}
 }

@@ -15,7 +15,7 @@ import (
 // route).
 func New(c *server.Core) *historyapi.API {
 	return &historyapi.API{
-		Guard: c.Guard, Generations: c.Generations, Storage: c.Objects, BaseURL: c.Config.BaseURL, Now: c.Now,
+		Guard: c.Guard, Generations: c.Generations, Storage: c.Objects, BaseURL: c.Config.BaseURL, Now: c.Now, Links: c.Links,
 		MaxInline: c.MaxInline(), StaleAfter: c.StaleAfter(),
 	}
 }

@@ -127,7 +127,7 @@ func (rn *Runner) Continue(ctx context.Context, generationID string) error {
 // for a data URL, or the URL itself, fetched again through the safe fetcher.
 func (rn *Runner) continuationReference(ctx context.Context, rec gendb.Record, stored string) (string, error) {
 	if !strings.HasPrefix(stored, "[omitted:") {
-		return rn.ResolveReference(ctx, stored)
+		return rn.ResolveReference(ctx, rec.UserID, stored)
 	}
 	if rn.Storage == nil {
 		return "", errors.New("reference image was not kept: no storage")

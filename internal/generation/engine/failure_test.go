@@ -41,6 +41,10 @@ func (failingStore) DeletePrefix(context.Context, string) error { return nil }
 func (failingStore) PresignGet(context.Context, string, time.Duration) (string, error) {
 	return "", errors.New("no")
 }
+func (failingStore) PresignPut(context.Context, string, string, int64, time.Duration) (objectstore.PresignedPut, error) {
+	return objectstore.PresignedPut{}, errors.New("no")
+}
+func (failingStore) DeleteOlder(context.Context, string, time.Time) (int, error) { return 0, nil }
 
 // TestFailureBodiesAndLogs: each failure path after the reservation stores
 // (and answers) exactly the body it did when the engine built bodies by

@@ -32,10 +32,10 @@ func (e *ReferenceError) Error() string {
 // Unwrap returns the cause.
 func (e *ReferenceError) Unwrap() error { return e.Cause }
 
-// imageType maps an accepted image type or one of its aliases to the type
+// ImageType maps an accepted image type or one of its aliases to the type
 // sent on (docs/app-api.md §9.4). A switch rather than a map: nothing to
 // build at cold start, and nothing a caller could change.
-func imageType(mediaType string) (string, bool) {
+func ImageType(mediaType string) (string, bool) {
 	switch mediaType {
 	case "image/jpeg", "image/jpg", "image/pjpeg":
 		return "image/jpeg", true
@@ -78,9 +78,16 @@ func suffixType(ext string) (string, bool) {
 // the fetcher that refuses private and metadata addresses, so the provider
 // never fetches a URL a user chose, and the image's type and size are known
 // before any credit is spent. Every failure is a *ReferenceError.
-func (rn *Runner) ResolveReference(ctx context.Context, ref string) (string, error) {
+//
+// A reference the user uploaded (UploadURL) is read from the bucket under
+// userID's own prefix instead: never fetched over the network, and another
+// user's upload is simply not there.
+func (rn *Runner) ResolveReference(ctx context.Context, userID, ref string) (string, error) {
+	if id, ok := rn.uploadID(ref); ok {
+		return rn.readUpload(ctx, userID, id)
+	}
 	if m := dataURL().FindStringSubmatch(ref); m != nil {
-		typ, ok := imageType(strings.ToLower(m[1]))
+		typ, ok := ImageType(strings.ToLower(m[1]))
 		payload := strings.Join(strings.Fields(m[2]), "")
 		if !ok || len(payload)/4*3 > MaxReference {
 			return "", &ReferenceError{Message: "referenceImageUrl data URL is invalid or exceeds the 10MB size limit."}
@@ -105,7 +112,7 @@ func (rn *Runner) ResolveReference(ctx context.Context, ref string) (string, err
 		return "", &ReferenceError{Message: "Could not download reference image from URL.", Cause: err}
 	}
 	mt, _, _ := mime.ParseMediaType(res.ContentType)
-	typ, ok := imageType(strings.ToLower(mt))
+	typ, ok := ImageType(strings.ToLower(mt))
 	if !ok {
 		p := res.FinalURL
 		if i := strings.IndexAny(p, "?#"); i >= 0 {

@@ -28,6 +28,7 @@ import (
 
 	"golang.org/x/image/webp"
 
+	"adstudio/internal/assetlink"
 	"adstudio/internal/generation/gendb"
 	"adstudio/internal/generation/workflow"
 	"adstudio/internal/httpapi"
@@ -48,7 +49,10 @@ type Runner struct {
 	Fetcher     *safefetch.Fetcher // downloads the provider's result image
 	RefFetcher  *safefetch.Fetcher // downloads a user's reference image (10 MB, 15 s)
 	BaseURL     string             // public API origin, for asset URLs
-	Now         func() time.Time
+	// Links signs the stored copy's URL in a workflow's answer, so the
+	// studio's <img> opens it without a cookie (nil: unsigned).
+	Links *assetlink.Signer
+	Now   func() time.Time
 	// CopyAttempts bounds the download retries of the result image.
 	CopyAttempts int
 	// JobTimeout bounds a generation's provider call and copy in total.
@@ -196,6 +200,11 @@ func (rn *Runner) run(ctx context.Context, j Job) Result {
 
 	imgs := make([]map[string]string, len(images))
 	for i, u := range images {
+		if assetPath != "" && u == rn.BaseURL+assetPath && rn.Links != nil {
+			// The answer's copy of our own URL is signed; output_json keeps
+			// the plain one, which history signs afresh on every read.
+			u += "?" + rn.Links.Query(j.Generation.UserID, j.Generation.ID, "")
+		}
 		imgs[i] = map[string]string{"url": u}
 	}
 	prov := map[string]any{"name": "qwen", "model": res.Model}

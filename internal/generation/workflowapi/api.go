@@ -23,10 +23,15 @@ import (
 	"adstudio/internal/httpapi"
 )
 
-// MaxBody caps a workflow request. A reference image may come as a data URL
-// (the SPA allows 10 MB files, ~13.4 MB once encoded); API Gateway and
-// Lambda cut requests at 6 MB before they reach us anyway.
-const MaxBody = 16 << 20
+// MaxBody caps a workflow request at Lambda's 6 MB event limit: on the
+// stack a larger body never reaches us (the gateway refuses it), so the
+// local server refuses it too, in our shape and naming the way around it,
+// POST /api/uploads. A reference image as a data URL is ~1.37× its file,
+// so inline references stop at about 4 MB; larger ones are uploaded.
+const MaxBody = 6 << 20
+
+// msgTooLarge is the PAYLOAD_TOO_LARGE message of a workflow body.
+const msgTooLarge = "Request body is larger than 6 MB. Send a large reference image with POST /api/uploads and pass its referenceImageUrl instead of a data URL."
 
 // API serves POST /api/workflows/*.
 type API struct {
@@ -101,7 +106,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, wf string, parse par
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return &httpapi.AppError{Status: http.StatusRequestEntityTooLarge, Code: httpapi.CodePayloadTooLarge, Message: "Request body is too large.", RequestID: requestID}
+			return &httpapi.AppError{Status: http.StatusRequestEntityTooLarge, Code: httpapi.CodePayloadTooLarge, Message: msgTooLarge, RequestID: requestID}
 		}
 		return invalid("Invalid JSON payload.")
 	}
@@ -151,7 +156,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, wf string, parse par
 				return outOfCredits(bal)
 			}
 		}
-		resolved, err := a.Runner.ResolveReference(ctx, params.ReferenceImage)
+		resolved, err := a.Runner.ResolveReference(ctx, cur.User.ID, params.ReferenceImage)
 		if err != nil {
 			var re *engine.ReferenceError
 			if errors.As(err, &re) {
