@@ -253,8 +253,15 @@ func TestPackagedFunctions(t *testing.T) {
 		t.Fatalf("generation: %v", gen)
 	}
 	item := c.json("GET", "/api/history/"+id, nil, 200)["item"].(map[string]any)
-	if item["status"] != "succeeded" || item["assetUrl"] != s.URL+"/api/history/"+id+"/asset" {
+	signed, _ := item["assetUrl"].(string)
+	if item["status"] != "succeeded" || !strings.HasPrefix(signed, s.URL+"/api/history/"+id+"/asset?exp=") {
 		t.Errorf("history item: %v", item)
+	}
+	// The signed link opens without a cookie, as a new tab would open it.
+	if res, err := http.Get(signed); err != nil || res.StatusCode != 200 || res.Header.Get("Content-Type") != "image/png" {
+		t.Errorf("signed asset link without a cookie: %v %v", res, err)
+	} else {
+		res.Body.Close()
 	}
 	status, hdr, body = c.do("GET", "/api/history/"+id+"/asset", nil)
 	if status != 200 || hdr.Get("Content-Type") != "image/png" {
