@@ -99,5 +99,12 @@ func TestRoundTripsAppAPI(t *testing.T) {
 	count("history list", 2, func() resp { return b.do(t, "GET", "/api/history", nil, nil) })
 	count("history detail", 2, func() resp { return b.do(t, "GET", "/api/history/"+id, nil, nil) })
 	count("asset", 2, func() resp { return b.do(t, "GET", "/api/history/"+id+"/asset", nil, nil) })
+	// A signed link needs no session: the row is its only read.
+	link := relative(t, ts, b.do(t, "GET", "/api/history/"+id, nil, nil).json(t)["item"].(map[string]any)["assetUrl"])
+	count("asset (signed link, no cookie)", 1, func() resp { return ts.browser().do(t, "GET", link, nil, nil) })
+	// An upload URL: the session and the per-user counter; signing is local.
+	count("upload", 2, func() resp {
+		return b.do(t, "POST", "/api/uploads", map[string]any{"contentType": "image/png", "size": 1000}, nil)
+	})
 	count("delete", 4, func() resp { return b.do(t, "DELETE", "/api/history/"+id, nil, nil) })
 }
