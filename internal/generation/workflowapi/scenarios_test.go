@@ -165,6 +165,43 @@ func TestScenarios(t *testing.T) {
 			Status: 400, Contains: []string{`"code":"INVALID_REQUEST"`, "at most"}, Rows: untouched, After: noCalls,
 		},
 		{
+			// Over Lambda's 6 MB event limit: the stack's gateway refuses
+			// it before the function runs; the function refuses it too,
+			// in the app's shape, naming the way around it.
+			Name: "inline reference past the 6 MB event", Method: "POST", Path: "/api/workflows/image-from-reference", Header: apitest.SPA(), Before: signedIn,
+			Body:   `{"prompt":"a","referenceImageUrl":"data:image/png;base64,` + strings.Repeat("A", 6<<20) + `"}`,
+			Status: 413, Contains: []string{`"code":"PAYLOAD_TOO_LARGE"`, `POST /api/uploads`, `"requestId":"`}, Rows: untouched, After: noCalls,
+		},
+		// POST /api/uploads: what it refuses before signing anything. (The
+		// signed URLs themselves: internal/devtools/devapp TestUploads, on
+		// both stores.)
+		{
+			Name: "upload signed out", Method: "POST", Path: "/api/uploads", Body: `{"contentType":"image/png","size":10}`, Header: apitest.SPA(),
+			Status: 401, Contains: signedOut,
+		},
+		{
+			Name: "upload from an untrusted origin", Method: "POST", Path: "/api/uploads", Body: `{"contentType":"image/png","size":10}`, Before: signedIn,
+			Header: http.Header{"Origin": {"https://evil.example"}},
+			Status: 403, Contains: []string{`"code":"INVALID_ORIGIN"`},
+		},
+		{
+			Name: "upload of a type the provider does not take", Method: "POST", Path: "/api/uploads", Body: `{"contentType":"image/svg+xml","size":10}`, Header: apitest.SPA(), Before: signedIn,
+			Status: 400, Contains: invalid("contentType must be one of image/jpeg, image/png, image/webp, image/gif, image/bmp, image/tiff."),
+		},
+		{
+			Name: "upload of a fractional size", Method: "POST", Path: "/api/uploads", Body: `{"contentType":"image/png","size":1.5}`, Header: apitest.SPA(), Before: signedIn,
+			Status: 400, Contains: invalid("size must be the file's size in bytes: a whole number above 0."),
+		},
+		{
+			Name: "upload over the limit", Method: "POST", Path: "/api/uploads", Body: `{"contentType":"image/jpeg","size":10485761}`, Header: apitest.SPA(), Before: signedIn,
+			Status: 413, Contains: []string{`"code":"PAYLOAD_TOO_LARGE"`, `"message":"The file is larger than the 10 MB upload limit."`, `"maxBytes":10485760`},
+		},
+		{
+			// A folder store signs nothing unless make dev turns it on.
+			Name: "upload to a store that cannot sign", Method: "POST", Path: "/api/uploads", Body: `{"contentType":"image/jpeg","size":1000}`, Header: apitest.SPA(), Before: signedIn,
+			Status: 500, Contains: []string{`"code":"BACKEND_MISCONFIGURED"`, `"message":"The object store cannot take direct uploads."`},
+		},
+		{
 			Name: "reference missing", Method: "POST", Path: "/api/workflows/image-from-reference", Body: `{"prompt":"a"}`, Header: apitest.SPA(), Before: signedIn,
 			Status: 400, Contains: invalid("referenceImageUrl is required."), Rows: untouched, After: noCalls,
 		},
