@@ -219,7 +219,10 @@ export async function startProxy(tls) {
         method: req.method,
         url: req.url,
         reqHeaders: rawPairs(req.rawHeaders),
-        reqBody: body.toString('utf8').slice(0, 2000),
+        // An upload's bytes (a PUT of an image) are not worth printing.
+        reqBody: /^(image|audio|video)\/|octet-stream/i.test(String(req.headers['content-type'] || ''))
+          ? `(binary, ${body.length} bytes)`
+          : body.toString('utf8').slice(0, 2000),
       };
       log.push(entry);
       if (!state.target) {

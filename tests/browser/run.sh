@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Browser tests (headless Chromium, default cookie settings), in both deployment
-# shapes: cookie-sessions.test.mjs (sessions across reloads, and a generation
-# whose <img src=assetUrl> must load) and social-signin.test.mjs ("Sign in with
-# GitHub" through cmd/oauthfake's consent page on a third site). Fails if either fails.
+# Browser tests (headless Chromium, default cookie settings). dev-defaults.test.mjs:
+# make dev with no configuration keeps its session. In both deployment shapes:
+# cookie-sessions.test.mjs (sessions across reloads; a generation whose
+# <img src=assetUrl> must load; signed asset links: the same <img> elsewhere,
+# "Open image in a new tab" without a cookie, the thumbnail; a direct upload
+# PUT from the page to the bucket, then image-from-reference; a run past
+# WORKFLOW_SYNC_BUDGET_MS that answers 202 and is polled until it succeeds)
+# and social-signin.test.mjs ("Sign in with GitHub" through cmd/oauthfake's
+# consent page on a third site). Fails if any fails.
 # Usage: tests/browser/run.sh            builds ./cmd/dev and ./cmd/oauthfake into a temp dir
 #        SERVER_BIN=/path/to/adstudio-dev OAUTHFAKE_BIN=/path/to/oauthfake tests/browser/run.sh
 # Optional: SCREENSHOT_DIR=/some/dir (screenshots; default a fresh temp dir),
