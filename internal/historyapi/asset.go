@@ -47,17 +47,11 @@ type assetObject struct{ key, stem string }
 // results were checked) is a download.
 func (a *API) Asset(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	thumbnail := q.Has("variant")
-	if thumbnail && q.Get("variant") != variantThumbnail {
-		return errUnknownVariant()
-	}
-	if a.Storage == nil {
-		return &httpapi.AppError{Status: http.StatusInternalServerError, Code: httpapi.CodeBackendMisconfigured, Message: "GENERATIONS_BUCKET is not configured."}
-	}
 	rec, err := a.assetRecord(w, r, q)
 	if err != nil {
 		return err
 	}
+	thumbnail := q.Has("variant")
 	if rec.R2Key == "" {
 		return errAssetNotFound
 	}
@@ -162,10 +156,16 @@ func (a *API) assetRecord(w http.ResponseWriter, r *http.Request, q url.Values) 
 		}
 		if err == nil && a.Links.Verify(rec.UserID, rec.ID, q.Get("variant"),
 			q.Get(assetlink.ParamExpires), q.Get(assetlink.ParamSignature)) == nil {
-			return rec, nil
+			return rec, a.checkAsk(q)
 		}
 	}
 	cur, err := a.Guard.User(w, r, false)
+	if err == nil {
+		// After the session, before the row, as for any bad input.
+		if err := a.checkAsk(q); err != nil {
+			return gendb.Record{}, err
+		}
+	}
 	if err != nil {
 		var ae *httpapi.AppError
 		if signed && errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
@@ -178,6 +178,18 @@ func (a *API) assetRecord(w http.ResponseWriter, r *http.Request, q url.Values) 
 		return rec, errAssetNotFound
 	}
 	return rec, err
+}
+
+// checkAsk refuses what no asker may have: an unknown variant, or any
+// image while no bucket is configured.
+func (a *API) checkAsk(q url.Values) error {
+	if q.Has("variant") && q.Get("variant") != variantThumbnail {
+		return errUnknownVariant()
+	}
+	if a.Storage == nil {
+		return &httpapi.AppError{Status: http.StatusInternalServerError, Code: httpapi.CodeBackendMisconfigured, Message: "GENERATIONS_BUCKET is not configured."}
+	}
+	return nil
 }
 
 // matches reports whether an If-None-Match value names etag (weak

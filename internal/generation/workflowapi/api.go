@@ -27,7 +27,8 @@ import (
 // stack a larger body never reaches us (the gateway refuses it), so the
 // local server refuses it too, in our shape and naming the way around it,
 // POST /api/uploads. A reference image as a data URL is ~1.37× its file,
-// so inline references stop at about 4 MB; larger ones are uploaded.
+// and the SPA sends it twice, so inline references stop at about 2.2 MB;
+// larger ones are uploaded.
 const MaxBody = 6 << 20
 
 // msgTooLarge is the PAYLOAD_TOO_LARGE message of a workflow body.
