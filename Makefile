@@ -39,8 +39,9 @@ test-go: $(INFRA_NODE)/cdk ## Go tests with the race detector (remote libSQL via
 	$(GO) vet ./...
 	$(call tool,TURSODB_BIN,tests/remote/tursodb.sh); \
 	$(call tool,VERSITYGW_BIN,tests/s3/versitygw.sh); \
+	$(call tool,MAILPIT_BIN,tests/mail/mailpit.sh); \
 	$(call tool,RIE_BIN,tests/lambda/rie.sh); \
-	export TURSODB_BIN VERSITYGW_BIN RIE_BIN; \
+	export TURSODB_BIN VERSITYGW_BIN MAILPIT_BIN RIE_BIN; \
 	PATH="$(INFRA_NODE):$$PATH" $(GO) test -race -count=1 ./...
 
 $(BIN)/adstudio-dev: FORCE
