@@ -1,11 +1,13 @@
 // Package awsenv is AWS as a deployed function sees it: the region and the
-// role's credentials that Lambda puts in the environment, and the two calls
-// the functions make (SSM GetParameters once per cold start, an asynchronous
-// Lambda Invoke to continue a generation), built and signed here.
+// role's credentials that Lambda puts in the environment, the calls the
+// functions make (SSM GetParameters once per cold start, an asynchronous
+// Lambda Invoke to continue a generation), and Send, the signed call they
+// are built on, for other packages' few calls (SES SendEmail in
+// internal/mail).
 //
 // It exists for cold starts. The SDK's service clients and its default
 // configuration loader (with its SSO, STS and IMDS credential chain) cost
-// ~13 ms of package initialisation in every function, for two requests that
+// ~13 ms of package initialisation in every function, for requests that
 // need only SigV4 and a JSON body. The signer is still the SDK's.
 package awsenv
 
@@ -68,17 +70,23 @@ func Endpoint(getenv func(string) string, service string) string {
 			return u
 		}
 	}
-	r := region(getenv)
-	if r == "" {
+	return RegionalEndpoint(service, region(getenv))
+}
+
+// RegionalEndpoint is the base URL of the service whose host starts with
+// prefix ("ssm", "lambda", "email" for SES) in region, or "" when region
+// is.
+func RegionalEndpoint(prefix, region string) string {
+	if region == "" {
 		return ""
 	}
 	// The China partition is the one commercial region set whose hosts
 	// differ; GovCloud's are under amazonaws.com too.
 	suffix := "amazonaws.com"
-	if strings.HasPrefix(r, "cn-") {
+	if strings.HasPrefix(region, "cn-") {
 		suffix = "amazonaws.com.cn"
 	}
-	return "https://" + service + "." + r + "." + suffix
+	return "https://" + prefix + "." + region + "." + suffix
 }
 
 func region(getenv func(string) string) string {

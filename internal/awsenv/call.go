@@ -28,21 +28,33 @@ const (
 	// service that accepted the request but never answers becomes an error
 	// that can be retried, not a wait until the caller's deadline.
 	attemptTimeout = 10 * time.Second
-	// maxAnswer caps what is read of an answer. GetParameters returns at
-	// most ten parameters of at most 8 KB each.
+	// maxAnswer caps what is read of an answer. The largest expected is
+	// GetParameters': at most ten parameters of at most 8 KB each.
 	maxAnswer = 1 << 20
 	// maxMessage caps a service's error message as kept in an error.
 	maxMessage = 500
 )
 
-// call is one API operation, to be signed and sent.
-type call struct {
-	service   string // the signing name and the endpoint prefix
-	operation string // for errors
-	endpoint  string // the base URL, from Endpoint
-	path      string // the operation's path, already escaped
-	header    http.Header
-	body      []byte
+// Request is one AWS API operation, to be signed and sent as a POST.
+// Send only reads it, so one Request may serve concurrent calls.
+type Request struct {
+	Service   string // the signing name ("ssm", "lambda", "ses")
+	Operation string // for errors
+	Endpoint  string // the base URL, from Endpoint or RegionalEndpoint
+	Path      string // the operation's path, already escaped
+	Header    http.Header
+	Body      []byte
+}
+
+// URL joins r's endpoint and path with the SDK's own function, so an
+// endpoint with a path (a stage, a proxy prefix) is handled as the SDK
+// handles it. An endpoint that is not an http(s) URL is an error.
+func (r Request) URL() (string, error) {
+	base, err := url.Parse(r.Endpoint)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return "", fmt.Errorf("endpoint %q: want an http(s) URL", r.Endpoint)
+	}
+	return base.Scheme + "://" + base.Host + smithyhttp.JoinPath(base.EscapedPath(), r.Path), nil
 }
 
 // APIError is an AWS service's error answer: its status, its error code
@@ -85,16 +97,20 @@ func (e *APIError) ErrorFault() smithy.ErrorFault {
 // HTTPStatusCode is the answer's status.
 func (e *APIError) HTTPStatusCode() int { return e.StatusCode }
 
-// send signs and sends c, retrying as cfg.Retryer says (the standard
-// retryer when nil: 3 attempts on throttling, 5xx and broken connections),
-// and returns a 2xx answer's status and body.
-func send(ctx context.Context, cfg aws.Config, c call) (status int, body []byte, err error) {
+// Send signs r with SigV4 (the SDK's signer) for cfg's credentials and
+// region, sends it, retrying as cfg.Retryer says (the standard retryer when
+// nil: 3 attempts on throttling, 5xx and broken connections), and returns
+// a 2xx answer's status and body. A service's error answer is an *APIError;
+// every error starts with r's service and operation and never holds a
+// credential or r's body. ctx bounds the attempts and the waits between
+// them. An answer over 1 MiB is an error.
+func Send(ctx context.Context, cfg aws.Config, r Request) (status int, body []byte, err error) {
 	defer func() {
 		if err != nil {
-			err = fmt.Errorf("%s %s: %w", c.service, c.operation, err)
+			err = fmt.Errorf("%s %s: %w", r.Service, r.Operation, err)
 		}
 	}()
-	u, err := operationURL(c.endpoint, c.path)
+	u, err := r.URL()
 	if err != nil {
 		return 0, nil, err
 	}
@@ -121,11 +137,11 @@ func send(ctx context.Context, cfg aws.Config, c call) (status int, body []byte,
 	} else {
 		retryer = retry.NewStandard()
 	}
-	sum := sha256.Sum256(c.body)
+	sum := sha256.Sum256(r.Body)
 	payloadHash := hex.EncodeToString(sum[:])
 	signer := v4.NewSigner()
 	for attempt := 1; ; attempt++ {
-		status, body, err = sendOnce(ctx, client, signer, cfg.Region, creds, u, payloadHash, c)
+		status, body, err = sendOnce(ctx, client, signer, cfg.Region, creds, u, payloadHash, r)
 		if err == nil {
 			return status, body, nil
 		}
@@ -156,15 +172,15 @@ func send(ctx context.Context, cfg aws.Config, c call) (status int, body []byte,
 }
 
 // sendOnce makes one attempt. Signing per attempt keeps X-Amz-Date fresh.
-func sendOnce(ctx context.Context, client aws.HTTPClient, signer *v4.Signer, region string, creds aws.Credentials, u, payloadHash string, c call) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(c.body))
+func sendOnce(ctx context.Context, client aws.HTTPClient, signer *v4.Signer, region string, creds aws.Credentials, u, payloadHash string, r Request) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(r.Body))
 	if err != nil {
 		return 0, nil, err
 	}
-	for k, v := range c.header {
+	for k, v := range r.Header {
 		req.Header[k] = slices.Clone(v)
 	}
-	if err := signer.SignHTTP(ctx, creds, req, payloadHash, c.service, region, time.Now()); err != nil {
+	if err := signer.SignHTTP(ctx, creds, req, payloadHash, r.Service, region, time.Now()); err != nil {
 		return 0, nil, fmt.Errorf("sign: %w", err)
 	}
 	res, err := client.Do(req)
@@ -183,17 +199,6 @@ func sendOnce(ctx context.Context, client aws.HTTPClient, signer *v4.Signer, reg
 		return 0, nil, fmt.Errorf("answer larger than %d bytes", maxAnswer)
 	}
 	return res.StatusCode, body, nil
-}
-
-// operationURL joins endpoint and an operation's escaped path with the
-// SDK's own function, so an endpoint with a path (a stage, a proxy prefix)
-// is handled as the SDK handles it.
-func operationURL(endpoint, path string) (string, error) {
-	base, err := url.Parse(endpoint)
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return "", fmt.Errorf("endpoint %q: want an http(s) URL", endpoint)
-	}
-	return base.Scheme + "://" + base.Host + smithyhttp.JoinPath(base.EscapedPath(), path), nil
 }
 
 // parseError reads an AWS JSON error answer (awsJson1_1 and restJson1 agree)

@@ -17,18 +17,18 @@ func InvokeAsync(ctx context.Context, cfg aws.Config, endpoint, functionName str
 	if functionName == "" {
 		return fmt.Errorf("lambda Invoke: no function name")
 	}
-	status, _, err := send(ctx, cfg, call{
-		service:   "lambda",
-		operation: "Invoke",
-		endpoint:  endpoint,
+	status, _, err := Send(ctx, cfg, Request{
+		Service:   "lambda",
+		Operation: "Invoke",
+		Endpoint:  endpoint,
 		// Escaped as the SDK escapes it: everything but unreserved
 		// characters, the colons of an ARN included.
-		path: "/2015-03-31/functions/" + httpbinding.EscapePath(functionName, true) + "/invocations",
-		header: http.Header{
+		Path: "/2015-03-31/functions/" + httpbinding.EscapePath(functionName, true) + "/invocations",
+		Header: http.Header{
 			"Content-Type":          {"application/octet-stream"},
 			"X-Amz-Invocation-Type": {"Event"},
 		},
-		body: payload,
+		Body: payload,
 	})
 	if err != nil {
 		return err

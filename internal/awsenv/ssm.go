@@ -22,16 +22,16 @@ func GetParameters(ctx context.Context, cfg aws.Config, endpoint string, names [
 	if err != nil {
 		return nil, nil, err
 	}
-	_, answer, err := send(ctx, cfg, call{
-		service:   "ssm",
-		operation: "GetParameters",
-		endpoint:  endpoint,
-		path:      "/",
-		header: http.Header{
+	_, answer, err := Send(ctx, cfg, Request{
+		Service:   "ssm",
+		Operation: "GetParameters",
+		Endpoint:  endpoint,
+		Path:      "/",
+		Header: http.Header{
 			"Content-Type": {"application/x-amz-json-1.1"},
 			"X-Amz-Target": {"AmazonSSM.GetParameters"},
 		},
-		body: body,
+		Body: body,
 	})
 	if err != nil {
 		return nil, nil, err

@@ -85,8 +85,9 @@ var (
 	ErrInvalidMessage = errors.New("mail: invalid message")
 )
 
-// New builds the transport cfg names. awsCfg supplies the credentials (and
-// the default region and HTTP client) for SES; other transports ignore it.
+// New builds the transport cfg names. awsCfg supplies the credentials, the
+// retryer (and the default region and HTTP client) for SES; other
+// transports ignore it.
 // log receives the outbox's one line per message; the SES and SMTP
 // transports log nothing. An empty Transport returns ErrNoTransport.
 func New(cfg Config, awsCfg aws.Config, log *slog.Logger) (Sender, error) {

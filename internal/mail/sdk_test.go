@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	"github.com/aws/smithy-go"
 
+	"adstudio/internal/awsenv"
 	"adstudio/internal/devtools/sesfake"
 )
 
@@ -232,7 +233,7 @@ func TestErrorsMatchSDK(t *testing.T) {
 			}
 			ours := s.Send(context.Background(), resetMail("ann@example.com"))
 			sdk := sdkSend(rec.URL, sdkSigner{}, "noreply@example.com", resetMail("ann@example.com"))
-			var se *SESError
+			var se *awsenv.APIError
 			var ae smithy.APIError
 			if !errors.As(ours, &se) {
 				t.Fatalf("ours: %v", ours)

@@ -12,19 +12,37 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 
+	"adstudio/internal/awsenv"
 	"adstudio/internal/devtools/sesfake"
 )
+
+// sesConfig is the fake's aws.Config with the standard retryer (3
+// attempts) waiting backoff() between attempts; nil waits not at all.
+func sesConfig(backoff func() time.Duration) aws.Config {
+	cfg := sesfake.AWSConfig()
+	cfg.Retryer = func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) {
+				if backoff == nil {
+					return 0, nil
+				}
+				return backoff(), nil
+			})
+		})
+	}
+	return cfg
+}
 
 // sesTo returns an SES sender aimed at the fake, without waits between
 // attempts.
 func sesTo(t *testing.T, fake *sesfake.Server) *SES {
 	t.Helper()
-	s, err := NewSES("Ad Studio <noreply@example.com>", sesfake.AWSConfig(), fake.URL())
+	s, err := NewSES("Ad Studio <noreply@example.com>", sesConfig(nil), fake.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Backoff = func(int) time.Duration { return 0 }
 	return s
 }
 
@@ -114,9 +132,9 @@ func TestSESRetries(t *testing.T) {
 				}
 				return
 			}
-			var se *SESError
+			var se *awsenv.APIError
 			if !errors.As(err, &se) || se.Code != c.code || se.StatusCode != c.status || se.Message != "the fake says no" || se.RequestID == "" {
-				t.Fatalf("error %v, want an SESError %s", err, c.code)
+				t.Fatalf("error %v, want an APIError %s", err, c.code)
 			}
 			if !strings.HasPrefix(err.Error(), "mail: ses SendEmail: "+c.code+": the fake says no (HTTP ") {
 				t.Errorf("error text %q", err)
@@ -125,16 +143,36 @@ func TestSESRetries(t *testing.T) {
 	}
 }
 
+// A Lambda's own configuration (awsenv.Config's retryer, whose waits are
+// real) retries SES's throttling answer, HTTP 429 TooManyRequestsException.
+func TestSESRetriesWithLambdaConfig(t *testing.T) {
+	fake := sesfake.New(t)
+	cfg, err := awsenv.Config(func(k string) string {
+		return map[string]string{"AWS_REGION": sesfake.Region, "AWS_ACCESS_KEY_ID": sesfake.AccessKeyID, "AWS_SECRET_ACCESS_KEY": sesfake.SecretAccessKey, "AWS_SESSION_TOKEN": sesfake.SessionToken}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSES("noreply@example.com", cfg, fake.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake.FailNext(1, http.StatusTooManyRequests, "TooManyRequestsException", "Maximum sending rate exceeded.")
+	if err := s.Send(context.Background(), resetMail("ann@example.com")); err != nil || fake.Calls() != 2 || len(fake.Messages()) != 1 {
+		t.Fatalf("error %v after %d calls, %d messages", err, fake.Calls(), len(fake.Messages()))
+	}
+}
+
 func TestSESSignatureRefused(t *testing.T) {
 	fake := sesfake.New(t)
-	cfg := sesfake.AWSConfig()
+	cfg := sesConfig(nil)
 	cfg.Credentials = aws.NewCredentialsCache(staticCreds{aws.Credentials{AccessKeyID: sesfake.AccessKeyID, SecretAccessKey: "wrong-secret-value", SessionToken: sesfake.SessionToken}})
 	s, err := NewSES("noreply@example.com", cfg, fake.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = s.Send(context.Background(), resetMail("ann@example.com"))
-	var se *SESError
+	var se *awsenv.APIError
 	if !errors.As(err, &se) || se.Code != "InvalidSignatureException" || fake.Calls() != 1 {
 		t.Fatalf("%v after %d calls", err, fake.Calls())
 	}
@@ -162,11 +200,10 @@ func TestSESErrorsHoldNoSecrets(t *testing.T) {
 	closed.Close()
 	for name, endpoint := range map[string]string{"error answer": echo.URL, "connection refused": closed.URL} {
 		t.Run(name, func(t *testing.T) {
-			s, err := NewSES("noreply@example.com", sesfake.AWSConfig(), endpoint)
+			s, err := NewSES("noreply@example.com", sesConfig(nil), endpoint)
 			if err != nil {
 				t.Fatal(err)
 			}
-			s.Backoff = func(int) time.Duration { return 0 }
 			err = s.Send(context.Background(), resetMail("ann@example.com"))
 			if err == nil {
 				t.Fatal("no error")
@@ -205,15 +242,17 @@ func TestSESCallerGivesUp(t *testing.T) {
 		fake.FailNext(1, 503, "ServiceUnavailable", "busy")
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		s := sesTo(t, fake)
 		// The backoff is where the caller gives up; the wait itself would
 		// outlast any test.
-		s.Backoff = func(int) time.Duration { cancel(); return time.Hour }
-		err := s.Send(ctx, resetMail("ann@example.com"))
+		s, err := NewSES("noreply@example.com", sesConfig(func() time.Duration { cancel(); return time.Hour }), fake.URL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = s.Send(ctx, resetMail("ann@example.com"))
 		if !errors.Is(err, context.Canceled) || fake.Calls() != 1 {
 			t.Fatalf("error %v after %d calls", err, fake.Calls())
 		}
-		var se *SESError
+		var se *awsenv.APIError
 		if !errors.As(err, &se) || se.Code != "ServiceUnavailable" {
 			t.Errorf("the error does not carry the attempt's answer: %v", err)
 		}
