@@ -3,6 +3,8 @@
 package main
 
 import (
+	"log/slog"
+
 	"adstudio/internal/functions/auth"
 	"adstudio/internal/lambdaentry"
 	"adstudio/internal/routes"
@@ -10,8 +12,12 @@ import (
 )
 
 func main() {
-	lambdaentry.Run(routes.Auth, func(c *server.Core, _ lambdaentry.Env) (lambdaentry.Function, error) {
-		h, err := auth.New(c).Handler()
+	lambdaentry.Run(routes.Auth, func(c *server.Core, env lambdaentry.Env) (lambdaentry.Function, error) {
+		m, err := auth.Mailer(c.Config, env.AWSConfig, slog.Default())
+		if err != nil {
+			return lambdaentry.Function{}, err
+		}
+		h, err := auth.New(c, auth.Options{Mail: m}).Handler()
 		return lambdaentry.Function{Handler: h}, err
 	})
 }

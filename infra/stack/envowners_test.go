@@ -33,6 +33,7 @@ func unpassed() map[string]string {
 	return map[string]string{
 		"PORT":                    "the listen port of make dev and the local gateway; a Lambda listens on nothing",
 		"OBJECTS_DIR":             "images in a local folder (make dev); a deployment keeps them in R2",
+		"OUTBOX_DIR":              "make dev's outbox of mail files; a deployment sends with SES or SMTP",
 		"FETCH_ALLOW_HOSTS":       "lets local fakes on loopback through the download guard; never wanted in a deployment",
 		"S3_ENDPOINT":             "a local S3 stand-in (versitygw); a deployment reaches R2 through R2_ACCOUNT_ID",
 		"S3_REGION":               "a local S3 stand-in's region; R2 signs with its default, auto",
@@ -84,6 +85,9 @@ func sampleSettings() map[string]string {
 		"ASSET_LINK_TTL":           "1800",
 		"UPLOAD_MAX_BYTES":         "8388608",
 		"IP_ADDRESS_HEADERS":       "x-viewer-ip",
+		"EMAIL_TRANSPORT":          "smtp",
+		"EMAIL_FROM":               "AdDreams <noreply@example.com>",
+		"APP_NAME":                 "AdDreams",
 	}
 }
 
@@ -142,6 +146,9 @@ func checkEnvironmentOwners(t *testing.T, assets string) {
 		for k, v := range env {
 			if name, ok := strings.CutSuffix(k, "_SSM"); ok {
 				values[name] = "secret-value-of-" + name + "-at-least-32-characters"
+				if name == "SMTP_URL" { // a secret with a shape of its own
+					values[name] = "smtp://mailer:secret-value@mail.example.com:587"
+				}
 				continue
 			}
 			values[k] = v

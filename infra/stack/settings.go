@@ -2,6 +2,7 @@ package stack
 
 import (
 	"fmt"
+	"net/mail"
 	"strconv"
 	"strings"
 
@@ -45,6 +46,10 @@ func Settings() []Setting {
 		{"trustedProviders", "TRUSTED_PROVIDERS"},
 		{"sessionAbsoluteMaxAge", "SESSION_ABSOLUTE_MAX_AGE"},
 		{"assetLinkTtl", "ASSET_LINK_TTL"},
+		// Mail: auth only (AuthOnly).
+		{"emailTransport", "EMAIL_TRANSPORT"},
+		{"emailFrom", "EMAIL_FROM"},
+		{"appName", "APP_NAME"},
 		{"uploadMaxBytes", "UPLOAD_MAX_BYTES"},
 		// Only behind a proxy that sets the header itself, such as CloudFront
 		// with a viewer-request function (docs/deploy.md, "Rate limits and
@@ -73,6 +78,18 @@ var (
 	SecretGoogle = Secret{"GOOGLE_CLIENT_SECRET", "google-client-secret"}
 	SecretGitHub = Secret{"GITHUB_CLIENT_SECRET", "github-client-secret"}
 )
+
+// SecretSMTP is the SMTP server's URL with its password: auth gets it when
+// emailTransport is smtp.
+var SecretSMTP = Secret{"SMTP_URL", "smtp-url"}
+
+// AuthOnly lists the plain settings only the auth function gets: only it
+// sends mail, and the configuration refuses a transport without its
+// sender or server, so another function given EMAIL_TRANSPORT=smtp without
+// SMTP_URL would fail its cold start.
+func AuthOnly() map[string]bool {
+	return map[string]bool{"EMAIL_TRANSPORT": true, "EMAIL_FROM": true, "APP_NAME": true}
+}
 
 // SocialClients maps each social provider's client id, a plain setting, to
 // its secret. Only the auth function signs in with Google and GitHub: it
@@ -275,4 +292,20 @@ func RetentionFromDays(days float64) (awslogs.RetentionDays, error) {
 		return r, nil
 	}
 	return "", fmt.Errorf("context logRetentionDays: %v is not a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)", days)
+}
+
+// SESIdentities are the SES identities a From address may send as: the
+// address itself and its domain, whichever of them is verified. Empty when
+// from holds no address.
+func SESIdentities(from string) []string {
+	a, err := mail.ParseAddress(strings.TrimSpace(from))
+	if err != nil {
+		return nil
+	}
+	addr := strings.ToLower(a.Address)
+	_, domain, ok := strings.Cut(addr, "@")
+	if !ok {
+		return nil
+	}
+	return []string{domain, addr}
 }

@@ -229,6 +229,21 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 	if plain["R2_ACCOUNT_ID"] == nil || plain["R2_BUCKET"] == nil {
 		warn("r2", "context r2AccountId / r2Bucket not set: generations cannot be stored")
 	}
+	transport := ""
+	if v := plain["EMAIL_TRANSPORT"]; v != nil {
+		transport = strings.ToLower(*v)
+	}
+	switch transport {
+	case "", "ses", "smtp":
+	default:
+		panic(fmt.Sprintf("stack: emailTransport %q: a deployment sends with ses or smtp (outbox is for make dev)", transport))
+	}
+	var sesIdentities []string
+	if transport == "ses" {
+		if sesIdentities = SESIdentities(props.Settings["EMAIL_FROM"]); sesIdentities == nil {
+			panic("stack: emailTransport ses needs emailFrom, an address on an SES identity")
+		}
+	}
 
 	plainKeys := make([]string, 0, len(plain))
 	for k := range plain {
@@ -248,6 +263,10 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 		for _, k := range plainKeys { // sorted: the secrets' order is the policy's
 			sec, social := SocialClients()[k]
 			switch {
+			case AuthOnly()[k]:
+				if fn == routes.Auth {
+					env[k] = plain[k]
+				}
 			case !social:
 				env[k] = plain[k]
 			case fn == routes.Auth:
@@ -256,6 +275,9 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 				env[k] = plain[k]
 				secrets = append(secrets[:len(secrets):len(secrets)], sec)
 			}
+		}
+		if fn == routes.Auth && transport == "smtp" {
+			secrets = append(secrets[:len(secrets):len(secrets)], SecretSMTP)
 		}
 		var paramArns []*string
 		for _, sec := range secrets {
@@ -327,6 +349,24 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 				Sid:       jsii.String("ReadOwnSecrets"),
 				Actions:   jsii.Strings("ssm:GetParameters"),
 				Resources: &paramArns,
+			}))
+		}
+		if fn == routes.Auth && sesIdentities != nil {
+			// Mail through SES v2: the one action, as EMAIL_FROM's address
+			// or domain, whichever identity is verified.
+			var arns []*string
+			for _, id := range sesIdentities {
+				arns = append(arns, st.FormatArn(&awscdk.ArnComponents{
+					Service:      jsii.String("ses"),
+					Resource:     jsii.String("identity"),
+					ResourceName: jsii.String(id),
+					ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
+				}))
+			}
+			f.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("SendMailAsIdentity"),
+				Actions:   jsii.Strings("ses:SendEmail"),
+				Resources: &arns,
 			}))
 		}
 		if fn == routes.Generate {

@@ -208,6 +208,8 @@ func TestStack(t *testing.T) {
 
 	// Every environment variable has an owner (envowners_test.go).
 	t.Run("EnvironmentOwners", func(t *testing.T) { checkEnvironmentOwners(t, assets) })
+	// Mail: SES's grant and SMTP's secret, for auth alone (mail_test.go).
+	t.Run("Mail", func(t *testing.T) { checkMail(t, assets) })
 
 	// A stack built from context, with every setting and a custom domain.
 	ctx := map[string]any{
@@ -508,40 +510,8 @@ func TestStack(t *testing.T) {
 
 	// IAM: per function, exactly its own parameters with ssm:GetParameters,
 	// plus lambda:InvokeFunction on itself for generate; no wildcards.
-	roleOf := map[string]routes.Function{}
-	for id, r := range resources(d, "AWS::Lambda::Function") {
-		roleOf[props(r)["Role"].(obj)["Fn::GetAtt"].([]any)[0].(string)] = fnByID[id]
-	}
 	arn := "arn:${AWS::Partition}:%s:${AWS::Region}:${AWS::AccountId}:%s"
-	got := map[routes.Function][]string{}
-	for id, r := range resources(d, "AWS::IAM::Policy") {
-		pr := props(r)
-		roles := list(pr["Roles"])
-		if len(roles) != 1 {
-			t.Fatalf("policy %s has roles %v", id, roles)
-		}
-		fn, ok := roleOf[roles[0].(obj)["Ref"].(string)]
-		if !ok {
-			t.Fatalf("policy %s is not on a function role", id)
-		}
-		for _, st := range list(pr["PolicyDocument"].(obj)["Statement"]) {
-			st := st.(obj)
-			if st["Effect"] != "Allow" {
-				t.Errorf("%s: statement %v", fn, st)
-			}
-			for _, act := range list(st["Action"]) {
-				if strings.Contains(act.(string), "*") {
-					t.Errorf("%s: wildcard action %v", fn, act)
-				}
-				for _, res := range list(st["Resource"]) {
-					if strings.Contains(flat(res), "*") {
-						t.Errorf("%s: wildcard resource %v", fn, flat(res))
-					}
-					got[fn] = append(got[fn], act.(string)+" "+flat(res))
-				}
-			}
-		}
-	}
+	got := iamGrants(t, d, fnByID)
 	for _, fn := range routes.Functions() {
 		var want []string
 		for _, n := range wantSecrets[fn] {
@@ -730,4 +700,44 @@ func TestStack(t *testing.T) {
 			t.Errorf("%s: asset %s does not hold the %s bootstrap: %q, %v", id, p, fn, b, err)
 		}
 	}
+}
+
+// iamGrants lists each function's grants as "action resource", failing the
+// test on a wildcard, a Deny or a policy on no function's role.
+func iamGrants(t *testing.T, d obj, fnByID map[string]routes.Function) map[routes.Function][]string {
+	t.Helper()
+	roleOf := map[string]routes.Function{}
+	for id, r := range resources(d, "AWS::Lambda::Function") {
+		roleOf[props(r)["Role"].(obj)["Fn::GetAtt"].([]any)[0].(string)] = fnByID[id]
+	}
+	got := map[routes.Function][]string{}
+	for id, r := range resources(d, "AWS::IAM::Policy") {
+		pr := props(r)
+		roles := list(pr["Roles"])
+		if len(roles) != 1 {
+			t.Fatalf("policy %s has roles %v", id, roles)
+		}
+		fn, ok := roleOf[roles[0].(obj)["Ref"].(string)]
+		if !ok {
+			t.Fatalf("policy %s is not on a function role", id)
+		}
+		for _, st := range list(pr["PolicyDocument"].(obj)["Statement"]) {
+			st := st.(obj)
+			if st["Effect"] != "Allow" {
+				t.Errorf("%s: statement %v", fn, st)
+			}
+			for _, act := range list(st["Action"]) {
+				if strings.Contains(act.(string), "*") {
+					t.Errorf("%s: wildcard action %v", fn, act)
+				}
+				for _, res := range list(st["Resource"]) {
+					if strings.Contains(flat(res), "*") {
+						t.Errorf("%s: wildcard resource %v", fn, flat(res))
+					}
+					got[fn] = append(got[fn], act.(string)+" "+flat(res))
+				}
+			}
+		}
+	}
+	return got
 }

@@ -93,6 +93,9 @@ type Config struct {
 	S3On       bool
 	ObjectsDir string
 
+	// Mail is the mail transport (password reset, verification).
+	Mail Mail
+
 	// FetchAllowHosts are host:port pairs the server may download from even
 	// though they are private addresses: local fakes in tests and demos.
 	FetchAllowHosts []string
@@ -222,6 +225,9 @@ func Load(getenv Getenv, local bool) (Config, error) {
 		}
 	}
 	c.FetchAllowHosts = SplitList(get("FETCH_ALLOW_HOSTS"))
+	if c.Mail, err = loadMail(get, local, c.DatabaseURL); err != nil {
+		return c, err
+	}
 
 	c.RateLimitEnabled = true
 	if v := get("RATE_LIMIT_ENABLED"); v != "" {
@@ -361,6 +367,14 @@ func (c Config) Summary(cookies string, qwenErr error) string {
 		fmt.Fprintf(&b, "; storage: folder %s", c.ObjectsDir)
 	default:
 		b.WriteString("; storage: none (GENERATIONS_BUCKET is not configured)")
+	}
+	switch c.Mail.Transport {
+	case "":
+		b.WriteString("\nmail: none (password reset and verification are off)")
+	case MailOutbox:
+		fmt.Fprintf(&b, "\nmail: outbox %s (links in this log)", c.Mail.OutboxDir)
+	default:
+		fmt.Fprintf(&b, "\nmail: %s from %s", c.Mail.Transport, c.Mail.From)
 	}
 	return b.String()
 }

@@ -71,6 +71,11 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"UPLOAD_MAX_BYTES": "20MB"}, "UPLOAD_MAX_BYTES"},
 		{map[string]string{"UPLOAD_MAX_BYTES": "1023"}, "UPLOAD_MAX_BYTES"},
 		{map[string]string{"UPLOAD_MAX_BYTES": "10485761"}, "UPLOAD_MAX_BYTES"},
+		{map[string]string{"EMAIL_TRANSPORT": "sendgrid"}, "EMAIL_TRANSPORT"},
+		{map[string]string{"EMAIL_TRANSPORT": "smtp", "EMAIL_FROM": "a@example.com"}, "SMTP_URL"},
+		{map[string]string{"EMAIL_TRANSPORT": "smtp", "EMAIL_FROM": "a@example.com", "SMTP_URL": "https://user:hunter2@mail.example.com"}, "SMTP_URL"},
+		{map[string]string{"EMAIL_TRANSPORT": "ses"}, "EMAIL_FROM"},
+		{map[string]string{"EMAIL_TRANSPORT": "ses", "EMAIL_FROM": "not an address"}, "EMAIL_FROM"},
 		{map[string]string{"FRONTEND_URL": "app.example.com"}, "FRONTEND_URL"},
 	} {
 		m := map[string]string{}
@@ -164,5 +169,24 @@ func TestLocalSecretPersists(t *testing.T) {
 	b, err := LoadLocal(e)
 	if err != nil || len(a.Secrets[0]) < 32 || a.Secrets[0] != b.Secrets[0] {
 		t.Fatalf("development secret not kept: %v %v", a.Secrets, b.Secrets)
+	}
+}
+
+// Mail: none by default outside make dev, the outbox beside make dev's
+// database, and an SMTP URL never repeated in an error (it holds a password).
+func TestMail(t *testing.T) {
+	get := func(m map[string]string) Getenv { return func(k string) string { return m[k] } }
+	c, err := Load(get(map[string]string{"BETTER_AUTH_SECRET": strings.Repeat("s", 32), "BETTER_AUTH_URL": "https://api.example.com", "TURSO_DATABASE_URL": "libsql://x.turso.io"}), false)
+	if err != nil || c.Mail.Transport != "" {
+		t.Fatalf("deployed default: %+v %v", c.Mail, err)
+	}
+	c, err = Load(get(map[string]string{"TURSO_DATABASE_URL": "file:/tmp/x/dev.db"}), true)
+	if err != nil || c.Mail.Transport != MailOutbox || c.Mail.OutboxDir != "/tmp/x/outbox" || c.Mail.From != "AdDreams <noreply@localhost>" {
+		t.Fatalf("make dev default: %+v %v", c.Mail, err)
+	}
+	_, err = Load(get(map[string]string{"BETTER_AUTH_SECRET": strings.Repeat("s", 32), "BETTER_AUTH_URL": "https://api.example.com", "TURSO_DATABASE_URL": "libsql://x.turso.io",
+		"EMAIL_TRANSPORT": "smtp", "EMAIL_FROM": "a@example.com", "SMTP_URL": "smtp://user:hunter2@%zz"}), false)
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("bad SMTP_URL: %v", err)
 	}
 }

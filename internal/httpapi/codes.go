@@ -53,6 +53,8 @@ const (
 	AuthCodeFailedToUnlinkLastAccount            = "FAILED_TO_UNLINK_LAST_ACCOUNT"
 	AuthCodeAccountNotFound                      = "ACCOUNT_NOT_FOUND"
 	AuthCodeInvalidToken                         = "INVALID_TOKEN"
+	AuthCodeUserNotFound                         = "USER_NOT_FOUND"
+	AuthCodeResetPasswordDisabled                = "RESET_PASSWORD_DISABLED"
 	AuthCodeUnauthorized                         = "UNAUTHORIZED"
 	AuthCodeInvalidEmailOrPassword               = "INVALID_EMAIL_OR_PASSWORD"
 	AuthCodeFailedToGetSession                   = "FAILED_TO_GET_SESSION"

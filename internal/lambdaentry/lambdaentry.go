@@ -130,18 +130,24 @@ type SelfInvoker struct {
 // AWS_ENDPOINT_URL_LAMBDA lets the local gateway receive the invocation
 // instead of AWS.
 func (e Env) SelfInvoker() (*SelfInvoker, error) {
-	cfg := e.AWS
-	if cfg.Credentials == nil {
-		var err error
-		if cfg, err = awsenv.Config(e.Getenv); err != nil {
-			return nil, err
-		}
+	cfg, err := e.AWSConfig()
+	if err != nil {
+		return nil, err
 	}
 	name := e.Getenv("GENERATE_FUNCTION_NAME")
 	if name == "" {
 		name = e.Getenv("AWS_LAMBDA_FUNCTION_NAME")
 	}
 	return &SelfInvoker{aws: cfg, endpoint: awsenv.Endpoint(e.Getenv, "lambda"), name: name}, nil
+}
+
+// AWSConfig is the function's AWS configuration (its role's credentials),
+// read from the environment if the secrets did not need it already.
+func (e Env) AWSConfig() (aws.Config, error) {
+	if e.AWS.Credentials != nil {
+		return e.AWS, nil
+	}
+	return awsenv.Config(e.Getenv)
 }
 
 // Dispatch queues the continuation of generationID.

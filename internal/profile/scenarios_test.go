@@ -15,7 +15,7 @@ import (
 
 // newEnv is the auth function, which serves /api/me, as its Lambda builds it.
 func newEnv(t *testing.T) *apitest.Env {
-	return apitest.New(t, nil, func(c *server.Core) (http.Handler, error) { return auth.New(c).Handler() })
+	return apitest.New(t, nil, func(c *server.Core) (http.Handler, error) { return auth.New(c, auth.Options{}).Handler() })
 }
 
 // signedOut is the app API's 401: the normalized error shape, never

@@ -55,6 +55,12 @@ func RuleFor(path string) Rule {
 func Workflows() Rule      { return Rule{Window: time.Minute, Max: 10} }
 func HistoryDeletes() Rule { return Rule{Window: time.Minute, Max: 60} }
 
+// MailPerAddress is the per-recipient rule of every endpoint that mails
+// (beside the per-IP rule of RuleFor): three messages to one address, then
+// a quiet quarter of an hour, so nobody can bomb a mailbox by asking from
+// many addresses.
+func MailPerAddress() Rule { return Rule{Window: 15 * time.Minute, Max: 3} }
+
 // Uploads is the per-user rule of POST /api/uploads: each answer lets the
 // browser write up to 10 MB to the bucket; thirty a minute is more than
 // any studio session picks files.

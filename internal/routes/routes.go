@@ -111,6 +111,10 @@ func Table() []Route {
 		{"POST", "/api/auth/callback/{provider}", Auth, ""},
 		{"POST", "/api/auth/link-social", Auth, ""},
 		{"POST", "/api/auth/unlink-account", Auth, ""},
+		// Password reset by mail (docs/auth-wire.md §3.11).
+		{"POST", "/api/auth/request-password-reset", Auth, ""},
+		{"GET", "/api/auth/reset-password/{token}", Auth, ""},
+		{"POST", "/api/auth/reset-password", Auth, ""},
 		// The two-site shape's last step of a social sign-in (README).
 		{"POST", "/api/auth/one-time-token/verify", Auth, ""},
 		// Anything else below /api/auth: better-auth's empty 404, answered by

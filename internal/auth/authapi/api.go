@@ -15,6 +15,7 @@ import (
 	"adstudio/internal/auth/session"
 	"adstudio/internal/httpapi"
 	"adstudio/internal/jscompat"
+	"adstudio/internal/mail"
 	"adstudio/internal/origin"
 	"adstudio/internal/ratelimit"
 )
@@ -37,6 +38,17 @@ type API struct {
 	BeforeDeleteUser func(ctx context.Context, userID string) error
 	// Social is Google and GitHub sign-in (social.go).
 	Social Social
+	// AuthURL is BETTER_AUTH_URL + BasePath: the links in mails start there.
+	AuthURL string
+	// Mail sends the reset and verification mails; nil turns those
+	// endpoints off as better-auth answers without a sender.
+	Mail mail.Sender
+	// AppName names the product in mails.
+	AppName string
+	// Sleep stands in for the timer of mailPace in tests (nil: real).
+	Sleep func(context.Context, time.Duration)
+
+	pace mailPace
 }
 
 // Errors with better-auth's codes (internal/httpapi/codes.go) and its

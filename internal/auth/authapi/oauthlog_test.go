@@ -168,7 +168,7 @@ func oauthLogHandler(t *testing.T, fakeURL string, log *slog.Logger) http.Handle
 	if _, err := core.DB.Migrate(t.Context(), string(cfg.AuthSchema)); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	f := auth.New(core)
+	f := auth.New(core, auth.Options{})
 	f.API.Social.Logger = log
 	h, err := f.Handler()
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 
 // newEnv is the auth function as its Lambda builds it.
 func newEnv(t *testing.T) *apitest.Env {
-	return apitest.New(t, nil, func(c *server.Core) (http.Handler, error) { return auth.New(c).Handler() })
+	return apitest.New(t, nil, func(c *server.Core) (http.Handler, error) { return auth.New(c, auth.Options{}).Handler() })
 }
 
 // invalidCredentials is the one body of a failed sign-in: a wrong password

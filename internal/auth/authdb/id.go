@@ -8,6 +8,10 @@ const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 // A–Z a–z 0–9, drawn without modulo bias.
 func NewID() string { return randomString(32, alnum) }
 
+// NewToken returns a random token of n characters from the same alphabet
+// (better-auth's generateId(n)): 24 for a password reset.
+func NewToken(n int) string { return randomString(n, alnum) }
+
 func randomString(n int, alphabet string) string {
 	// Rejection sampling: bytes ≥ the largest multiple of len(alphabet)
 	// below 256 are dropped so every character is equally likely.

@@ -112,7 +112,7 @@ func New(t *testing.T, vars map[string]string, build func(c *server.Core) (http.
 	if e.Handler, err = build(core); err != nil {
 		t.Fatalf("handler: %v", err)
 	}
-	if e.auth, err = auth.New(core).Handler(); err != nil {
+	if e.auth, err = auth.New(core, auth.Options{}).Handler(); err != nil {
 		t.Fatalf("auth handler: %v", err)
 	}
 	return e

@@ -12,11 +12,16 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"os"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"adstudio/internal/auth/password"
 	"adstudio/internal/auth/session"
+	"adstudio/internal/awsenv"
 	"adstudio/internal/config"
 	"adstudio/internal/database"
 	"adstudio/internal/devtools/imagegen"
@@ -67,9 +72,16 @@ func New(cfg config.Config, now func() time.Time) (*App, error) {
 		// make dev works offline: a real PNG drawn from the prompt.
 		opts.Fallback = imagegen.Local{}
 	}
+	// A developer trying SES from make dev signs with their shell's
+	// credentials.
+	shellAWS := func() (aws.Config, error) { return awsenv.Config(os.Getenv) }
+	mailer, err := auth.Mailer(cfg, shellAWS, slog.Default())
+	if err != nil {
+		return nil, err
+	}
 	a := &App{
 		Config: cfg, DB: c.DB, Sessions: c.Sessions, Generations: c.Generations, Storage: c.Objects,
-		core: c, auth: auth.New(c), generate: generate.New(c, opts), history: history.New(c),
+		core: c, auth: auth.New(c, auth.Options{Mail: mailer}), generate: generate.New(c, opts), history: history.New(c),
 	}
 	a.Hasher = a.auth.API.Hasher
 	if local, ok := c.Objects.(*objectstore.Local); ok && cfg.Local && len(cfg.Secrets) > 0 {

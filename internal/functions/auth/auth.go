@@ -5,14 +5,19 @@ package auth
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"adstudio/internal/auth/authapi"
 	"adstudio/internal/auth/oauth"
 	"adstudio/internal/auth/password"
 	"adstudio/internal/config"
 	"adstudio/internal/httpapi"
+	"adstudio/internal/mail"
 	"adstudio/internal/objectstore"
 	"adstudio/internal/profile"
 	"adstudio/internal/routes"
@@ -26,14 +31,24 @@ type Function struct {
 	core    *server.Core
 }
 
+// Options are what differs between a Lambda and the local server.
+type Options struct {
+	// Mail sends the reset and verification mails (Mailer); nil turns
+	// those endpoints off.
+	Mail mail.Sender
+}
+
 // New builds the auth function on c.
-func New(c *server.Core) *Function {
+func New(c *server.Core, o Options) *Function {
 	f := &Function{core: c}
 	f.API = &authapi.API{
 		Store: c.Auth, Sessions: c.Sessions, Hasher: password.NewHasher(2), Origins: c.Origins,
 		Limiter: c.Limiter, Limits: c.Config.RateLimitEnabled, FrontendURL: c.Config.FrontendURL, Now: c.Now,
 		BeforeDeleteUser: f.deleteUserObjects,
 		Social:           socialConfig(c.Config),
+		AuthURL:          c.Config.BaseURL + authapi.BasePath,
+		Mail:             o.Mail,
+		AppName:          c.Config.Mail.AppName,
 	}
 	f.Profile = &profile.API{Guard: c.Guard, Profiles: &profile.Store{DB: c.DB, UserTable: `"` + c.Auth.UserTable() + `"`}}
 	return f
@@ -49,32 +64,55 @@ func (f *Function) Part() server.Part {
 		// better-auth's per-IP limits, then its exact method matching.
 		Wrap: func(next http.Handler) http.Handler { return a.RateLimit(exactMethods(next)) },
 		Handlers: map[string]http.Handler{
-			"POST /api/auth/sign-up/email":         a.SignUpEmail(),
-			"POST /api/auth/sign-in/email":         a.SignInEmail(),
-			"GET /api/auth/get-session":            h(a.GetSession),
-			"POST /api/auth/get-session":           a.GetSessionPost(),
-			"POST /api/auth/sign-out":              a.SignOut(),
-			"GET /api/auth/list-sessions":          h(a.ListSessions),
-			"POST /api/auth/revoke-session":        a.RevokeSession(),
-			"POST /api/auth/revoke-sessions":       a.RevokeSessions(),
-			"POST /api/auth/revoke-other-sessions": a.RevokeOtherSessions(),
-			"POST /api/auth/update-user":           a.UpdateUser(),
-			"POST /api/auth/change-password":       a.ChangePassword(),
-			"POST /api/auth/change-email":          a.ChangeEmail(),
-			"POST /api/auth/delete-user":           a.DeleteUser(),
-			"GET /api/auth/list-accounts":          h(a.ListAccounts),
-			"POST /api/auth/sign-in/social":        a.SignInSocial(),
-			"GET /api/auth/callback/{provider}":    h(a.Callback),
-			"POST /api/auth/callback/{provider}":   h(a.CallbackPost),
-			"POST /api/auth/link-social":           a.LinkSocial(),
-			"POST /api/auth/unlink-account":        a.UnlinkAccount(),
-			"POST /api/auth/one-time-token/verify": a.VerifyOneTimeToken(),
-			"/api/auth/":                           h(a.NotFound),
-			"GET /api/auth/ok":                     h(a.OK),
-			"GET /api/auth/error":                  h(a.Error),
-			"GET /api/me":                          h(f.Profile.Me),
+			"POST /api/auth/sign-up/email":          a.SignUpEmail(),
+			"POST /api/auth/sign-in/email":          a.SignInEmail(),
+			"GET /api/auth/get-session":             h(a.GetSession),
+			"POST /api/auth/get-session":            a.GetSessionPost(),
+			"POST /api/auth/sign-out":               a.SignOut(),
+			"GET /api/auth/list-sessions":           h(a.ListSessions),
+			"POST /api/auth/revoke-session":         a.RevokeSession(),
+			"POST /api/auth/revoke-sessions":        a.RevokeSessions(),
+			"POST /api/auth/revoke-other-sessions":  a.RevokeOtherSessions(),
+			"POST /api/auth/update-user":            a.UpdateUser(),
+			"POST /api/auth/change-password":        a.ChangePassword(),
+			"POST /api/auth/change-email":           a.ChangeEmail(),
+			"POST /api/auth/delete-user":            a.DeleteUser(),
+			"GET /api/auth/list-accounts":           h(a.ListAccounts),
+			"POST /api/auth/sign-in/social":         a.SignInSocial(),
+			"GET /api/auth/callback/{provider}":     h(a.Callback),
+			"POST /api/auth/callback/{provider}":    h(a.CallbackPost),
+			"POST /api/auth/link-social":            a.LinkSocial(),
+			"POST /api/auth/unlink-account":         a.UnlinkAccount(),
+			"POST /api/auth/one-time-token/verify":  a.VerifyOneTimeToken(),
+			"POST /api/auth/request-password-reset": a.RequestPasswordReset(),
+			"GET /api/auth/reset-password/{token}":  h(a.ResetPasswordCallback),
+			"POST /api/auth/reset-password":         a.ResetPassword(),
+			"/api/auth/":                            h(a.NotFound),
+			"GET /api/auth/ok":                      h(a.OK),
+			"GET /api/auth/error":                   h(a.Error),
+			"GET /api/me":                           h(f.Profile.Me),
 		},
 	}
+}
+
+// Mailer builds the mail transport the configuration names, or nil for
+// none. awsConfig gives the credentials that sign SES calls (the Lambda's
+// role), asked only for SES; log receives the outbox's lines.
+func Mailer(cfg config.Config, awsConfig func() (aws.Config, error), log *slog.Logger) (mail.Sender, error) {
+	var awsCfg aws.Config
+	if cfg.Mail.Transport == config.MailSES {
+		var err error
+		if awsCfg, err = awsConfig(); err != nil {
+			return nil, err
+		}
+	}
+	m, err := mail.New(mail.Config{
+		Transport: cfg.Mail.Transport, From: cfg.Mail.From, SMTPURL: cfg.Mail.SMTPURL, OutboxDir: cfg.Mail.OutboxDir,
+	}, awsCfg, log)
+	if errors.Is(err, mail.ErrNoTransport) {
+		return nil, nil
+	}
+	return m, err
 }
 
 // Handler is the function's whole http.Handler.

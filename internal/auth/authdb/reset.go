@@ -1,0 +1,68 @@
+package authdb
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"adstudio/internal/database"
+)
+
+// VerificationValue returns the value stored under identifier while it is
+// unexpired, without consuming it (the reset link's GET only looks).
+func (s *Store) VerificationValue(ctx context.Context, identifier string, now time.Time) (string, error) {
+	var v string
+	err := s.db.QueryRow(ctx, `SELECT "value" FROM "verification" WHERE "identifier" = ? AND "expires_at" > ? ORDER BY "rowid" DESC LIMIT 1`,
+		identifier, s.dates.Encode(now)).Scan(&v)
+	if database.IsNoRows(err) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("verification value: %w", err)
+	}
+	return v, nil
+}
+
+// ResetPassword spends the reset token stored under identifier and, in the
+// same transaction, ends every session of the user and sets the password:
+// the credential account's hash, or a new credential account for a user
+// who had only social ones (as better-auth does). It reports false, and
+// changes nothing, when the token was not there to spend (expired, or
+// spent by a concurrent reset).
+//
+// A batch returns no rows, so the token is spent by renaming it to a
+// marker only this call knows; every other statement runs only if the
+// marker exists, and a last read finds (and removes) it.
+func (s *Store) ResetPassword(ctx context.Context, userID, identifier, hash string, now time.Time) (bool, error) {
+	marker := "reset-password-spent:" + NewID()
+	spent := `EXISTS (SELECT 1 FROM "verification" WHERE "identifier" = ?)`
+	at := s.dates.Encode(now)
+	err := s.db.Batch(ctx,
+		database.Stmt{
+			SQL:  `UPDATE "verification" SET "identifier" = ?, "updated_at" = ? WHERE "id" = (SELECT "id" FROM "verification" WHERE "identifier" = ? AND "expires_at" > ? ORDER BY "rowid" DESC LIMIT 1)`,
+			Args: []any{marker, at, identifier, at},
+		},
+		database.Stmt{SQL: `DELETE FROM "session" WHERE "user_id" = ? AND ` + spent, Args: []any{userID, marker}},
+		database.Stmt{
+			SQL:  `UPDATE "account" SET "password" = ?, "updated_at" = ? WHERE "user_id" = ? AND "provider_id" = 'credential' AND ` + spent,
+			Args: []any{hash, at, userID, marker},
+		},
+		database.Stmt{
+			SQL: `INSERT INTO "account" ("id", "account_id", "provider_id", "user_id", "password", "created_at", "updated_at")
+SELECT ?, ?, 'credential', ?, ?, ?, ? WHERE ` + spent + ` AND NOT EXISTS (SELECT 1 FROM "account" WHERE "user_id" = ? AND "provider_id" = 'credential')`,
+			Args: []any{NewID(), userID, userID, hash, at, at, marker, userID},
+		},
+	)
+	if err != nil {
+		return false, fmt.Errorf("reset password: %w", err)
+	}
+	var one int
+	err = s.db.QueryRow(ctx, `DELETE FROM "verification" WHERE "identifier" = ? RETURNING 1`, marker).Scan(&one)
+	if database.IsNoRows(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reset password: %w", err)
+	}
+	return true, nil
+}
