@@ -50,6 +50,8 @@ $(BIN)/adstudio-dev: FORCE
 FORCE:
 
 test-compat: $(BIN)/adstudio-dev ## better-auth's own client (npm) against the local server
+	$(call tool,MAILPIT_BIN,tests/mail/mailpit.sh); \
+	export MAILPIT_BIN; \
 	SERVER_BIN=$(CURDIR)/$(BIN)/adstudio-dev tests/compat/run.sh
 
 test-dbcompat: $(BIN)/adstudio-dev ## databases written by better-auth itself, both layouts
@@ -91,7 +93,8 @@ local-lambda: build-local $(BIN)/adstudio-localgateway ## run the packaged funct
 
 test-lambda: build-local $(BIN)/adstudio-localgateway ## the packaged functions under RIE behind the local gateway: better-auth client suite, Chromium
 	$(call tool,RIE_BIN,tests/lambda/rie.sh); \
-	export RIE_BIN LAMBDA_DIST=$(CURDIR)/dist/local PATH=$$(dirname $$RIE_BIN):$$PATH && \
+	$(call tool,MAILPIT_BIN,tests/mail/mailpit.sh); \
+	export RIE_BIN MAILPIT_BIN LAMBDA_DIST=$(CURDIR)/dist/local PATH=$$(dirname $$RIE_BIN):$$PATH && \
 	  SERVER_BIN=$(CURDIR)/$(BIN)/adstudio-localgateway COMPAT_AUTH_SCHEMAS=users tests/compat/run.sh && \
 	  SERVER_BIN=$(CURDIR)/$(BIN)/adstudio-localgateway tests/browser/run.sh
 

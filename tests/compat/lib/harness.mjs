@@ -306,3 +306,133 @@ export function errorShape(error) {
   const { statusText, ...rest } = error;
   return rest;
 }
+
+/**
+ * Start Mailpit (a real SMTP server that keeps what it receives and shows it
+ * through an HTTP API) on free loopback ports with its own database. MAILPIT_BIN
+ * must point at the binary (run.sh provides it, installing it with
+ * tests/mail/mailpit.sh outside CI). Returns once /readyz answers 200 and the
+ * SMTP port accepts, or throws when it exits first.
+ */
+export async function startMailpit({ readyTimeoutMs = 60_000 } = {}) {
+  const bin = process.env.MAILPIT_BIN;
+  if (!bin) throw new Error("MAILPIT_BIN is not set: run the suite through tests/compat/run.sh");
+  const smtpPort = await freePort();
+  const httpPort = await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), "compat-mailpit-"));
+  const args = [
+    "--smtp", `127.0.0.1:${smtpPort}`,
+    "--listen", `127.0.0.1:${httpPort}`,
+    "--database", path.join(dir, "mailpit.db"),
+    // Nothing leaves the machine: no release check, no reverse DNS of the client.
+    "--disable-version-check", "--smtp-disable-rdns",
+  ];
+  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
+  liveChildren.add(child);
+  let output = "";
+  child.stdout.on("data", (d) => (output += d));
+  child.stderr.on("data", (d) => (output += d));
+  let exited = null;
+  const exitPromise = new Promise((resolve) =>
+    child.on("exit", (code, signal) => {
+      exited = { code, signal };
+      liveChildren.delete(child);
+      resolve(exited);
+    }),
+  );
+  const api = `http://127.0.0.1:${httpPort}`;
+  const mp = {
+    smtpURL: `smtp://127.0.0.1:${smtpPort}`,
+    api,
+    output: () => output,
+    /** The server environment that sends mail through this Mailpit. */
+    env: {
+      EMAIL_TRANSPORT: "smtp",
+      SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      EMAIL_FROM: "AdDreams <noreply@example.com>",
+    },
+    async getJSON(pathname) {
+      const r = await fetch(api + pathname);
+      if (r.status !== 200) throw new Error(`mailpit GET ${pathname}: HTTP ${r.status}: ${await r.text()}`);
+      return await r.json();
+    },
+    /** Summaries of every stored message, newest first: {ID, From, To:[{Name,Address}], Subject, …}. */
+    async list() {
+      const out = [];
+      for (let start = 0; ; ) {
+        const page = await mp.getJSON(`/api/v1/messages?start=${start}&limit=250`);
+        out.push(...page.messages);
+        start += page.messages.length;
+        if (page.messages.length === 0 || start >= page.messages_count) return out;
+      }
+    },
+    /** Summaries of the stored messages addressed to `to`. */
+    async to(to) {
+      const want = to.toLowerCase();
+      return (await mp.list()).filter((m) => (m.To ?? []).some((a) => a.Address.toLowerCase() === want));
+    },
+    /** The full message (Text, HTML, headers as fields) of a summary's ID. */
+    async message(id) {
+      return await mp.getJSON(`/api/v1/message/${encodeURIComponent(id)}`);
+    },
+    /**
+     * Poll until at least `count` messages to `to` are stored, and return them
+     * in full (oldest first). Throws after timeoutMs: the mail never came.
+     */
+    async waitFor(to, { count = 1, timeoutMs = 30_000 } = {}) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = await mp.to(to);
+        if (found.length >= count) {
+          const full = [];
+          for (const s of found.reverse()) full.push(await mp.message(s.ID));
+          return full;
+        }
+        if (exited) throw new Error(`mailpit exited ${JSON.stringify(exited)}:\n${output}`);
+        if (Date.now() > deadline) throw new Error(`no mail to ${to} within ${timeoutMs} ms (${found.length} of ${count})`);
+        await sleep(50);
+      }
+    },
+    /** Delete every stored message. */
+    async clear() {
+      const r = await fetch(`${api}/api/v1/messages`, { method: "DELETE" });
+      await r.arrayBuffer();
+      if (r.status !== 200) throw new Error(`mailpit DELETE /api/v1/messages: HTTP ${r.status}`);
+    },
+    async stop() {
+      if (!exited) {
+        child.kill("SIGTERM");
+        const t = setTimeout(() => child.kill("SIGKILL"), 5000);
+        await exitPromise;
+        clearTimeout(t);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+
+  const deadline = Date.now() + readyTimeoutMs;
+  for (;;) {
+    if (exited) break;
+    try {
+      const r = await fetch(`${api}/readyz`, { signal: AbortSignal.timeout(2000) });
+      await r.arrayBuffer();
+      if (r.status === 200 && (await canConnect(smtpPort))) return mp;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) break;
+    await sleep(50);
+  }
+  await mp.stop();
+  throw new Error(`mailpit did not become ready (${exited ? `exited ${JSON.stringify(exited)}` : "timeout"}):\n${output}`);
+}
+
+async function canConnect(port) {
+  return await new Promise((resolve) => {
+    const s = net.connect({ host: "127.0.0.1", port }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on("error", () => resolve(false));
+  });
+}

@@ -1,6 +1,7 @@
 // Reference server: the REAL better-auth 1.7.24 (memory adapter) behind the same
 // environment-variable contract as the Go server (PORT, BETTER_AUTH_URL,
-// BETTER_AUTH_SECRET, TRUSTED_ORIGINS, RATE_LIMIT_ENABLED, COOKIE_PREFIX), plus
+// BETTER_AUTH_SECRET, TRUSTED_ORIGINS, RATE_LIMIT_ENABLED, COOKIE_PREFIX, and
+// EMAIL_TRANSPORT=smtp with SMTP_URL and EMAIL_FROM for password-reset mail), plus
 // the app routes GET /api/health and GET /api/me and the CORS layer of
 // docs/app-api.md §3.
 //
@@ -8,6 +9,7 @@
 //   SERVER_BIN=reference/server.mjs ./run.sh
 // must pass (apart from checks that are specific to the Go server's storage).
 import http from "node:http";
+import net from "node:net";
 import { randomUUID } from "node:crypto";
 import { betterAuth } from "better-auth";
 import { memoryAdapter } from "better-auth/adapters/memory";
@@ -19,6 +21,66 @@ const trusted = (process.env.TRUSTED_ORIGINS || "")
   .map((s) => s.trim())
   .filter(Boolean);
 
+// A minimal plain SMTP client (no TLS, no AUTH): enough for a local Mailpit.
+async function sendMail({ to, subject, text }) {
+  const smtp = new URL(process.env.SMTP_URL);
+  const from = process.env.EMAIL_FROM;
+  const fromAddr = from.match(/<([^>]+)>/)?.[1] ?? from;
+  const sock = net.connect({ host: smtp.hostname, port: Number(smtp.port || 25) });
+  let buf = "";
+  const waiters = [];
+  const early = []; // replies that came before anyone waited for them
+  sock.setEncoding("utf8");
+  sock.on("data", (d) => {
+    buf += d;
+    // A reply ends with a line "NNN text" (a space after the code, not a dash).
+    for (let m; (m = buf.match(/^(?:\d{3}-[^\n]*\n)*(\d{3})(?: [^\n]*)?\r?\n/)); ) {
+      buf = buf.slice(m[0].length);
+      const r = { code: Number(m[1]), text: m[0] };
+      if (waiters.length) waiters.shift().resolve(r);
+      else early.push(r);
+    }
+  });
+  let failed = null;
+  const fail = (e) => {
+    failed ??= e;
+    waiters.splice(0).forEach((w) => w.reject(failed));
+  };
+  sock.on("error", fail);
+  sock.on("close", () => fail(new Error("SMTP: connection closed")));
+  const reply = () => {
+    if (early.length) return Promise.resolve(early.shift());
+    if (failed) return Promise.reject(failed);
+    return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
+  };
+  const expect = async (p, want) => {
+    const r = await p;
+    if (Math.floor(r.code / 100) !== want) throw new Error(`SMTP: unexpected reply ${r.text}`);
+  };
+  const cmd = (line, want) => {
+    const p = reply();
+    sock.write(`${line}\r\n`);
+    return expect(p, want);
+  };
+  try {
+    await expect(reply(), 2);
+    await cmd("EHLO localhost", 2);
+    await cmd(`MAIL FROM:<${fromAddr}>`, 2);
+    await cmd(`RCPT TO:<${to}>`, 2);
+    await cmd("DATA", 3);
+    const body = text.replace(/\r?\n/g, "\r\n").replace(/^\./gm, "..");
+    await cmd(
+      `From: ${from}\r\nTo: ${to}\r\nSubject: ${subject}\r\nDate: ${new Date().toUTCString()}\r\n` +
+        `MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body}\r\n.`,
+      2,
+    );
+    await cmd("QUIT", 2);
+  } finally {
+    sock.end();
+  }
+}
+const mailEnabled = process.env.EMAIL_TRANSPORT === "smtp";
+
 const db = { user: [], session: [], account: [], verification: [] };
 const auth = betterAuth({
   secret: process.env.BETTER_AUTH_SECRET,
@@ -27,7 +89,18 @@ const auth = betterAuth({
   trustedOrigins: trusted,
   database: memoryAdapter(db),
   telemetry: { enabled: false },
-  emailAndPassword: { enabled: true },
+  emailAndPassword: {
+    enabled: true,
+    revokeSessionsOnPasswordReset: true,
+    sendResetPassword: mailEnabled
+      ? async ({ user, url }) =>
+          sendMail({
+            to: user.email,
+            subject: "Reset your AdDreams password",
+            text: `Someone asked to reset the password of your AdDreams account.\n\n${url}\n`,
+          })
+      : undefined,
+  },
   session: {
     expiresIn: 60 * 60 * 24 * 7,
     updateAge: 60 * 60 * 24,
