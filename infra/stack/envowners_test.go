@@ -88,6 +88,7 @@ func sampleSettings() map[string]string {
 		"EMAIL_TRANSPORT":          "smtp",
 		"EMAIL_FROM":               "AdDreams <noreply@example.com>",
 		"APP_NAME":                 "AdDreams",
+		"EMAIL_VERIFICATION":       "send",
 	}
 }
 

@@ -72,6 +72,8 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"UPLOAD_MAX_BYTES": "1023"}, "UPLOAD_MAX_BYTES"},
 		{map[string]string{"UPLOAD_MAX_BYTES": "10485761"}, "UPLOAD_MAX_BYTES"},
 		{map[string]string{"EMAIL_TRANSPORT": "sendgrid"}, "EMAIL_TRANSPORT"},
+		{map[string]string{"EMAIL_VERIFICATION": "required"}, "EMAIL_VERIFICATION"},
+		{map[string]string{"EMAIL_VERIFICATION": "yes", "EMAIL_TRANSPORT": "ses", "EMAIL_FROM": "a@example.com"}, "EMAIL_VERIFICATION"},
 		{map[string]string{"EMAIL_TRANSPORT": "smtp", "EMAIL_FROM": "a@example.com"}, "SMTP_URL"},
 		{map[string]string{"EMAIL_TRANSPORT": "smtp", "EMAIL_FROM": "a@example.com", "SMTP_URL": "https://user:hunter2@mail.example.com"}, "SMTP_URL"},
 		{map[string]string{"EMAIL_TRANSPORT": "ses"}, "EMAIL_FROM"},

@@ -23,7 +23,18 @@ type Mail struct {
 	OutboxDir string
 	// AppName names the product in messages (APP_NAME).
 	AppName string
+	// Verification is EMAIL_VERIFICATION: VerifyOff (no mail on sign-up,
+	// the default), VerifySend (a verification mail on sign-up, access at
+	// once) or VerifyRequired (no session until the address is verified).
+	Verification string
 }
+
+// The EMAIL_VERIFICATION modes.
+const (
+	VerifyOff      = "off"
+	VerifySend     = "send"
+	VerifyRequired = "required"
+)
 
 // The transports EMAIL_TRANSPORT names.
 const (
@@ -41,11 +52,22 @@ func loadMail(get func(string) string, local bool, databaseURL string) (Mail, er
 	if m.AppName == "" {
 		m.AppName = "AdDreams"
 	}
+	switch m.Verification = strings.ToLower(get("EMAIL_VERIFICATION")); m.Verification {
+	case "":
+		m.Verification = VerifyOff
+	case VerifyOff, VerifySend, VerifyRequired:
+	default:
+		return m, &Error{"EMAIL_VERIFICATION", `expected "off" (the default), "send" or "required"`}
+	}
 	if m.Transport == "" && local {
 		m.Transport = MailOutbox
 	}
 	switch m.Transport {
 	case "":
+		if m.Verification != VerifyOff {
+			// Nobody could ever verify: required would lock every new user out.
+			return m, &Error{"EMAIL_VERIFICATION", "needs EMAIL_TRANSPORT: verification is sent by mail"}
+		}
 		return m, nil
 	case MailSES, MailOutbox:
 	case MailSMTP:

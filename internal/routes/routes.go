@@ -115,6 +115,9 @@ func Table() []Route {
 		{"POST", "/api/auth/request-password-reset", Auth, ""},
 		{"GET", "/api/auth/reset-password/{token}", Auth, ""},
 		{"POST", "/api/auth/reset-password", Auth, ""},
+		// Email verification and confirmed email changes (docs/auth-wire.md §3.12).
+		{"POST", "/api/auth/send-verification-email", Auth, ""},
+		{"GET", "/api/auth/verify-email", Auth, ""},
 		// The two-site shape's last step of a social sign-in (README).
 		{"POST", "/api/auth/one-time-token/verify", Auth, ""},
 		// Anything else below /api/auth: better-auth's empty 404, answered by

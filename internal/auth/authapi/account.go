@@ -100,9 +100,12 @@ func (a *API) ChangePassword() httpapi.Handler {
 	})
 }
 
-// ChangeEmail is POST /change-email. There is no email sender, so as
-// better-auth's updateEmailWithoutVerification does, an unverified user's
-// email changes at once; a verified user's cannot change without one.
+// ChangeEmail is POST /change-email. An unverified user's email changes at
+// once, as better-auth's updateEmailWithoutVerification does (with mail,
+// the new address then gets a verification link). A verified user's
+// changes only once a link mailed to the new address is followed
+// (better-auth's change-email verification, VerifyEmail); without mail it
+// cannot change.
 //
 // Unlike better-auth it needs a fresh session (created within a day): the
 // address is how an account is recovered and linked, so a stolen cookie
@@ -113,7 +116,7 @@ func (a *API) ChangeEmail() httpapi.Handler {
 		if ok {
 			b.Email("newEmail", email)
 		}
-		b.String("callbackURL", false)
+		callbackURL, _ := b.String("callbackURL", false)
 		if err := b.Err(); err != nil {
 			return err
 		}
@@ -129,7 +132,10 @@ func (a *API) ChangeEmail() httpapi.Handler {
 			return errEmailSame
 		}
 		if cur.User.EmailVerified {
-			return errVerificationEmailNA
+			if a.Mail == nil {
+				return errVerificationEmailNA
+			}
+			return a.requestEmailChange(w, r, cur.User, email, callbackURL)
 		}
 		now := a.Store.Stamp(a.Now())
 		err = a.Store.ChangeEmail(r.Context(), cur.User.ID, email, cur.Session.Token, now)
@@ -144,8 +150,33 @@ func (a *API) ChangeEmail() httpapi.Handler {
 		u := cur.User
 		u.Email, u.UpdatedAt = email, now
 		a.Sessions.Issue(w.Header(), cur.Session, u, a.Sessions.DontRemember(r))
+		if a.Mail != nil {
+			if err := a.sendVerification(r.Context(), u, callbackURL); err != nil {
+				return err
+			}
+		}
 		return writeStatus(w)
 	})
+}
+
+// requestEmailChange mails a verified user's new address the link that
+// moves the account there. An address that already has an account gets
+// nothing, and the answer is the same (better-auth 1.7's rule), as long to
+// come.
+func (a *API) requestEmailChange(w http.ResponseWriter, r *http.Request, u authdb.User, newEmail, callbackURL string) error {
+	ctx := r.Context()
+	_, err := a.Store.UserByEmail(ctx, newEmail)
+	switch {
+	case err == nil:
+		a.pace.wait(ctx, a.Sleep)
+	case !errors.Is(err, authdb.ErrNotFound):
+		return err
+	default:
+		if err := a.sendEmailChange(ctx, u, newEmail, callbackURL); err != nil {
+			return err
+		}
+	}
+	return writeStatus(w)
 }
 
 // DeleteUser is POST /delete-user {password?}: with the password, or else

@@ -45,6 +45,12 @@ type API struct {
 	Mail mail.Sender
 	// AppName names the product in mails.
 	AppName string
+	// Secrets sign verification links (the first) and check them (all):
+	// BETTER_AUTH_SECRET's list, as for the cookies.
+	Secrets []string
+	// Verification is EMAIL_VERIFICATION: config.VerifyOff, VerifySend or
+	// VerifyRequired.
+	Verification string
 	// Sleep stands in for the timer of mailPace in tests (nil: real).
 	Sleep func(context.Context, time.Duration)
 

@@ -265,12 +265,27 @@ func (p *mailPace) observe(d time.Duration) {
 	p.avg = (p.avg*7 + d) / 8
 }
 
+// waitSince pads a request that began at start to at least floor, or to
+// the average send time if that is longer.
+func (p *mailPace) waitSince(ctx context.Context, sleep func(context.Context, time.Duration), start time.Time, floor time.Duration) {
+	p.mu.Lock()
+	d := max(p.avg, floor)
+	p.mu.Unlock()
+	pause(ctx, sleep, d-time.Since(start))
+}
+
 // wait blocks for the average send time, or until ctx ends. sleep stands
 // in for the timer in tests (nil: a real one).
 func (p *mailPace) wait(ctx context.Context, sleep func(context.Context, time.Duration)) {
 	p.mu.Lock()
 	d := p.avg
 	p.mu.Unlock()
+	pause(ctx, sleep, d)
+}
+
+// pause waits d (nothing when d ≤ 0), or until ctx ends; sleep stands in
+// for the timer in tests.
+func pause(ctx context.Context, sleep func(context.Context, time.Duration), d time.Duration) {
 	if d <= 0 {
 		return
 	}

@@ -40,10 +40,15 @@ func newMailEnv(t *testing.T, vars map[string]string) mailEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The configuration names the same outbox, as make dev's would.
+	all := map[string]string{"EMAIL_TRANSPORT": "outbox", "EMAIL_FROM": "AdDreams <noreply@example.com>", "OUTBOX_DIR": dir}
+	for k, v := range vars {
+		all[k] = v
+	}
 	var mu sync.Mutex
 	slept := &[]time.Duration{}
 	var fn *auth.Function
-	env := apitest.New(t, vars, func(c *server.Core) (http.Handler, error) {
+	env := apitest.New(t, all, func(c *server.Core) (http.Handler, error) {
 		fn = auth.New(c, auth.Options{Mail: box})
 		fn.API.Sleep = func(_ context.Context, d time.Duration) { mu.Lock(); *slept = append(*slept, d); mu.Unlock() }
 		return fn.Handler()

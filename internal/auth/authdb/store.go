@@ -131,18 +131,22 @@ func insertProfile(u User) database.Stmt {
 	}
 }
 
-// SignUp creates the user, its credential account, its first session and its
+// SignUp creates the user, its credential account, its first session (none
+// when ss is nil: a sign-up that must verify its address first) and its
 // free profile in one atomic batch. A taken email is ErrEmailTaken.
-func (s *Store) SignUp(ctx context.Context, u User, accountID, hash string, ss Session) error {
-	err := s.db.Batch(ctx,
+func (s *Store) SignUp(ctx context.Context, u User, accountID, hash string, ss *Session) error {
+	stmts := []database.Stmt{
 		s.insertUser(u),
-		database.Stmt{
+		{
 			SQL:  `INSERT INTO "account" ("id", "account_id", "provider_id", "user_id", "password", "created_at", "updated_at") VALUES (?, ?, 'credential', ?, ?, ?, ?)`,
 			Args: []any{accountID, u.ID, u.ID, hash, s.dates.Encode(u.CreatedAt), s.dates.Encode(u.UpdatedAt)},
 		},
-		s.insertSession(ss),
 		insertProfile(u),
-	)
+	}
+	if ss != nil {
+		stmts = append(stmts, s.insertSession(*ss))
+	}
+	err := s.db.Batch(ctx, stmts...)
 	if database.IsUniqueViolation(err) {
 		return ErrEmailTaken
 	}
