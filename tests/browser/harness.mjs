@@ -62,8 +62,11 @@ export async function freePort() {
 // opts.json, as the SPA's app-API client does). `window.showImage(src)` adds
 // an <img> as the SPA's history page does and reports whether it loaded.
 //
-// The API origin comes from ?api= and is kept in sessionStorage, so the pages
-// the social sign-in lands on (/done, /welcome, /error, without ?api=) know it.
+// The API origin comes from ?api= and is kept in sessionStorage and
+// localStorage (standing in for the SPA's build-time API base), so the pages
+// the social sign-in lands on (/done, /welcome, /error, without ?api=) and
+// a reset link opened in a new tab (/reset, whose tab has a fresh
+// sessionStorage) know it.
 // "Sign in with GitHub" (#signin-github, identity from #login-hint) does what
 // better-auth's signIn.social does: POST /sign-in/social, then
 // location.href = data.url. On a landing page, `window.landing` (a promise) is
@@ -71,6 +74,10 @@ export async function freePort() {
 // get-session (the test's probe: no session before the opt-in), then makes
 // the opt-in call oneTimeToken.verify({token: ott}) and drops ott from the
 // address bar; then get-session, whose user it shows in #user.
+// On /reset (the password-reset link's redirectTo) the form #reset-form does
+// what better-auth's resetPassword({newPassword, token}) does: POST
+// /reset-password with the token from ?token=; `window.lastReset` is its
+// answer, and on success the token is dropped from the address bar.
 const SPA_HTML = `<!doctype html>
 <html><head><meta charset="utf-8"><title>adstudio browser test SPA</title>
 <style>body{font:14px monospace;margin:1em} pre{white-space:pre-wrap;word-break:break-all} #images img{width:360px;height:auto;border:1px solid #888;margin:4px}</style>
@@ -79,11 +86,12 @@ const SPA_HTML = `<!doctype html>
 <div>API: <span id="apibase"></span></div>
 <div><input id="login-hint" size="40" placeholder="login hint (email)"> <button id="signin-github" type="button">Sign in with GitHub</button></div>
 <div>Signed in as: <strong id="user">(nobody)</strong></div>
+<form id="reset-form" hidden>New password: <input id="new-password" type="password" size="30" autocomplete="new-password"> <button id="reset-submit" type="submit">Reset password</button> <span id="reset-result"></span></form>
 <div id="images"></div>
 <pre id="log"></pre>
 <script>
-const API = new URLSearchParams(location.search).get('api') || sessionStorage.getItem('api');
-if (API) sessionStorage.setItem('api', API);
+const API = new URLSearchParams(location.search).get('api') || sessionStorage.getItem('api') || localStorage.getItem('api');
+if (API) { sessionStorage.setItem('api', API); localStorage.setItem('api', API); }
 document.getElementById('origin').textContent = location.origin + ' (loaded ' + new Date().toISOString() + ')';
 document.getElementById('apibase').textContent = API;
 const logEl = document.getElementById('log');
@@ -141,6 +149,25 @@ document.getElementById('signin-github').addEventListener('click', async () => {
   window.lastSignInSocial = r;
   if (r.json && r.json.url && r.json.redirect) location.href = r.json.url;
 });
+if (location.pathname === '/reset') {
+  const form = document.getElementById('reset-form');
+  form.hidden = false;
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const q = new URLSearchParams(location.search);
+    const r = await window.api('POST', '/api/auth/reset-password', {
+      newPassword: document.getElementById('new-password').value,
+      token: q.get('token') || undefined,
+    });
+    document.getElementById('reset-result').textContent = r.status === 200 ? 'password changed: sign in again' : 'reset failed: ' + r.text;
+    if (r.status === 200) {
+      userEl.textContent = '(nobody)'; // the reset ended every session
+      q.delete('token');
+      history.replaceState(null, '', location.pathname + (q.size ? '?' + q : ''));
+    }
+    window.lastReset = r;
+  });
+}
 if (location.pathname !== '/') {
   window.landing = (async () => {
     const q = new URLSearchParams(location.search);
@@ -162,8 +189,9 @@ if (location.pathname !== '/') {
 </body></html>
 `;
 
-// The SPA's page is served at / and at the social sign-in's landing paths.
-export const SPA_PATHS = ['/', '/done', '/welcome', '/error'];
+// The SPA's page is served at /, at the social sign-in's landing paths and
+// at the password reset's redirectTo.
+export const SPA_PATHS = ['/', '/done', '/welcome', '/error', '/reset'];
 
 // startSpaServer serves the page over HTTPS with tls; with tls null, over
 // plain HTTP on host:port (the shape of a Vite dev server: make dev's

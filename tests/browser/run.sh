@@ -5,9 +5,12 @@
 # <img src=assetUrl> must load; signed asset links: the same <img> elsewhere,
 # "Open image in a new tab" without a cookie, the thumbnail; a direct upload
 # PUT from the page to the bucket, then image-from-reference; a run past
-# WORKFLOW_SYNC_BUDGET_MS that answers 202 and is polled until it succeeds)
-# and social-signin.test.mjs ("Sign in with GitHub" through cmd/oauthfake's
-# consent page on a third site). Fails if any fails.
+# WORKFLOW_SYNC_BUDGET_MS that answers 202 and is polled until it succeeds),
+# social-signin.test.mjs ("Sign in with GitHub" through cmd/oauthfake's
+# consent page on a third site) and password-reset.test.mjs (a reset link
+# read from the outbox mail, on the API's site, opened in a new tab: it lands
+# on the SPA's /reset?token=, whose POST /reset-password ends every session;
+# the old password fails, the new one signs in). Fails if any fails.
 # Usage: tests/browser/run.sh            builds ./cmd/dev and ./cmd/oauthfake into a temp dir
 #        SERVER_BIN=/path/to/adstudio-dev OAUTHFAKE_BIN=/path/to/oauthfake tests/browser/run.sh
 # Optional: SCREENSHOT_DIR=/some/dir (screenshots; default a fresh temp dir),
@@ -58,7 +61,7 @@ export SCREENSHOT_DIR="${SCREENSHOT_DIR:-$(mktemp -d -t adstudio-browser-shots-X
 # One file after the other (each starts its own servers and Chromium per test).
 status=0
 failed=()
-for f in dev-defaults.test.mjs cookie-sessions.test.mjs social-signin.test.mjs; do
+for f in dev-defaults.test.mjs cookie-sessions.test.mjs social-signin.test.mjs password-reset.test.mjs; do
   echo "tests/browser: $f"
   if ! node --test --test-reporter=spec --test-timeout=90000 "$f"; then
     status=1
