@@ -51,6 +51,7 @@ func Settings() []Setting {
 		{"emailFrom", "EMAIL_FROM"},
 		{"appName", "APP_NAME"},
 		{"emailVerification", "EMAIL_VERIFICATION"},
+		{"freeCreditsRequireVerifiedEmail", "FREE_CREDITS_REQUIRE_VERIFIED_EMAIL"},
 		{"uploadMaxBytes", "UPLOAD_MAX_BYTES"},
 		// Only behind a proxy that sets the header itself, such as CloudFront
 		// with a viewer-request function (docs/deploy.md, "Rate limits and
@@ -89,7 +90,8 @@ var SecretSMTP = Secret{"SMTP_URL", "smtp-url"}
 // sender or server, so another function given EMAIL_TRANSPORT=smtp without
 // SMTP_URL would fail its cold start.
 func AuthOnly() map[string]bool {
-	return map[string]bool{"EMAIL_TRANSPORT": true, "EMAIL_FROM": true, "APP_NAME": true, "EMAIL_VERIFICATION": true}
+	return map[string]bool{"EMAIL_TRANSPORT": true, "EMAIL_FROM": true, "APP_NAME": true, "EMAIL_VERIFICATION": true,
+		"FREE_CREDITS_REQUIRE_VERIFIED_EMAIL": true}
 }
 
 // SocialClients maps each social provider's client id, a plain setting, to

@@ -73,6 +73,8 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"UPLOAD_MAX_BYTES": "10485761"}, "UPLOAD_MAX_BYTES"},
 		{map[string]string{"EMAIL_TRANSPORT": "sendgrid"}, "EMAIL_TRANSPORT"},
 		{map[string]string{"EMAIL_VERIFICATION": "required"}, "EMAIL_VERIFICATION"},
+		{map[string]string{"FREE_CREDITS_REQUIRE_VERIFIED_EMAIL": "true"}, "FREE_CREDITS_REQUIRE_VERIFIED_EMAIL"},
+		{map[string]string{"FREE_CREDITS_REQUIRE_VERIFIED_EMAIL": "1", "EMAIL_TRANSPORT": "ses", "EMAIL_FROM": "a@example.com"}, "FREE_CREDITS_REQUIRE_VERIFIED_EMAIL"},
 		{map[string]string{"EMAIL_VERIFICATION": "yes", "EMAIL_TRANSPORT": "ses", "EMAIL_FROM": "a@example.com"}, "EMAIL_VERIFICATION"},
 		{map[string]string{"EMAIL_TRANSPORT": "smtp", "EMAIL_FROM": "a@example.com"}, "SMTP_URL"},
 		{map[string]string{"EMAIL_TRANSPORT": "smtp", "EMAIL_FROM": "a@example.com", "SMTP_URL": "https://user:hunter2@mail.example.com"}, "SMTP_URL"},

@@ -27,6 +27,9 @@ type Mail struct {
 	// the default), VerifySend (a verification mail on sign-up, access at
 	// once) or VerifyRequired (no session until the address is verified).
 	Verification string
+	// FreeCreditsNeedVerifiedEmail withholds the free tier's credits until
+	// the address is verified (FREE_CREDITS_REQUIRE_VERIFIED_EMAIL).
+	FreeCreditsNeedVerifiedEmail bool
 }
 
 // The EMAIL_VERIFICATION modes.
@@ -62,8 +65,18 @@ func loadMail(get func(string) string, local bool, databaseURL string) (Mail, er
 	if m.Transport == "" && local {
 		m.Transport = MailOutbox
 	}
+	switch v := strings.ToLower(get("FREE_CREDITS_REQUIRE_VERIFIED_EMAIL")); v {
+	case "", "false":
+	case "true":
+		m.FreeCreditsNeedVerifiedEmail = true
+	default:
+		return m, &Error{"FREE_CREDITS_REQUIRE_VERIFIED_EMAIL", `expected "true" or "false" (the default)`}
+	}
 	switch m.Transport {
 	case "":
+		if m.FreeCreditsNeedVerifiedEmail {
+			return m, &Error{"FREE_CREDITS_REQUIRE_VERIFIED_EMAIL", "needs EMAIL_TRANSPORT: addresses are verified by mail"}
+		}
 		if m.Verification != VerifyOff {
 			// Nobody could ever verify: required would lock every new user out.
 			return m, &Error{"EMAIL_VERIFICATION", "needs EMAIL_TRANSPORT: verification is sent by mail"}

@@ -14,6 +14,7 @@ const (
 	CodeInvalidRequest       = "INVALID_REQUEST"        // 400, workflow validation
 	CodeUnauthorized         = "UNAUTHORIZED"           // 401, no session
 	CodeOutOfCredits         = "OUT_OF_CREDITS"         // 402, balance exhausted
+	CodeEmailNotVerified     = "EMAIL_NOT_VERIFIED"     // 402, free credits wait for a verified address
 	CodeMissingOrNullOrigin  = "MISSING_OR_NULL_ORIGIN" // 403, a cookie-carrying write without an Origin
 	CodeInvalidOrigin        = "INVALID_ORIGIN"         // 403, an untrusted Origin
 	CodePayloadTooLarge      = "PAYLOAD_TOO_LARGE"      // 413, workflow body over its cap

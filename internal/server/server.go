@@ -65,6 +65,7 @@ func New(cfg config.Config, now func() time.Time) (*Core, error) {
 		return nil, err
 	}
 	auths := authdb.New(db, cfg.AuthSchema)
+	auths.WithholdFreeCredits = cfg.Mail.FreeCreditsNeedVerifiedEmail
 	trusted := origin.New(cfg.BaseURL, cfg.TrustedOrigins)
 	sessions := &session.Manager{
 		Store:          auths,

@@ -71,6 +71,9 @@ func (a *API) finishSignIn(ctx context.Context, w http.ResponseWriter, r *http.R
 		}
 		if verify {
 			u.EmailVerified, u.UpdatedAt = true, now
+			if err := a.Store.ReleaseFreeCredits(ctx, u.ID, a.Now()); err != nil {
+				return u, authdb.Session{}, false, err
+			}
 		}
 		a.Sessions.Issue(w.Header(), s, u, dontRemember)
 		return u, s, false, nil
@@ -101,6 +104,9 @@ func (a *API) finishSignIn(ctx context.Context, w http.ResponseWriter, r *http.R
 		}
 		if verify {
 			u.EmailVerified, u.UpdatedAt = true, now
+			if err := a.Store.ReleaseFreeCredits(ctx, u.ID, a.Now()); err != nil {
+				return u, authdb.Session{}, false, err
+			}
 		}
 		a.Sessions.Issue(w.Header(), s, u, dontRemember)
 		return u, s, false, nil

@@ -202,6 +202,10 @@ func (a *API) VerifyEmail(w http.ResponseWriter, r *http.Request) error {
 		if _, err := a.Store.MarkEmailVerified(ctx, u.ID, u.Email, now); err != nil {
 			return err
 		}
+		// Credits withheld until now (FREE_CREDITS_REQUIRE_VERIFIED_EMAIL).
+		if err := a.Store.ReleaseFreeCredits(ctx, u.ID, a.Now()); err != nil {
+			return err
+		}
 	}
 	return done(nil)
 }

@@ -226,3 +226,62 @@ func TestChangeEmailVerified(t *testing.T) {
 		t.Errorf("sign-in at the new address: %d", res.StatusCode)
 	}
 }
+
+// me reads /api/me's two balances.
+func (e mailEnv) credits(t *testing.T, cookie string) (float64, float64) {
+	t.Helper()
+	_, body := e.do(t, "GET", "/api/me", "", "Cookie", cookie)
+	var m struct {
+		Profile struct{ CreditsProductShoots, CreditsAdGraphics float64 }
+	}
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		t.Fatalf("/api/me %s: %v", body, err)
+	}
+	return m.Profile.CreditsProductShoots, m.Profile.CreditsAdGraphics
+}
+
+// TestFreeCreditsWaitForVerification: with
+// FREE_CREDITS_REQUIRE_VERIFIED_EMAIL an unverified sign-up has no credits;
+// verifying the address gives the free tier, once; and the ledger records
+// both moves, so balance = opening grant + ledger holds throughout.
+func TestFreeCreditsWaitForVerification(t *testing.T) {
+	t.Parallel()
+	e := newMailEnv(t, map[string]string{"EMAIL_VERIFICATION": "send", "FREE_CREDITS_REQUIRE_VERIFIED_EMAIL": "true"})
+	res, _ := e.do(t, "POST", "/api/auth/sign-up/email", `{"name":"Ann","email":"ann@example.com","password":"password123"}`)
+	cookie := strings.Join(cookiesOf(res), "; ")
+	if ps, ag := e.credits(t, cookie); ps != 0 || ag != 0 {
+		t.Fatalf("unverified sign-up: %v/%v credits, want none", ps, ag)
+	}
+	ledger := func() (n int, sum int) {
+		t.Helper()
+		if err := e.Core.DB.QueryRow(t.Context(), `SELECT count(*), coalesce(sum("delta"), 0) FROM "credit_ledger"`).Scan(&n, &sum); err != nil {
+			t.Fatal(err)
+		}
+		return n, sum
+	}
+	if n, sum := ledger(); n != 2 || sum != -2 {
+		t.Fatalf("ledger after sign-up: %d rows, sum %d; want the two withheld rows", n, sum)
+	}
+	link := withoutCallback(t, verifyPath(t, e.outbox(t)[0].links[0]))
+	for range 2 {
+		if res, _ := e.do(t, "GET", link, ""); res.StatusCode != 200 {
+			t.Fatalf("verify: %d", res.StatusCode)
+		}
+	}
+	if ps, ag := e.credits(t, cookie); ps != 1 || ag != 1 {
+		t.Fatalf("after verifying: %v/%v credits, want the free tier 1/1", ps, ag)
+	}
+	if n, sum := ledger(); n != 4 || sum != 0 {
+		t.Fatalf("ledger after verifying twice: %d rows, sum %d; want withheld and released once", n, sum)
+	}
+	// A user from before the setting keeps what they had: nothing withheld, nothing released.
+	old := e.SignUp(t, "old@example.com")
+	e.Exec(t, `DELETE FROM "credit_ledger" WHERE "user_id" = (SELECT "id" FROM "users" WHERE "email" = 'old@example.com')`)
+	e.Exec(t, `UPDATE "user_profile" SET "credits_product_shoots" = 1, "credits_ad_graphics" = 1 WHERE "user_id" = (SELECT "id" FROM "users" WHERE "email" = 'old@example.com')`)
+	e.do(t, "POST", "/api/auth/send-verification-email", `{"email":"old@example.com"}`, "Cookie", old)
+	all := e.outbox(t)
+	e.do(t, "GET", withoutCallback(t, verifyPath(t, all[len(all)-1].links[0])), "")
+	if ps, ag := e.credits(t, old); ps != 1 || ag != 1 {
+		t.Errorf("a user whose credits were never withheld: %v/%v after verifying, want 1/1", ps, ag)
+	}
+}

@@ -93,12 +93,11 @@ func (s *Store) UserByID(ctx context.Context, id string) (User, error) {
 // first session and free profile, in one atomic batch. A taken email (a
 // concurrent sign-up) is ErrEmailTaken.
 func (s *Store) SignUpSocial(ctx context.Context, u User, a SocialAccount, ss Session) error {
-	err := s.db.Batch(ctx,
+	err := s.db.Batch(ctx, append([]database.Stmt{
 		s.insertUser(u),
 		s.insertAccount(a),
 		s.insertSession(ss),
-		insertProfile(u),
-	)
+	}, s.insertProfile(u)...)...)
 	if database.IsUniqueViolation(err) {
 		return ErrEmailTaken
 	}

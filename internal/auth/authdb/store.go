@@ -15,6 +15,10 @@ type Store struct {
 	db    *database.DB
 	user  string // quoted user table name
 	dates database.Dates
+	// WithholdFreeCredits keeps the free tier's credits from a new user
+	// whose address is not verified, until it is
+	// (FREE_CREDITS_REQUIRE_VERIFIED_EMAIL; see credits.go).
+	WithholdFreeCredits bool
 }
 
 // New binds the repository to a layout.
@@ -123,26 +127,32 @@ func (s *Store) insertUser(u User) database.Stmt {
 	}
 }
 
-// insertProfile gives a new user the free profile.
-func insertProfile(u User) database.Stmt {
-	return database.Stmt{
+// insertProfile gives a new user the free profile with the free tier's
+// credits (the columns' defaults); withheldCredits then takes them back
+// into the ledger for an unverified address when WithholdFreeCredits is
+// set.
+func (s *Store) insertProfile(u User) []database.Stmt {
+	stmts := []database.Stmt{{
 		SQL:  `INSERT INTO "user_profile" ("user_id", "created_at", "updated_at") VALUES (?, ?, ?) ON CONFLICT ("user_id") DO NOTHING`,
 		Args: []any{u.ID, u.CreatedAt.Unix(), u.CreatedAt.Unix()},
+	}}
+	if s.WithholdFreeCredits && !u.EmailVerified {
+		stmts = append(stmts, withheldCredits(u.ID, u.CreatedAt)...)
 	}
+	return stmts
 }
 
 // SignUp creates the user, its credential account, its first session (none
 // when ss is nil: a sign-up that must verify its address first) and its
 // free profile in one atomic batch. A taken email is ErrEmailTaken.
 func (s *Store) SignUp(ctx context.Context, u User, accountID, hash string, ss *Session) error {
-	stmts := []database.Stmt{
+	stmts := append([]database.Stmt{
 		s.insertUser(u),
 		{
 			SQL:  `INSERT INTO "account" ("id", "account_id", "provider_id", "user_id", "password", "created_at", "updated_at") VALUES (?, ?, 'credential', ?, ?, ?, ?)`,
 			Args: []any{accountID, u.ID, u.ID, hash, s.dates.Encode(u.CreatedAt), s.dates.Encode(u.UpdatedAt)},
 		},
-		insertProfile(u),
-	}
+	}, s.insertProfile(u)...)
 	if ss != nil {
 		stmts = append(stmts, s.insertSession(*ss))
 	}

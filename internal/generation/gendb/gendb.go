@@ -392,6 +392,19 @@ WHERE "user_id" = ? AND EXISTS (SELECT 1 FROM "credit_ledger" WHERE "id" = ?)`, 
 	return b, applied, err
 }
 
+// FreeCreditsWithheld reports whether the user's free credits still wait
+// for their address's verification (internal/auth/authdb, credits.go: a
+// "free-withheld" ledger row without its "free-released" one).
+func (s *Store) FreeCreditsWithheld(ctx context.Context, userID string) (bool, error) {
+	var withheld bool
+	err := s.DB.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM "credit_ledger" WHERE "id" = 'free-withheld:' || ? || ':image-from-text')
+AND NOT EXISTS (SELECT 1 FROM "credit_ledger" WHERE "id" = 'free-released:' || ? || ':image-from-text')`, userID, userID).Scan(&withheld)
+	if err != nil {
+		return false, fmt.Errorf("free credits withheld: %w", err)
+	}
+	return withheld, nil
+}
+
 // MakePaid turns a free account into a paid one and tops each balance up to
 // the paid grant (10), recording each top-up in the ledger.
 func (s *Store) MakePaid(ctx context.Context, userID string, newID func() string, now time.Time) (Balance, error) {

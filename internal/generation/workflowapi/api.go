@@ -139,6 +139,14 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, wf string, parse par
 		}
 	}
 	outOfCredits := func(bal gendb.Balance) error {
+		if withheld, err := a.Generations.FreeCreditsWithheld(ctx, cur.User.ID); err != nil {
+			return err
+		} else if withheld {
+			// The free tier waits for the address (FREE_CREDITS_REQUIRE_VERIFIED_EMAIL):
+			// say so, rather than "no credits remaining".
+			return &httpapi.AppError{Status: http.StatusPaymentRequired, Code: httpapi.CodeEmailNotVerified,
+				Message: "Verify your email address to receive your free credits.", RequestID: requestID, Extra: map[string]any{"credits": bal}}
+		}
 		return &httpapi.AppError{Status: http.StatusPaymentRequired, Code: httpapi.CodeOutOfCredits, Message: "You do not have credits remaining for this workflow.",
 			RequestID: requestID, Extra: map[string]any{"credits": bal}}
 	}

@@ -276,3 +276,31 @@ func TestScenarios(t *testing.T) {
 		},
 	})
 }
+
+// TestFreeCreditsWithheld: a user whose free credits wait for a verified
+// address (FREE_CREDITS_REQUIRE_VERIFIED_EMAIL) is told so, not just
+// "out of credits".
+func TestFreeCreditsWithheld(t *testing.T) {
+	t.Parallel()
+	fake := qwenfake.New(t)
+	env := apitest.New(t, map[string]string{
+		"QWEN_API_KEY": fake.APIKey(), "QWEN_BASE_URL": fake.URL(), "OBJECTS_DIR": filepath.Join(t.TempDir(), "objects"),
+		"EMAIL_TRANSPORT": "outbox", "EMAIL_FROM": "a@example.com", "OUTBOX_DIR": t.TempDir(),
+		"FREE_CREDITS_REQUIRE_VERIFIED_EMAIL": "true",
+	}, func(c *server.Core) (http.Handler, error) {
+		g := generate.New(c, generate.Options{})
+		t.Cleanup(g.Runner.Wait)
+		return c.Handler(g.Part())
+	})
+	env.Cookie = env.SignUp(t, "ann@example.com")
+	hdr := apitest.SPA()
+	hdr.Set("Cookie", env.Cookie)
+	res, body := apitest.Do(t, env.Handler, "POST", textPath, mug, hdr)
+	if res.StatusCode != 402 || !strings.Contains(body, `"code":"EMAIL_NOT_VERIFIED","message":"Verify your email address to receive your free credits."`) ||
+		!strings.Contains(body, `"credits":{"productShoots":0,"adGraphics":0}`) {
+		t.Fatalf("%d %s", res.StatusCode, body)
+	}
+	if n := fake.Calls(); n != 0 {
+		t.Errorf("provider called %d times", n)
+	}
+}
