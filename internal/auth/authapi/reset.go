@@ -156,9 +156,10 @@ func (a *API) ResetPasswordCallback(w http.ResponseWriter, r *http.Request) erro
 
 // ResetPassword is POST /reset-password {newPassword, token?} (the token
 // may also be in the query). It spends the token, ends every session of
-// the user (better-auth's revokeSessionsOnPasswordReset, on here), and
-// sets the password, creating the credential account of a user who had
-// only social ones, all in one transaction.
+// the user (better-auth's revokeSessionsOnPasswordReset, on here), sets
+// the password, creating the credential account of a user who had only
+// social ones, and marks the address verified (ours: the link proved the
+// mailbox), all in one transaction.
 func (a *API) ResetPassword() httpapi.Handler {
 	return a.post(false, false, func(w http.ResponseWriter, r *http.Request, b *httpapi.Body) error {
 		pw, _ := b.String("newPassword", true)
@@ -200,6 +201,10 @@ func (a *API) ResetPassword() httpapi.Handler {
 		if !spent {
 			// Spent by a concurrent reset, or expired while we hashed.
 			return errInvalidToken
+		}
+		// The address is verified now: credits withheld until then are due.
+		if err := a.Store.ReleaseFreeCredits(ctx, userID, a.Now()); err != nil {
+			return err
 		}
 		return writeStatus(w)
 	})

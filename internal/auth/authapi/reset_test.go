@@ -285,3 +285,40 @@ func TestPasswordResetDisabled(t *testing.T) {
 		t.Fatalf("%d %s", res.StatusCode, body)
 	}
 }
+
+// TestResetClaimsTheAddress: someone registered Ann's address before she
+// did. A reset proves the mailbox is hers: their password and sessions
+// are gone, the address is verified, and her Google sign-in can then link
+// by better-auth's rules. A reset link mailed before an email change stops
+// working: it names an address the account no longer has.
+func TestResetClaimsTheAddress(t *testing.T) {
+	t.Parallel()
+	e := newMailEnv(t, nil)
+	squatter := e.SignUp(t, "ann@example.com")
+	e.do(t, "POST", "/api/auth/request-password-reset", `{"email":"ann@example.com"}`)
+	link := e.outbox(t)[0].links[0]
+	token := link[strings.LastIndex(link, "/")+1 : strings.Index(link, "?")]
+	if res, body := e.do(t, "POST", "/api/auth/reset-password", `{"newPassword":"anns-own-password","token":"`+token+`"}`); res.StatusCode != 200 {
+		t.Fatalf("reset: %d %s", res.StatusCode, body)
+	}
+	if _, body := e.do(t, "GET", "/api/auth/get-session?disableCookieCache=true", "", "Cookie", squatter); body != "null" {
+		t.Error("the squatter's session survived")
+	}
+	res, body := e.do(t, "POST", "/api/auth/sign-in/email", `{"email":"ann@example.com","password":"anns-own-password"}`)
+	if res.StatusCode != 200 || !strings.Contains(body, `"emailVerified":true`) {
+		t.Fatalf("Ann after the reset: %d %s", res.StatusCode, body)
+	}
+
+	// A link mailed to the old address dies with an email change.
+	bob := e.SignUp(t, "bob@example.com")
+	e.do(t, "POST", "/api/auth/request-password-reset", `{"email":"bob@example.com"}`)
+	msgs := e.outbox(t)
+	old := msgs[len(msgs)-1].links[0]
+	oldToken := old[strings.LastIndex(old, "/")+1 : strings.Index(old, "?")]
+	if res, body := e.do(t, "POST", "/api/auth/change-email", `{"newEmail":"bob.new@example.com"}`, "Cookie", bob); res.StatusCode != 200 {
+		t.Fatalf("change-email: %d %s", res.StatusCode, body)
+	}
+	if res, body := e.do(t, "POST", "/api/auth/reset-password", `{"newPassword":"whoever-has-it","token":"`+oldToken+`"}`); res.StatusCode != 400 || !strings.Contains(body, "INVALID_TOKEN") {
+		t.Errorf("a reset link from before the email change: %d %s", res.StatusCode, body)
+	}
+}

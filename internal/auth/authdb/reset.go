@@ -26,9 +26,14 @@ func (s *Store) VerificationValue(ctx context.Context, identifier string, now ti
 // ResetPassword spends the reset token stored under identifier and, in the
 // same transaction, ends every session of the user and sets the password:
 // the credential account's hash, or a new credential account for a user
-// who had only social ones (as better-auth does). It reports false, and
+// who had only social ones (as better-auth does). The link came to the
+// user's mailbox, which proves the address is theirs: it becomes verified
+// (ours), so whoever registered it before its owner keeps nothing, and
+// the owner's Google or GitHub sign-in can link. It reports false, and
 // changes nothing, when the token was not there to spend (expired, or
-// spent by a concurrent reset).
+// spent by a concurrent reset). An email change deletes the user's
+// pending reset tokens (resetTokensOf), so a token always names the
+// address it was mailed to.
 //
 // A batch returns no rows, so the token is spent by renaming it to a
 // marker only this call knows; every other statement runs only if the
@@ -43,6 +48,10 @@ func (s *Store) ResetPassword(ctx context.Context, userID, identifier, hash stri
 			Args: []any{marker, at, identifier, at},
 		},
 		database.Stmt{SQL: `DELETE FROM "session" WHERE "user_id" = ? AND ` + spent, Args: []any{userID, marker}},
+		database.Stmt{
+			SQL:  `UPDATE ` + s.user + ` SET "email_verified" = 1, "updated_at" = ? WHERE "id" = ? AND NOT "email_verified" AND ` + spent,
+			Args: []any{at, userID, marker},
+		},
 		database.Stmt{
 			SQL:  `UPDATE "account" SET "password" = ?, "updated_at" = ? WHERE "user_id" = ? AND "provider_id" = 'credential' AND ` + spent,
 			Args: []any{hash, at, userID, marker},
@@ -65,4 +74,10 @@ SELECT ?, ?, 'credential', ?, ?, ?, ? WHERE ` + spent + ` AND NOT EXISTS (SELECT
 		return false, fmt.Errorf("reset password: %w", err)
 	}
 	return true, nil
+}
+
+// resetTokensOf deletes a user's pending password reset tokens: they were
+// mailed to an address the user no longer has.
+func resetTokensOf(userID string) database.Stmt {
+	return database.Stmt{SQL: `DELETE FROM "verification" WHERE "identifier" LIKE 'reset-password:%' AND "value" = ?`, Args: []any{userID}}
 }

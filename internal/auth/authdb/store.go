@@ -277,6 +277,7 @@ func (s *Store) ChangeEmail(ctx context.Context, userID, email, keepToken string
 	err := s.db.Batch(ctx,
 		database.Stmt{SQL: `UPDATE ` + s.user + ` SET "email" = ?, "updated_at" = ? WHERE "id" = ?`, Args: []any{email, s.dates.Encode(now), userID}},
 		database.Stmt{SQL: `DELETE FROM "session" WHERE "user_id" = ? AND "token" <> ?`, Args: []any{userID, keepToken}},
+		resetTokensOf(userID),
 	)
 	if database.IsUniqueViolation(err) {
 		return ErrEmailTaken

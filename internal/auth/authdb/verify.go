@@ -42,7 +42,11 @@ func (s *Store) MoveEmail(ctx context.Context, userID, from, to, keepToken strin
 	if err != nil {
 		return false, fmt.Errorf("move email: %w", err)
 	}
-	if err := s.db.Exec(ctx, `DELETE FROM "session" WHERE "user_id" = ? AND "token" <> ?`, userID, keepToken); err != nil {
+	err = s.db.Batch(ctx,
+		database.Stmt{SQL: `DELETE FROM "session" WHERE "user_id" = ? AND "token" <> ?`, Args: []any{userID, keepToken}},
+		resetTokensOf(userID),
+	)
+	if err != nil {
 		return true, fmt.Errorf("move email: end other sessions: %w", err)
 	}
 	return true, nil
