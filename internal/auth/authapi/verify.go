@@ -161,16 +161,18 @@ func (a *API) VerifyEmail(w http.ResponseWriter, r *http.Request) error {
 	if callbackURL != "" && !a.Origins.TrustedTarget(callbackURL) {
 		return &httpapi.AuthError{Status: 403, Code: httpapi.AuthCodeInvalidCallbackURL, Message: "Invalid callbackURL"}
 	}
+	// The callback as given, relative or not: better-auth redirects to it
+	// unresolved here (the reset link's callback, by contrast, it resolves).
 	fail := func(e *httpapi.AuthError) error {
 		if callbackURL != "" {
-			http.Redirect(w, r, appendQuery(a.resolve(callbackURL), url.Values{"error": {e.Code}}), http.StatusFound)
+			redirect(w, appendQuery(callbackURL, url.Values{"error": {e.Code}}))
 			return nil
 		}
 		return &httpapi.AuthError{Status: 401, Code: e.Code, Message: e.Message}
 	}
 	done := func(user *authdb.User) error {
 		if callbackURL != "" {
-			http.Redirect(w, r, a.resolve(callbackURL), http.StatusFound)
+			redirect(w, callbackURL)
 			return nil
 		}
 		httpapi.WriteJSON(w, http.StatusOK, struct {
@@ -271,4 +273,12 @@ func (a *API) sendEmailChange(ctx context.Context, u authdb.User, newEmail, call
 	}
 	a.send(ctx, "email change", changeEmailMessage(a.AppName, newEmail, a.verifyLink(token, callbackURL)))
 	return nil
+}
+
+// redirect answers 302 to target exactly as given (http.Redirect would
+// make a relative target absolute against the request's path, and add a
+// body).
+func redirect(w http.ResponseWriter, target string) {
+	w.Header().Set("Location", target)
+	w.WriteHeader(http.StatusFound)
 }

@@ -1,7 +1,8 @@
 // Reference server: the REAL better-auth 1.7.24 (memory adapter) behind the same
 // environment-variable contract as the Go server (PORT, BETTER_AUTH_URL,
-// BETTER_AUTH_SECRET, TRUSTED_ORIGINS, RATE_LIMIT_ENABLED, COOKIE_PREFIX, and
-// EMAIL_TRANSPORT=smtp with SMTP_URL and EMAIL_FROM for password-reset mail), plus
+// BETTER_AUTH_SECRET, TRUSTED_ORIGINS, RATE_LIMIT_ENABLED, COOKIE_PREFIX,
+// EMAIL_TRANSPORT=smtp with SMTP_URL and EMAIL_FROM for password-reset and
+// verification mail, and EMAIL_VERIFICATION=off|send|required), plus
 // the app routes GET /api/health and GET /api/me and the CORS layer of
 // docs/app-api.md §3.
 //
@@ -80,6 +81,17 @@ async function sendMail({ to, subject, text }) {
   }
 }
 const mailEnabled = process.env.EMAIL_TRANSPORT === "smtp";
+// EMAIL_VERIFICATION as the Go server reads it (docs/auth-wire.md §3.12):
+// off (default), send (better-auth's sendOnSignUp), required
+// (requireEmailVerification with sendOnSignIn). With a mail transport,
+// send-verification-email and the verified user's change-email mail work
+// in every mode, as sendVerificationEmail is set.
+const verification = (process.env.EMAIL_VERIFICATION || "off").toLowerCase();
+if (!["off", "send", "required"].includes(verification)) throw new Error(`EMAIL_VERIFICATION=${verification}`);
+if (verification !== "off" && !mailEnabled) throw new Error("EMAIL_VERIFICATION needs EMAIL_TRANSPORT=smtp");
+
+/** The claims of a verification JWT (better-auth signs them; we only read). */
+const jwtClaims = (token) => JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString("utf8"));
 
 const db = { user: [], session: [], account: [], verification: [] };
 const auth = betterAuth({
@@ -92,6 +104,7 @@ const auth = betterAuth({
   emailAndPassword: {
     enabled: true,
     revokeSessionsOnPasswordReset: true,
+    requireEmailVerification: verification === "required",
     sendResetPassword: mailEnabled
       ? async ({ user, url }) =>
           sendMail({
@@ -101,6 +114,26 @@ const auth = betterAuth({
           })
       : undefined,
   },
+  emailVerification: mailEnabled
+    ? {
+        sendOnSignUp: verification !== "off",
+        sendOnSignIn: verification === "required",
+        // One callback for both kinds of link, as in better-auth: an email
+        // change's goes to the new address (user.email is already it).
+        sendVerificationEmail: async ({ user, url, token }) =>
+          jwtClaims(token).requestType === "change-email-verification"
+            ? sendMail({
+                to: user.email,
+                subject: "Confirm your new email for AdDreams",
+                text: `Someone asked to move an AdDreams account to ${user.email}.\n\n${url}\n`,
+              })
+            : sendMail({
+                to: user.email,
+                subject: "Verify your email for AdDreams",
+                text: `Please confirm that ${user.email} is your address for AdDreams.\n\n${url}\n`,
+              }),
+      }
+    : undefined,
   session: {
     expiresIn: 60 * 60 * 24 * 7,
     updateAge: 60 * 60 * 24,
