@@ -13,7 +13,7 @@ import (
 
 func main() {
 	lambdaentry.Run(routes.Auth, func(c *server.Core, env lambdaentry.Env) (lambdaentry.Function, error) {
-		m, err := auth.Mailer(c.Config, env.AWSConfig, slog.Default())
+		m, err := auth.Mailer(c.Config, env.Getenv, env.AWSConfig, slog.Default())
 		if err != nil {
 			return lambdaentry.Function{}, err
 		}

@@ -60,17 +60,27 @@ func Config(getenv func(string) string) (aws.Config, error) {
 // AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true), then the service's regional
 // endpoint. It returns "" when none is set and there is no region.
 func Endpoint(getenv func(string) string, service string) string {
-	if !strings.EqualFold(getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true") {
-		// The SDK's spelling of a service id in a variable name.
-		env := strings.ReplaceAll(strings.ToUpper(service), " ", "_")
-		if u := getenv("AWS_ENDPOINT_URL_" + env); u != "" {
-			return u
-		}
-		if u := getenv("AWS_ENDPOINT_URL"); u != "" {
-			return u
-		}
+	if u := ConfiguredEndpoint(getenv, service); u != "" {
+		return u
 	}
 	return RegionalEndpoint(service, region(getenv))
+}
+
+// ConfiguredEndpoint is the endpoint the environment sets for the service
+// whose SDK id is serviceID ("SSM", "Lambda", "SESv2"):
+// AWS_ENDPOINT_URL_<ID>, then AWS_ENDPOINT_URL, as the SDK reads them; ""
+// when neither is set or AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true. (For
+// SES the id and the host's prefix differ: SESv2, email.)
+func ConfiguredEndpoint(getenv func(string) string, serviceID string) string {
+	if strings.EqualFold(getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true") {
+		return ""
+	}
+	// The SDK's spelling of a service id in a variable name.
+	env := strings.ReplaceAll(strings.ToUpper(serviceID), " ", "_")
+	if u := getenv("AWS_ENDPOINT_URL_" + env); u != "" {
+		return u
+	}
+	return getenv("AWS_ENDPOINT_URL")
 }
 
 // RegionalEndpoint is the base URL of the service whose host starts with

@@ -75,7 +75,7 @@ func New(cfg config.Config, now func() time.Time) (*App, error) {
 	// A developer trying SES from make dev signs with their shell's
 	// credentials.
 	shellAWS := func() (aws.Config, error) { return awsenv.Config(os.Getenv) }
-	mailer, err := auth.Mailer(cfg, shellAWS, slog.Default())
+	mailer, err := auth.Mailer(cfg, os.Getenv, shellAWS, slog.Default())
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"adstudio/internal/auth/authapi"
 	"adstudio/internal/auth/oauth"
 	"adstudio/internal/auth/password"
+	"adstudio/internal/awsenv"
 	"adstudio/internal/config"
 	"adstudio/internal/httpapi"
 	"adstudio/internal/mail"
@@ -101,8 +102,10 @@ func (f *Function) Part() server.Part {
 
 // Mailer builds the mail transport the configuration names, or nil for
 // none. awsConfig gives the credentials that sign SES calls (the Lambda's
-// role), asked only for SES; log receives the outbox's lines.
-func Mailer(cfg config.Config, awsConfig func() (aws.Config, error), log *slog.Logger) (mail.Sender, error) {
+// role), asked only for SES, whose endpoint getenv may move
+// (AWS_ENDPOINT_URL_SESV2, as the SDK reads it: the local gateway's tests
+// point it at a fake); log receives the outbox's lines.
+func Mailer(cfg config.Config, getenv func(string) string, awsConfig func() (aws.Config, error), log *slog.Logger) (mail.Sender, error) {
 	var awsCfg aws.Config
 	if cfg.Mail.Transport == config.MailSES {
 		var err error
@@ -112,6 +115,7 @@ func Mailer(cfg config.Config, awsConfig func() (aws.Config, error), log *slog.L
 	}
 	m, err := mail.New(mail.Config{
 		Transport: cfg.Mail.Transport, From: cfg.Mail.From, SMTPURL: cfg.Mail.SMTPURL, OutboxDir: cfg.Mail.OutboxDir,
+		SESEndpoint: awsenv.ConfiguredEndpoint(getenv, "SESv2"),
 	}, awsCfg, log)
 	if errors.Is(err, mail.ErrNoTransport) {
 		return nil, nil
