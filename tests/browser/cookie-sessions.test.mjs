@@ -38,106 +38,17 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { SHOTS, setupStack, recordCookieDecisions, packagedFunctions, uniqueEmail } from './harness.mjs';
 import {
-  tmpDir, makeCert, startSpaServer, startProxy, freePort, startServer,
-  launchChromium, recordCookieDecisions, allCookies, header, formatExchange,
-} from './harness.mjs';
+  SESSION_COOKIE, header, formatExchange, lastExchange, cookieAttrs, sentCookieNames, withDiagnostics,
+} from './diagnostics.mjs';
 
 const SERVER_BIN = process.env.SERVER_BIN;
-const SHOTS = process.env.SCREENSHOT_DIR || tmpDir('adstudio-browser-shots-');
-const SESSION_COOKIE = '__Secure-better-auth.session_token';
 
 if (!SERVER_BIN) throw new Error('SERVER_BIN must point to the built server (run ./run.sh)');
 
-async function setup(t, { name, spaHost, apiHost, serverEnv }) {
-  const dir = tmpDir(`adstudio-browser-${name}-`);
-  const cleanups = [];
-  const env = { name, dir };
-  t.after(async () => {
-    for (const c of cleanups.reverse()) await c().catch((e) => console.error('cleanup:', e));
-    if (!process.env.KEEP_TMP) fs.rmSync(dir, { recursive: true, force: true });
-  });
-  const tls = makeCert(dir, [spaHost, apiHost]);
-  const spa = await startSpaServer(tls);
-  cleanups.push(spa.close);
-  const proxy = await startProxy(tls);
-  cleanups.push(proxy.close);
-  env.proxy = proxy;
-  env.spaOrigin = `https://${spaHost}:${spa.port}`;
-  env.apiOrigin = `https://${apiHost}:${proxy.port}`;
-  const port = await freePort();
-  const server = await startServer({
-    bin: SERVER_BIN,
-    port,
-    dir,
-    env: {
-      BETTER_AUTH_URL: env.apiOrigin,
-      TRUSTED_ORIGINS: env.spaOrigin,
-      COOKIE_SECURE: 'true',
-      OBJECTS_DIR: path.join(dir, 'objects'),
-      ...serverEnv,
-    },
-  });
-  cleanups.push(server.stop);
-  env.server = server;
-  proxy.setTarget(port);
-  const profile = path.join(dir, 'chromium-profile');
-  fs.mkdirSync(profile);
-  const chrome = await launchChromium(profile);
-  cleanups.push(chrome.close);
-  env.chrome = chrome;
-  env.page = chrome.page;
-  env.decisions = await recordCookieDecisions(chrome.context, chrome.page);
-  cleanups.push(env.decisions.detach);
-  env.spaUrl = `${env.spaOrigin}/?api=${encodeURIComponent(env.apiOrigin)}`;
-  env.objectsDir = path.join(dir, 'objects');
-  env.api = (method, p, body, opts) => env.page.evaluate(([m, pp, b, o]) => window.api(m, pp, b, o), [method, p, body, opts]);
-  env.cookies = () => allCookies(chrome.browser);
-  env.screenshot = async (label) => {
-    const file = path.join(SHOTS, `${name}-${label}.png`);
-    await env.page.screenshot({ path: file, fullPage: true }).catch(() => {});
-    return file;
-  };
-  t.diagnostic(`${name}: Chromium ${chrome.version}; SPA ${env.spaOrigin}; API ${env.apiOrigin} -> http://127.0.0.1:${port}`);
-  return env;
-}
-
-// On failure, print everything needed to tell a harness problem from a server
-// problem: every proxied exchange (headers incl. Set-Cookie/Cookie), Chromium's
-// own cookie decisions, the cookie store and the server output.
-async function withDiagnostics(env, fn) {
-  try {
-    await fn();
-    if (process.env.DEBUG_EXCHANGES) {
-      console.error(`\n===== ${env.name}: exchanges (DEBUG_EXCHANGES) =====`);
-      for (const e of env.proxy.log) console.error(formatExchange(e));
-    }
-  } catch (err) {
-    const cookies = await env.cookies().catch((e) => `unavailable: ${e}`);
-    console.error(`\n===== ${env.name}: diagnostics =====`);
-    console.error('--- proxied exchanges ---');
-    for (const e of env.proxy.log) console.error(formatExchange(e));
-    console.error('--- Chromium cookie decisions (DevTools Network domain) ---');
-    console.error(JSON.stringify(env.decisions.entries().filter((d) => d.url && !d.url.startsWith('data:'))
-      .map(({ requestHeaders, ...d }) => d), null, 1)); // request headers: see the proxied exchanges
-    console.error('--- Chromium cookie store ---');
-    console.error(JSON.stringify(cookies, null, 1));
-    console.error('--- server output (last 4000 chars) ---');
-    console.error(env.server.output().slice(-4000));
-    console.error(`--- screenshot: ${await env.screenshot('failure')}`);
-    throw err;
-  }
-}
-
-function lastExchange(env, method, pathname) {
-  const hits = env.proxy.log.filter((e) => e.method === method && e.url.split('?')[0] === pathname);
-  assert.ok(hits.length, `no ${method} ${pathname} went through the proxy`);
-  return hits[hits.length - 1];
-}
-
-function cookieAttrs(setCookieLine) {
-  const [nv, ...attrs] = setCookieLine.split(';').map((s) => s.trim());
-  return { nameValue: nv, attrs: attrs.map((a) => a.toLowerCase()) };
+function setup(t, opts) {
+  return setupStack(t, { ...opts, bin: SERVER_BIN });
 }
 
 function sessionSetCookie(exchange) {
@@ -159,14 +70,9 @@ function assertAuthSetCookies(exchange, required, forbidden = []) {
   }
 }
 
-function sentCookieNames(exchange) {
-  const c = header(exchange.reqHeaders, 'cookie') || '';
-  return c.split(';').map((s) => s.trim().split('=')[0]).filter(Boolean);
-}
-
 // sign up -> reload -> get-session / me. Returns what happened.
 async function signUpAndReload(env) {
-  const email = `user-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
+  const email = uniqueEmail('user');
   await env.page.goto(env.spaUrl, { waitUntil: 'load' });
 
   const before = await env.api('GET', '/api/auth/get-session');
@@ -411,7 +317,7 @@ async function imageElsewhere(t, env, assetUrl) {
     assert.ok(!sentCookieNames(copied.x).includes(SESSION_COOKIE), copied.report);
     assert.equal(copied.x.status, 200, `signed link without a session\n${copied.report}`);
 
-    const email = `other-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
+    const email = uniqueEmail('other');
     const other = await page.evaluate((e) => window.api('POST', '/api/auth/sign-up/email',
       { name: 'Other User', email: e, password: 'correct-horse-battery-staple' }), email);
     assert.equal(other.status, 200, `second user's sign-up: ${JSON.stringify(other)}`);
@@ -643,13 +549,6 @@ async function uploadAndGenerate(t, env, r) {
   assert.equal(shown.event, 'load', `image-from-reference <img> did not load\n${imgReport}`);
   assert.ok(shown.naturalWidth > 0, imgReport);
   await env.screenshot('image-from-reference');
-}
-
-// packagedFunctions tells whether the server under test is the local
-// gateway in front of the packaged Lambda functions (make test-lambda)
-// rather than make dev's single process.
-function packagedFunctions(env) {
-  return /adstudio local-lambda: listening/.test(env.server.output());
 }
 
 // A generation that runs past the sync budget (the server runs with

@@ -15,16 +15,13 @@
 
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import {
-  tmpDir, startSpaServer, freePort, startServer, launchChromium, allCookies,
+  SHOTS, testDir, startSpaServer, freePort, startServer, launchChromium, allCookies,
 } from './harness.mjs';
+import { SESSION_COOKIE } from './diagnostics.mjs';
 
 const SERVER_BIN = process.env.SERVER_BIN;
-const SHOTS = process.env.SCREENSHOT_DIR || tmpDir('adstudio-browser-shots-');
-// Secure cookies carry better-auth's __Secure- prefix.
-const SESSION_COOKIE = '__Secure-better-auth.session_token';
 // make dev's default TRUSTED_ORIGINS names this port.
 const SPA_PORT = 5173;
 
@@ -40,23 +37,16 @@ async function startSpa() {
 }
 
 test('make dev, no configuration: SPA on http://localhost:5173 keeps its session with the API on http://127.0.0.1', async (t) => {
-  const dir = tmpDir('adstudio-browser-devdefaults-');
-  const cleanups = [];
-  t.after(async () => {
-    for (const c of cleanups.reverse()) await c().catch((e) => console.error('cleanup:', e));
-    if (!process.env.KEEP_TMP) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const { dir, defer } = testDir(t, 'adstudio-browser-devdefaults-');
   const spa = await startSpa();
-  cleanups.push(spa.close);
+  defer(spa.close);
   const port = await freePort();
   const server = await startServer({ bin: SERVER_BIN, port, dir, bare: true, env: {} });
-  cleanups.push(server.stop);
+  defer(server.stop);
   const apiOrigin = `http://127.0.0.1:${port}`;
   const spaOrigin = `http://localhost:${SPA_PORT}`;
-  const profile = path.join(dir, 'chromium-profile');
-  fs.mkdirSync(profile);
-  const chrome = await launchChromium(profile);
-  cleanups.push(chrome.close);
+  const chrome = await launchChromium(path.join(dir, 'chromium-profile'));
+  defer(chrome.close);
   const page = chrome.page;
   const api = (method, p, body) => page.evaluate(([m, pp, b]) => window.api(m, pp, b), [method, p, body]);
 

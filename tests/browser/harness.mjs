@@ -27,6 +27,36 @@ export function tmpDir(prefix) {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+// SCREENSHOT_DIR (run.sh sets it), or a fresh temp dir.
+export const SHOTS = process.env.SCREENSHOT_DIR || tmpDir('adstudio-browser-shots-');
+
+// A fresh address at example.com for each sign-up.
+export function uniqueEmail(prefix) {
+  return `${prefix}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
+}
+
+// testDir makes a temp dir for test t and returns it with defer(fn): after
+// the test the deferred cleanups run, last first, then the dir is removed
+// (KEEP_TMP=1 keeps it: db, certs, Chromium profile).
+export function testDir(t, prefix) {
+  const dir = tmpDir(prefix);
+  const cleanups = [];
+  t.after(async () => {
+    for (const c of cleanups.reverse()) await c().catch((e) => console.error('cleanup:', e));
+    if (!process.env.KEEP_TMP) fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return { dir, defer: (fn) => { cleanups.push(fn); } };
+}
+
+// SIGTERM, then SIGKILL if the child is still there after 5 s.
+async function stopChild(child, exited) {
+  if (exited()) return;
+  child.kill('SIGTERM');
+  const t = setTimeout(() => { if (!exited()) child.kill('SIGKILL'); }, 5000);
+  await once(child, 'exit').catch(() => {});
+  clearTimeout(t);
+}
+
 // ---------------------------------------------------------------- TLS
 
 export function makeCert(dir, hostnames) {
@@ -317,22 +347,6 @@ export async function startProxy(tls) {
   };
 }
 
-export function header(pairs, name) {
-  const n = name.toLowerCase();
-  const hit = (pairs || []).find(([k]) => k.toLowerCase() === n);
-  return hit ? hit[1] : undefined;
-}
-
-export function formatExchange(e) {
-  const lines = [`${e.method} ${e.url} -> ${e.status ?? '(no response)'}`];
-  for (const [k, v] of e.reqHeaders || []) lines.push(`  > ${k}: ${v}`);
-  if (e.reqBody) lines.push(`  > (body) ${e.reqBody}`);
-  for (const [k, v] of e.resHeaders || []) lines.push(`  < ${k}: ${v}`);
-  if (e.resBody !== undefined) lines.push(`  < (body) ${e.resBody.slice(0, 600)}`);
-  if (e.error) lines.push(`  ! ${e.error}`);
-  return lines.join('\n');
-}
-
 // ---------------------------------------------------------------- Go server
 
 // startServer runs the Go server in dir. With bare, it gets nothing but
@@ -387,13 +401,7 @@ export async function startServer({ bin, port, dir, env, bare = false }) {
   const handle = {
     env: fullEnv,
     output: () => output,
-    stop: async () => {
-      if (exited) return;
-      child.kill('SIGTERM');
-      const t = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 5000);
-      await once(child, 'exit').catch(() => {});
-      clearTimeout(t);
-    },
+    stop: () => stopChild(child, () => exited),
   };
   if (!healthy) {
     await handle.stop();
@@ -420,7 +428,10 @@ export const CHROMIUM_ARGS = [
   '--window-size=1000,700',
 ];
 
+// launchChromium starts Chromium with its profile in userDataDir (made if
+// missing).
 export async function launchChromium(userDataDir) {
+  fs.mkdirSync(userDataDir, { recursive: true });
   const args = [...CHROMIUM_ARGS, `--user-data-dir=${userDataDir}`, '--remote-debugging-port=0', 'about:blank'];
   const child = spawn(CHROMIUM, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -579,12 +590,85 @@ export async function startOAuthFake({ bin, interactive = true }) {
   return {
     port,
     output: () => output,
-    stop: async () => {
-      if (exited) return;
-      child.kill('SIGTERM');
-      const t = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 5000);
-      await once(child, 'exit').catch(() => {});
-      clearTimeout(t);
-    },
+    stop: () => stopChild(child, () => exited),
   };
+}
+
+// ---------------------------------------------------------------- one test's stack
+
+// setupStack starts what one test drives, in this order: a certificate for
+// spaHost, apiHost and otherHosts; the SPA page on https://spaHost; the HTTPS
+// proxy on https://apiHost; prepare(env), if given, for what the server must
+// know of before it starts (it returns more server environment); the Go
+// server bin behind the proxy (serverEnv comes last, over the defaults);
+// Chromium, with the SPA tab's cookie decisions recorded. Everything stops
+// after the test (testDir). The returned env is what the tests and
+// withDiagnostics (diagnostics.mjs) use; prepare may add to env.otherProxies
+// ({label, proxy}: more proxied exchanges to print on failure) and env.dumps
+// ({title, text()}: more to print on failure). describe(env), if given, adds
+// to the test's diagnostic line.
+export async function setupStack(t, { bin, name, spaHost, apiHost, otherHosts = [], prepare, serverEnv = {}, describe }) {
+  const started = Date.now();
+  const { dir, defer } = testDir(t, `adstudio-browser-${name}-`);
+  const env = { name, dir, defer, tabs: [], otherProxies: [], dumps: [] };
+  env.tls = makeCert(dir, [spaHost, apiHost, ...otherHosts]);
+  const spa = await startSpaServer(env.tls);
+  defer(spa.close);
+  const proxy = await startProxy(env.tls);
+  defer(proxy.close);
+  env.proxy = proxy;
+  env.spaOrigin = `https://${spaHost}:${spa.port}`;
+  env.apiOrigin = `https://${apiHost}:${proxy.port}`;
+  env.objectsDir = path.join(dir, 'objects');
+  const prepared = prepare ? await prepare(env) : {};
+  const port = await freePort();
+  const server = await startServer({
+    bin,
+    port,
+    dir,
+    env: {
+      BETTER_AUTH_URL: env.apiOrigin,
+      TRUSTED_ORIGINS: env.spaOrigin,
+      COOKIE_SECURE: 'true',
+      OBJECTS_DIR: env.objectsDir,
+      ...prepared,
+      ...serverEnv,
+    },
+  });
+  defer(server.stop);
+  env.server = server;
+  proxy.setTarget(port);
+  const chrome = await launchChromium(path.join(dir, 'chromium-profile'));
+  defer(chrome.close);
+  env.chrome = chrome;
+  env.page = chrome.page;
+  env.decisions = await recordCookieDecisions(chrome.context, chrome.page);
+  defer(env.decisions.detach);
+  // A new tab, as a click on a link in a mail client opens one.
+  env.newTab = async (label) => {
+    const page = await chrome.context.newPage();
+    const decisions = await recordCookieDecisions(chrome.context, page);
+    defer(decisions.detach);
+    const tab = { label, page, decisions };
+    env.tabs.push(tab);
+    return tab;
+  };
+  env.spaUrl = `${env.spaOrigin}/?api=${encodeURIComponent(env.apiOrigin)}`;
+  env.api = (method, p, body, opts) => env.page.evaluate(([m, pp, b, o]) => window.api(m, pp, b, o), [method, p, body, opts]);
+  env.cookies = () => allCookies(chrome.browser);
+  env.screenshot = async (label, page = env.page) => {
+    const file = path.join(SHOTS, `${name}-${label}.png`);
+    await page.screenshot({ path: file, fullPage: true }).catch(() => {});
+    return file;
+  };
+  t.diagnostic(`${name}: Chromium ${chrome.version}; SPA ${env.spaOrigin}; API ${env.apiOrigin} -> http://127.0.0.1:${port}; ` +
+    `${describe ? describe(env) + '; ' : ''}setup ${Date.now() - started} ms`);
+  return env;
+}
+
+// packagedFunctions tells whether the server under test is the local
+// gateway in front of the packaged Lambda functions (make test-lambda)
+// rather than make dev's single process.
+export function packagedFunctions(env) {
+  return /adstudio local-lambda: listening/.test(env.server.output());
 }

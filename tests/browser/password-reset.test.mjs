@@ -35,150 +35,39 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { setupStack, packagedFunctions, uniqueEmail } from './harness.mjs';
 import {
-  tmpDir, makeCert, startSpaServer, startProxy, freePort, startServer,
-  launchChromium, recordCookieDecisions, allCookies, header, formatExchange,
-} from './harness.mjs';
+  SESSION_COOKIE, header, formatExchange, exchangesSince, one, sentCookieNames, assertSessionUser, withDiagnostics,
+} from './diagnostics.mjs';
 
 const SERVER_BIN = process.env.SERVER_BIN;
-const SHOTS = process.env.SCREENSHOT_DIR || tmpDir('adstudio-browser-shots-');
-const SESSION_COOKIE = '__Secure-better-auth.session_token';
 const OLD_PASSWORD = 'correct-horse-battery-staple';
 const NEW_PASSWORD = 'a-brand-new-reset-password-42';
 const RESET_ANSWER = { status: true, message: 'If this email exists in our system, check your email for the reset link' };
 
 if (!SERVER_BIN) throw new Error('SERVER_BIN must point to the built server (run ./run.sh)');
 
-async function setup(t, { name, spaHost, apiHost, serverEnv }) {
-  const dir = tmpDir(`adstudio-browser-${name}-`);
-  const cleanups = [];
-  const env = { name, dir, tabs: [] };
-  t.after(async () => {
-    for (const c of cleanups.reverse()) await c().catch((e) => console.error('cleanup:', e));
-    if (!process.env.KEEP_TMP) fs.rmSync(dir, { recursive: true, force: true });
-  });
-  const tls = makeCert(dir, [spaHost, apiHost]);
-  const spa = await startSpaServer(tls);
-  cleanups.push(spa.close);
-  const proxy = await startProxy(tls);
-  cleanups.push(proxy.close);
-  env.proxy = proxy;
-  env.spaOrigin = `https://${spaHost}:${spa.port}`;
-  env.apiOrigin = `https://${apiHost}:${proxy.port}`;
-  env.outboxDir = path.join(dir, 'outbox');
-  const port = await freePort();
-  const server = await startServer({
+// The stack with the server's mail in env.outboxDir (printed on failure).
+function setup(t, opts) {
+  return setupStack(t, {
+    ...opts,
     bin: SERVER_BIN,
-    port,
-    dir,
-    env: {
-      BETTER_AUTH_URL: env.apiOrigin,
-      TRUSTED_ORIGINS: env.spaOrigin,
-      COOKIE_SECURE: 'true',
-      OBJECTS_DIR: path.join(dir, 'objects'),
-      // make dev's default transport, named explicitly (the packaged
-      // functions default to none, and need a sender).
-      EMAIL_TRANSPORT: 'outbox',
-      EMAIL_FROM: 'AdDreams <noreply@localhost>',
-      OUTBOX_DIR: env.outboxDir,
-      ...serverEnv,
+    prepare: (env) => {
+      env.outboxDir = path.join(env.dir, 'outbox');
+      env.dumps.push({
+        title: `outbox ${env.outboxDir}`,
+        text: () => outboxFiles(env).map((f) => `${f}:\n${fs.readFileSync(f, 'utf8')}`).join('\n'),
+      });
+      return {
+        // make dev's default transport, named explicitly (the packaged
+        // functions default to none, and need a sender).
+        EMAIL_TRANSPORT: 'outbox',
+        EMAIL_FROM: 'AdDreams <noreply@localhost>',
+        OUTBOX_DIR: env.outboxDir,
+      };
     },
+    describe: (env) => `outbox ${env.outboxDir}${packagedFunctions(env) ? ' (packaged functions behind the local gateway)' : ''}`,
   });
-  cleanups.push(server.stop);
-  env.server = server;
-  proxy.setTarget(port);
-  const profile = path.join(dir, 'chromium-profile');
-  fs.mkdirSync(profile);
-  const chrome = await launchChromium(profile);
-  cleanups.push(chrome.close);
-  env.chrome = chrome;
-  env.page = chrome.page;
-  env.decisions = await recordCookieDecisions(chrome.context, chrome.page);
-  cleanups.push(env.decisions.detach);
-  // A new tab, as a click on a link in a mail client opens one.
-  env.newTab = async (label) => {
-    const page = await chrome.context.newPage();
-    const decisions = await recordCookieDecisions(chrome.context, page);
-    cleanups.push(decisions.detach);
-    const tab = { label, page, decisions };
-    env.tabs.push(tab);
-    return tab;
-  };
-  env.spaUrl = `${env.spaOrigin}/?api=${encodeURIComponent(env.apiOrigin)}`;
-  env.api = (method, p, body, opts) => env.page.evaluate(([m, pp, b, o]) => window.api(m, pp, b, o), [method, p, body, opts]);
-  env.cookies = () => allCookies(chrome.browser);
-  env.screenshot = async (label, page = env.page) => {
-    const file = path.join(SHOTS, `${name}-${label}.png`);
-    await page.screenshot({ path: file, fullPage: true }).catch(() => {});
-    return file;
-  };
-  t.diagnostic(`${name}: Chromium ${chrome.version}; SPA ${env.spaOrigin}; API ${env.apiOrigin} -> http://127.0.0.1:${port}; ` +
-    `outbox ${env.outboxDir}${packagedFunctions(env) ? ' (packaged functions behind the local gateway)' : ''}`);
-  return env;
-}
-
-// packagedFunctions tells whether the server under test is the local
-// gateway in front of the packaged Lambda functions (make test-lambda)
-// rather than make dev's single process.
-function packagedFunctions(env) {
-  return /adstudio local-lambda: listening/.test(env.server.output());
-}
-
-function decisionView(d) {
-  const { requestHeaders, responseHeaders, time, ...rest } = d; // headers: see the proxied exchanges
-  return rest;
-}
-
-// On failure: every proxied exchange, Chromium's cookie decisions in each
-// tab, the cookie store, the outbox, the server output and screenshots.
-async function withDiagnostics(env, fn) {
-  try {
-    await fn();
-    if (process.env.DEBUG_EXCHANGES) {
-      console.error(`\n===== ${env.name}: exchanges (DEBUG_EXCHANGES) =====`);
-      for (const e of env.proxy.log) console.error(formatExchange(e));
-    }
-  } catch (err) {
-    const cookies = await env.cookies().catch((e) => `unavailable: ${e}`);
-    console.error(`\n===== ${env.name}: diagnostics =====`);
-    console.error('--- proxied exchanges ---');
-    for (const e of env.proxy.log) console.error(formatExchange(e));
-    console.error('--- Chromium cookie decisions per hop, SPA tab (DevTools Network domain) ---');
-    console.error(JSON.stringify(env.decisions.hops().filter((d) => d.url && !d.url.startsWith('data:')).map(decisionView), null, 1));
-    for (const tab of env.tabs) {
-      console.error(`--- Chromium cookie decisions per hop, ${tab.label} tab (at ${tab.page.url()}) ---`);
-      console.error(JSON.stringify(tab.decisions.hops().filter((d) => d.url && !d.url.startsWith('data:')).map(decisionView), null, 1));
-    }
-    console.error('--- Chromium cookie store ---');
-    console.error(JSON.stringify(cookies, null, 1));
-    console.error(`--- outbox ${env.outboxDir} ---`);
-    for (const f of outboxFiles(env)) console.error(`${f}:\n${fs.readFileSync(f, 'utf8')}`);
-    console.error('--- server output (last 4000 chars) ---');
-    console.error(env.server.output().slice(-4000));
-    console.error(`--- screenshot: ${await env.screenshot('failure')}`);
-    for (const tab of env.tabs) console.error(`--- screenshot (${tab.label} tab): ${await env.screenshot(`failure-${tab.label}`, tab.page)}`);
-    throw err;
-  }
-}
-
-function exchangesSince(env, start, method, pathname) {
-  return env.proxy.log.slice(start).filter((e) => e.method === method && new URL(e.url, 'https://x').pathname === pathname);
-}
-
-function one(list, what) {
-  assert.equal(list.length, 1, `expected exactly one ${what}, got ${list.length}:\n${list.map(formatExchange).join('\n')}`);
-  return list[0];
-}
-
-function sentCookieNames(exchange) {
-  const c = header(exchange.reqHeaders, 'cookie') || '';
-  return c.split(';').map((s) => s.trim().split('=')[0]).filter(Boolean);
-}
-
-function assertSessionUser(res, email, what) {
-  assert.equal(res.status, 200, `${what}: ${JSON.stringify(res)}`);
-  assert.equal(res.json?.user?.email, email, `${what}: ${res.text}`);
-  assert.equal(res.json?.session?.userId, res.json.user.id, `${what}: ${res.text}`);
 }
 
 // ------------------------------------------------------------------ outbox
@@ -266,7 +155,7 @@ function loggedLinks(env) {
 // ------------------------------------------------------------------ the flow
 
 async function resetFlow(t, env, { twoSites }) {
-  const email = `reset-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
+  const email = uniqueEmail('reset');
   const redirectTo = `${env.spaOrigin}/reset`;
 
   // 1. The SPA page signs up and keeps its session across a reload.
@@ -288,7 +177,7 @@ async function resetFlow(t, env, { twoSites }) {
   const asked = await env.api('POST', '/api/auth/request-password-reset', { email, redirectTo });
   assert.equal(asked.status, 200, `request-password-reset: ${JSON.stringify(asked)}`);
   assert.deepEqual(asked.json, RESET_ANSWER);
-  const askedX = exchangesSince(env, start, 'POST', '/api/auth/request-password-reset').at(-1);
+  const askedX = exchangesSince(env.proxy.log, start, 'POST', '/api/auth/request-password-reset').at(-1);
   assert.equal(header(askedX.reqHeaders, 'origin'), env.spaOrigin);
   assert.equal(header(askedX.resHeaders, 'access-control-allow-origin'), env.spaOrigin);
   assert.equal(header(askedX.resHeaders, 'access-control-allow-credentials'), 'true');
@@ -325,7 +214,7 @@ async function resetFlow(t, env, { twoSites }) {
   const landing = await tab.page.evaluate(() => window.landing);
   const landedShot = await env.screenshot('reset-page', tab.page);
   const landed = new URL(tab.page.url());
-  const linkX = one(exchangesSince(env, start, 'GET', linkURL.pathname), `GET ${linkURL.pathname}`);
+  const linkX = one(exchangesSince(env.proxy.log, start, 'GET', linkURL.pathname), `GET ${linkURL.pathname}`);
   const linkHop = tab.decisions.hops().find((h) => h.url === link);
   t.diagnostic(`${env.name}: reset link in a new tab -> ${linkX.status} Location ${header(linkX.resHeaders, 'location')}; ` +
     `landed on ${landed.href}; Cookie names on the link ${JSON.stringify(sentCookieNames(linkX))}; ` +
@@ -359,7 +248,7 @@ async function resetFlow(t, env, { twoSites }) {
   await tab.page.waitForFunction(() => window.lastReset !== undefined, null, { timeout: 15_000 });
   const reset = await tab.page.evaluate(() => window.lastReset);
   const resetShot = await env.screenshot('reset-done', tab.page);
-  const resetX = one(exchangesSince(env, start, 'POST', '/api/auth/reset-password'), 'POST /api/auth/reset-password');
+  const resetX = one(exchangesSince(env.proxy.log, start, 'POST', '/api/auth/reset-password'), 'POST /api/auth/reset-password');
   t.diagnostic(`${env.name}: POST /reset-password -> ${reset.status} ${reset.text}; screenshot ${resetShot}`);
   assert.equal(reset.status, 200, formatExchange(resetX));
   assert.deepEqual(reset.json, { status: true });
@@ -377,7 +266,7 @@ async function resetFlow(t, env, { twoSites }) {
   // cookies, and this request must still carry the old session cookie.)
   start = env.proxy.log.length;
   const gone = await env.api('GET', '/api/auth/get-session?disableCookieCache=true');
-  const goneX = one(exchangesSince(env, start, 'GET', '/api/auth/get-session'), 'get-session?disableCookieCache=true');
+  const goneX = one(exchangesSince(env.proxy.log, start, 'GET', '/api/auth/get-session'), 'get-session?disableCookieCache=true');
   assert.ok(sentCookieNames(goneX).includes(SESSION_COOKIE), `the old session cookie was sent: ${header(goneX.reqHeaders, 'cookie')}`);
   assert.equal(gone.status, 200);
   assert.equal(gone.text, 'null', `get-session?disableCookieCache=true after the reset: ${formatExchange(goneX)}`);

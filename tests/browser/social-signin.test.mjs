@@ -32,17 +32,14 @@
 
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
+import { setupStack, startProxy, startOAuthFake, uniqueEmail } from './harness.mjs';
 import {
-  tmpDir, makeCert, startSpaServer, startProxy, freePort, startServer, startOAuthFake,
-  launchChromium, recordCookieDecisions, allCookies, header, formatExchange,
-} from './harness.mjs';
+  SESSION_COOKIE, header, formatExchange, exchangesSince, one, sentCookieNames, setCookieNames, setCookieLine, attrsOf,
+  assertSessionUser, withDiagnostics,
+} from './diagnostics.mjs';
 
 const SERVER_BIN = process.env.SERVER_BIN;
 const OAUTHFAKE_BIN = process.env.OAUTHFAKE_BIN;
-const SHOTS = process.env.SCREENSHOT_DIR || tmpDir('adstudio-browser-shots-');
-const SESSION_COOKIE = '__Secure-better-auth.session_token';
 const STATE_COOKIE = '__Secure-better-auth.state';
 const CALLBACK_PATH = '/api/auth/callback/github';
 const AUTHORIZE_PATH = '/github/login/oauth/authorize';
@@ -50,138 +47,39 @@ const AUTHORIZE_PATH = '/github/login/oauth/authorize';
 if (!SERVER_BIN) throw new Error('SERVER_BIN must point to the built server (run ./run.sh)');
 if (!OAUTHFAKE_BIN) throw new Error('OAUTHFAKE_BIN must point to the built cmd/oauthfake (run ./run.sh)');
 
-async function setup(t, { name, spaHost, apiHost, providerHost, serverEnv }) {
-  const started = Date.now();
-  const dir = tmpDir(`adstudio-browser-${name}-`);
-  const cleanups = [];
-  const env = { name, dir };
-  t.after(async () => {
-    for (const c of cleanups.reverse()) await c().catch((e) => console.error('cleanup:', e));
-    if (!process.env.KEEP_TMP) fs.rmSync(dir, { recursive: true, force: true });
-  });
-  const tls = makeCert(dir, [spaHost, apiHost, providerHost]);
-  const spa = await startSpaServer(tls);
-  cleanups.push(spa.close);
-  const proxy = await startProxy(tls);
-  cleanups.push(proxy.close);
-  env.proxy = proxy;
-  const fake = await startOAuthFake({ bin: OAUTHFAKE_BIN, interactive: true });
-  cleanups.push(fake.stop);
-  env.fake = fake;
-  const providerProxy = await startProxy(tls);
-  cleanups.push(providerProxy.close);
-  providerProxy.setTarget(fake.port);
-  env.providerProxy = providerProxy;
-  env.spaOrigin = `https://${spaHost}:${spa.port}`;
-  env.apiOrigin = `https://${apiHost}:${proxy.port}`;
-  env.providerOrigin = `https://${providerHost}:${providerProxy.port}`;
-  const fakeDirect = `http://127.0.0.1:${fake.port}`;
-  const port = await freePort();
-  const server = await startServer({
+// The stack with cmd/oauthfake as GitHub, started before the server: the
+// browser reaches it on https://providerHost (env.providerOrigin, a proxy of
+// its own, env.providerProxy), the server on 127.0.0.1.
+function setup(t, { providerHost, ...opts }) {
+  let fakeDirect;
+  return setupStack(t, {
+    ...opts,
     bin: SERVER_BIN,
-    port,
-    dir,
-    env: {
-      BETTER_AUTH_URL: env.apiOrigin,
-      TRUSTED_ORIGINS: env.spaOrigin,
-      COOKIE_SECURE: 'true',
-      OBJECTS_DIR: path.join(dir, 'objects'),
-      GITHUB_CLIENT_ID: 'github-test-client',
-      GITHUB_CLIENT_SECRET: 'github-test-secret',
-      // The browser goes to the authorize page on the provider's own site;
-      // the server talks to the token and user endpoints directly.
-      GITHUB_AUTH_URL: env.providerOrigin + AUTHORIZE_PATH,
-      GITHUB_TOKEN_URL: fakeDirect + '/github/login/oauth/access_token',
-      GITHUB_API_URL: fakeDirect + '/github',
-      ...serverEnv,
+    otherHosts: [providerHost],
+    prepare: async (env) => {
+      const fake = await startOAuthFake({ bin: OAUTHFAKE_BIN, interactive: true });
+      env.defer(fake.stop);
+      env.fake = fake;
+      env.dumps.push({ title: 'oauthfake output', text: () => fake.output() });
+      const providerProxy = await startProxy(env.tls);
+      env.defer(providerProxy.close);
+      providerProxy.setTarget(fake.port);
+      env.providerProxy = providerProxy;
+      env.otherProxies.push({ label: 'GitHub', proxy: providerProxy });
+      env.providerOrigin = `https://${providerHost}:${providerProxy.port}`;
+      fakeDirect = `http://127.0.0.1:${fake.port}`;
+      return {
+        GITHUB_CLIENT_ID: 'github-test-client',
+        GITHUB_CLIENT_SECRET: 'github-test-secret',
+        // The browser goes to the authorize page on the provider's own site;
+        // the server talks to the token and user endpoints directly.
+        GITHUB_AUTH_URL: env.providerOrigin + AUTHORIZE_PATH,
+        GITHUB_TOKEN_URL: fakeDirect + '/github/login/oauth/access_token',
+        GITHUB_API_URL: fakeDirect + '/github',
+      };
     },
+    describe: (env) => `GitHub ${env.providerOrigin} -> ${fakeDirect}`,
   });
-  cleanups.push(server.stop);
-  env.server = server;
-  proxy.setTarget(port);
-  const profile = path.join(dir, 'chromium-profile');
-  fs.mkdirSync(profile);
-  const chrome = await launchChromium(profile);
-  cleanups.push(chrome.close);
-  env.chrome = chrome;
-  env.page = chrome.page;
-  env.decisions = await recordCookieDecisions(chrome.context, chrome.page);
-  cleanups.push(env.decisions.detach);
-  env.spaUrl = `${env.spaOrigin}/?api=${encodeURIComponent(env.apiOrigin)}`;
-  env.api = (method, p, body, opts) => env.page.evaluate(([m, pp, b, o]) => window.api(m, pp, b, o), [method, p, body, opts]);
-  env.cookies = () => allCookies(chrome.browser);
-  env.screenshot = async (label) => {
-    const file = path.join(SHOTS, `${name}-${label}.png`);
-    await env.page.screenshot({ path: file, fullPage: true }).catch(() => {});
-    return file;
-  };
-  t.diagnostic(`${name}: Chromium ${chrome.version}; SPA ${env.spaOrigin}; API ${env.apiOrigin} -> http://127.0.0.1:${port}; ` +
-    `GitHub ${env.providerOrigin} -> ${fakeDirect}; setup ${Date.now() - started} ms`);
-  return env;
-}
-
-function relevantHops(env) {
-  return env.decisions.hops().filter((h) => h.url && !h.url.startsWith('data:'))
-    .map(({ requestHeaders, responseHeaders, time, ...h }) => h); // headers: see the proxied exchanges
-}
-
-async function withDiagnostics(env, fn) {
-  try {
-    await fn();
-    if (process.env.DEBUG_EXCHANGES) {
-      console.error(`\n===== ${env.name}: exchanges (DEBUG_EXCHANGES) =====`);
-      for (const e of env.proxy.log) console.error(formatExchange(e));
-      for (const e of env.providerProxy.log) console.error('[github] ' + formatExchange(e));
-      console.error(JSON.stringify(relevantHops(env), null, 1));
-    }
-  } catch (err) {
-    const cookies = await env.cookies().catch((e) => `unavailable: ${e}`);
-    console.error(`\n===== ${env.name}: diagnostics =====`);
-    console.error('--- proxied API exchanges ---');
-    for (const e of env.proxy.log) console.error(formatExchange(e));
-    console.error('--- proxied GitHub exchanges ---');
-    for (const e of env.providerProxy.log) console.error(formatExchange(e));
-    console.error('--- Chromium cookie decisions per hop (DevTools Network domain) ---');
-    console.error(JSON.stringify(relevantHops(env), null, 1));
-    console.error('--- Chromium cookie store ---');
-    console.error(JSON.stringify(cookies, null, 1));
-    console.error('--- server output (last 4000 chars) ---');
-    console.error(env.server.output().slice(-4000));
-    console.error('--- oauthfake output ---');
-    console.error(env.fake.output());
-    console.error(`--- screenshot: ${await env.screenshot('failure')}`);
-    throw err;
-  }
-}
-
-function pathOf(u) {
-  return new URL(u, 'https://x').pathname;
-}
-
-function exchangesSince(log, start, method, pathname) {
-  return log.slice(start).filter((e) => e.method === method && pathOf(e.url) === pathname);
-}
-
-function one(list, what) {
-  assert.equal(list.length, 1, `expected exactly one ${what}, got ${list.length}`);
-  return list[0];
-}
-
-function sentCookieNames(exchange) {
-  const c = header(exchange.reqHeaders, 'cookie') || '';
-  return c.split(';').map((s) => s.trim().split('=')[0]).filter(Boolean);
-}
-
-function setCookieNames(exchange) {
-  return (exchange.setCookie || []).map((l) => l.split('=')[0]);
-}
-
-function setCookieLine(exchange, name) {
-  return (exchange.setCookie || []).find((l) => l.startsWith(name + '='));
-}
-
-function attrsOf(line) {
-  return line.split(';').slice(1).map((s) => s.trim().toLowerCase());
 }
 
 // A compact view of a cookie in Chromium's store.
@@ -286,12 +184,6 @@ function commonFlowChecks(env, r) {
   assert.equal(r.callbackHop.type, 'Document', 'the callback is a top-level navigation');
 }
 
-function assertSessionUser(res, email, what) {
-  assert.equal(res.status, 200, `${what}: ${JSON.stringify(res)}`);
-  assert.equal(res.json?.user?.email, email, `${what}: ${res.text}`);
-  assert.equal(res.json?.session?.userId, res.json.user.id, `${what}: ${res.text}`);
-}
-
 async function reloadAndCheck(t, env, email, label) {
   const logStart = env.proxy.log.length;
   await env.page.reload({ waitUntil: 'load' });
@@ -307,7 +199,7 @@ async function reloadAndCheck(t, env, email, label) {
 }
 
 async function cancelFlow(t, env) {
-  const email = `cancel-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
+  const email = uniqueEmail('cancel');
   const r = await signInWithGitHub(env, email, '#deny', 'cancel');
   commonFlowChecks(env, r);
   const landed = new URL(r.landing.href);
@@ -345,7 +237,7 @@ test('two sites (app.test -> api.example, GitHub on github.test): social sign-in
     const SPA_SITE = 'https://app.test';
     await cancelFlow(t, env);
 
-    const email = `gh-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
+    const email = uniqueEmail('gh');
     const r = await signInWithGitHub(env, email, '#approve', 'approve');
     commonFlowChecks(env, r);
 
@@ -453,7 +345,7 @@ test('one site (app.example.test -> api.example.test, GitHub on github.test): so
   await withDiagnostics(env, async () => {
     await cancelFlow(t, env);
 
-    const email = `gh-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
+    const email = uniqueEmail('gh');
     const r = await signInWithGitHub(env, email, '#approve', 'approve');
     commonFlowChecks(env, r);
 
