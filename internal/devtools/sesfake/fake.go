@@ -1,8 +1,9 @@
 // Package sesfake is a local stand-in for Amazon SES v2's SendEmail, for
 // tests. It checks a request the way SES documents it (the method and
 // path, a JSON body with a sender, recipients, a subject and a body, and a
-// SigV4 signature for service "ses" with the fake's own credentials, which
-// it recomputes with the SDK's signer), answers as SES does, and keeps
+// SigV4 signature for service "ses" with the fake's own credentials, or
+// those it is given, which it recomputes with the SDK's signer), answers
+// as SES does, and keeps
 // every accepted message for the test to read. It can be told to fail the
 // next calls, for retry tests.
 package sesfake
@@ -31,13 +32,35 @@ import (
 // SendPath is SendEmail's path.
 const SendPath = "/v2/email/outbound-emails"
 
-// The credentials and region the fake accepts.
+// The credentials and region the fake accepts unless told others
+// (NewFor, StartFor).
 const (
 	AccessKeyID     = "ASIASESFAKEEXAMPLE"
 	SecretAccessKey = "sesfake-secret-access-key"
 	SessionToken    = "sesfake-session-token"
 	Region          = "eu-west-1"
 )
+
+// Credentials are what a fake accepts: requests signed with this access
+// key and secret for this region, carrying this session token, or none
+// when it is empty (long-term keys, or a client such as the local
+// gateway's functions that has none).
+type Credentials struct {
+	AccessKeyID, SecretAccessKey, SessionToken, Region string
+}
+
+// defaultCredentials are the constants above.
+func defaultCredentials() Credentials {
+	return Credentials{AccessKeyID: AccessKeyID, SecretAccessKey: SecretAccessKey, SessionToken: SessionToken, Region: Region}
+}
+
+// AWSConfig is an aws.Config with c's region and credentials.
+func (c Credentials) AWSConfig() aws.Config {
+	return aws.Config{
+		Region:      c.Region,
+		Credentials: credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken),
+	}
+}
 
 // maxSkew is how far X-Amz-Date may be from the fake's clock, as at AWS.
 const maxSkew = 5 * time.Minute
@@ -67,8 +90,9 @@ type failure struct {
 
 // Server is a running fake. All methods are safe for concurrent use.
 type Server struct {
-	srv *httptest.Server
-	now func() time.Time
+	srv   *httptest.Server
+	now   func() time.Time
+	creds Credentials
 
 	mu       sync.Mutex
 	calls    int
@@ -76,18 +100,29 @@ type Server struct {
 	failures []failure
 }
 
-// New starts a fake on a loopback port; it is closed when the test ends.
+// New starts a fake on a loopback port that accepts the constants'
+// credentials; it is closed when the test ends.
 func New(t testing.TB) *Server {
 	t.Helper()
-	s := Start(time.Now)
+	return NewFor(t, defaultCredentials())
+}
+
+// NewFor is New for a fake that accepts c instead, for a client whose
+// credentials are set elsewhere.
+func NewFor(t testing.TB, c Credentials) *Server {
+	t.Helper()
+	s := StartFor(time.Now, c)
 	t.Cleanup(s.Close)
 	return s
 }
 
 // Start starts a fake outside a test, with now as the clock that request
 // dates are checked against. The caller closes it.
-func Start(now func() time.Time) *Server {
-	s := &Server{now: now}
+func Start(now func() time.Time) *Server { return StartFor(now, defaultCredentials()) }
+
+// StartFor is Start for a fake that accepts c.
+func StartFor(now func() time.Time, c Credentials) *Server {
+	s := &Server{now: now, creds: c}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+SendPath, s.send)
 	// Anything else is answered as SES answers an unknown route.
@@ -105,13 +140,9 @@ func (s *Server) URL() string { return s.srv.URL }
 // Close stops the server.
 func (s *Server) Close() { s.srv.Close() }
 
-// AWSConfig is an aws.Config with the fake's region and credentials.
-func AWSConfig() aws.Config {
-	return aws.Config{
-		Region:      Region,
-		Credentials: credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, SessionToken),
-	}
-}
+// AWSConfig is an aws.Config with the region and credentials New and
+// Start accept.
+func AWSConfig() aws.Config { return defaultCredentials().AWSConfig() }
 
 // FailNext makes the next n calls, whatever they carry, fail with status
 // and the error type code (TooManyRequestsException,
@@ -252,9 +283,10 @@ func message(req request) (Message, string) {
 }
 
 // checkSignature verifies r's SigV4 Authorization against the fake's
-// credentials by signing the same request again with the SDK's signer, and
+// credentials (s.creds) by signing the same request again with the SDK's signer, and
 // returns the error answer SES would give, or a zero status.
 func (s *Server) checkSignature(r *http.Request, body []byte) (status int, code, message string) {
+	c := s.creds
 	const prefix = "AWS4-HMAC-SHA256 "
 	auth := r.Header.Get("Authorization")
 	rest, ok := strings.CutPrefix(auth, prefix)
@@ -277,10 +309,10 @@ func (s *Server) checkSignature(r *http.Request, body []byte) (status int, code,
 	if len(scope) != 5 || signedHeaders == "" || signature == "" {
 		return http.StatusForbidden, "IncompleteSignatureException", "Authorization header is incomplete"
 	}
-	if scope[0] != AccessKeyID {
+	if scope[0] != c.AccessKeyID {
 		return http.StatusForbidden, "UnrecognizedClientException", "The security token included in the request is invalid."
 	}
-	if r.Header.Get("X-Amz-Security-Token") != SessionToken {
+	if r.Header.Get("X-Amz-Security-Token") != c.SessionToken {
 		return http.StatusForbidden, "UnrecognizedClientException", "The security token included in the request is invalid."
 	}
 	at, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
@@ -290,8 +322,8 @@ func (s *Server) checkSignature(r *http.Request, body []byte) (status int, code,
 	if d := s.now().Sub(at); d > maxSkew || d < -maxSkew {
 		return http.StatusForbidden, "InvalidSignatureException", "Signature expired: the request time is too far from the server's"
 	}
-	if scope[1] != at.Format("20060102") || scope[2] != Region || scope[3] != "ses" || scope[4] != "aws4_request" {
-		return http.StatusForbidden, "InvalidSignatureException", fmt.Sprintf("Credential should be scoped to %s/%s/ses/aws4_request", at.Format("20060102"), Region)
+	if scope[1] != at.Format("20060102") || scope[2] != c.Region || scope[3] != "ses" || scope[4] != "aws4_request" {
+		return http.StatusForbidden, "InvalidSignatureException", fmt.Sprintf("Credential should be scoped to %s/%s/ses/aws4_request", at.Format("20060102"), c.Region)
 	}
 	signed := strings.Split(signedHeaders, ";")
 	for _, h := range []string{"host", "x-amz-date"} {
@@ -326,8 +358,8 @@ func (s *Server) checkSignature(r *http.Request, body []byte) (status int, code,
 		}
 	}
 	sum := sha256.Sum256(body)
-	creds := aws.Credentials{AccessKeyID: AccessKeyID, SecretAccessKey: SecretAccessKey, SessionToken: SessionToken}
-	if err := v4.NewSigner().SignHTTP(r.Context(), creds, again, hex.EncodeToString(sum[:]), "ses", Region, at); err != nil {
+	creds := aws.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken}
+	if err := v4.NewSigner().SignHTTP(r.Context(), creds, again, hex.EncodeToString(sum[:]), "ses", c.Region, at); err != nil {
 		return http.StatusInternalServerError, "InternalFailure", "the fake could not sign: " + err.Error()
 	}
 	want := again.Header.Get("Authorization")

@@ -113,6 +113,43 @@ func TestRefusesBadSignatures(t *testing.T) {
 	}
 }
 
+// A fake told other credentials accepts exactly those: here long-term
+// keys without a session token, as the local gateway's functions have.
+func TestOtherCredentials(t *testing.T) {
+	creds := Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "other-secret", Region: "us-east-1"}
+	withToken := creds
+	withToken.SessionToken = "a-token"
+	otherRegion := creds
+	otherRegion.Region = Region
+	for _, c := range []struct {
+		name string
+		cfg  aws.Config
+		code string // "" for accepted
+	}{
+		{"its own", creds.AWSConfig(), ""},
+		{"the default ones", AWSConfig(), "UnrecognizedClientException"},
+		{"with a session token", withToken.AWSConfig(), "UnrecognizedClientException"},
+		{"another region", otherRegion.AWSConfig(), "InvalidSignatureException"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := NewFor(t, creds)
+			_, err := sdkClient(s, c.cfg).SendEmail(context.Background(), simpleEmail("ann@example.com", "Hi"))
+			if c.code == "" {
+				if err != nil || len(s.Messages()) != 1 {
+					t.Errorf("%v, %d messages", err, len(s.Messages()))
+				}
+				return
+			}
+			if got := code(t, err); got != c.code {
+				t.Errorf("code %s, want %s (%v)", got, c.code, err)
+			}
+			if len(s.Messages()) != 0 {
+				t.Error("message recorded")
+			}
+		})
+	}
+}
+
 // signedRequest is a request signed correctly for the fake, for tests that
 // then change one thing.
 func signedRequest(t *testing.T, s *Server, body string, at time.Time) *http.Request {

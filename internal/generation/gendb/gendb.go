@@ -34,6 +34,10 @@ var (
 type Balance struct {
 	ProductShoots int64 `json:"productShoots"`
 	AdGraphics    int64 `json:"adGraphics"`
+	// FreeWithheld: the free tier's credits still wait for the address's
+	// verification (internal/auth/authdb, credits.go: a "free-withheld"
+	// ledger row without its "free-released" one). Read by Balance only.
+	FreeWithheld bool `json:"-"`
 }
 
 // Record is one generation row.
@@ -137,7 +141,10 @@ func (b Balance) Of(wf string) int64 {
 // defaults (docs/app-api.md §13.2).
 func (s *Store) Balance(ctx context.Context, userID string) (Balance, error) {
 	b := Balance{ProductShoots: 1, AdGraphics: 1}
-	err := s.DB.QueryRow(ctx, `SELECT "credits_product_shoots", "credits_ad_graphics" FROM "user_profile" WHERE "user_id" = ?`, userID).Scan(&b.ProductShoots, &b.AdGraphics)
+	err := s.DB.QueryRow(ctx, `SELECT "credits_product_shoots", "credits_ad_graphics",
+  EXISTS (SELECT 1 FROM "credit_ledger" WHERE "id" = 'free-withheld:' || "user_id" || ':image-from-text')
+  AND NOT EXISTS (SELECT 1 FROM "credit_ledger" WHERE "id" = 'free-released:' || "user_id" || ':image-from-text')
+FROM "user_profile" WHERE "user_id" = ?`, userID).Scan(&b.ProductShoots, &b.AdGraphics, &b.FreeWithheld)
 	if err != nil && !database.IsNoRows(err) {
 		return b, fmt.Errorf("balance: %w", err)
 	}
@@ -390,19 +397,6 @@ WHERE "user_id" = ? AND EXISTS (SELECT 1 FROM "credit_ledger" WHERE "id" = ?)`, 
 	}
 	b, err := s.Balance(ctx, userID)
 	return b, applied, err
-}
-
-// FreeCreditsWithheld reports whether the user's free credits still wait
-// for their address's verification (internal/auth/authdb, credits.go: a
-// "free-withheld" ledger row without its "free-released" one).
-func (s *Store) FreeCreditsWithheld(ctx context.Context, userID string) (bool, error) {
-	var withheld bool
-	err := s.DB.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM "credit_ledger" WHERE "id" = 'free-withheld:' || ? || ':image-from-text')
-AND NOT EXISTS (SELECT 1 FROM "credit_ledger" WHERE "id" = 'free-released:' || ? || ':image-from-text')`, userID, userID).Scan(&withheld)
-	if err != nil {
-		return false, fmt.Errorf("free credits withheld: %w", err)
-	}
-	return withheld, nil
 }
 
 // MakePaid turns a free account into a paid one and tops each balance up to

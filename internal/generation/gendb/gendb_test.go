@@ -213,12 +213,12 @@ func TestGrantAndPaidKeepInvariant(t *testing.T) {
 			t.Fatalf("balance %+v ledger %+v, want %+v", b, sum, want)
 		}
 	}
-	checkPaid(Balance{5, 1})
+	checkPaid(Balance{ProductShoots: 5, AdGraphics: 1})
 	n := 0
-	if b, err := s.MakePaid(ctx, uid, func() string { n++; return fmt.Sprint("up", n) }, now); err != nil || b != (Balance{10, 10}) {
+	if b, err := s.MakePaid(ctx, uid, func() string { n++; return fmt.Sprint("up", n) }, now); err != nil || b != (Balance{ProductShoots: 10, AdGraphics: 10}) {
 		t.Fatalf("paid: %+v %v", b, err)
 	}
-	checkPaid(Balance{10, 10})
+	checkPaid(Balance{ProductShoots: 10, AdGraphics: 10})
 	var typ string
 	s.DB.QueryRow(ctx, `SELECT "account_type" FROM "user_profile"`).Scan(&typ)
 	if typ != "paid" {
@@ -246,7 +246,7 @@ func TestGrantBounds(t *testing.T) {
 	if b, applied, err := s.Grant(ctx, uid, "image-from-reference", -5, "admin_grant", "g1", now); err != nil || applied != -1 || b.AdGraphics != 0 {
 		t.Fatalf("take back 5 of 1: %+v applied %d, %v", b, applied, err)
 	}
-	check(Balance{1, 0})
+	check(Balance{ProductShoots: 1, AdGraphics: 0})
 	// Nothing left to take: nothing moves, no ledger row.
 	if _, applied, err := s.Grant(ctx, uid, "image-from-reference", -1, "admin_grant", "g2", now); err != nil || applied != 0 {
 		t.Fatalf("take back from 0: applied %d, %v", applied, err)
@@ -256,7 +256,7 @@ func TestGrantBounds(t *testing.T) {
 	if rows != 0 {
 		t.Fatal("a no-op grant wrote a ledger row")
 	}
-	check(Balance{1, 0})
+	check(Balance{ProductShoots: 1, AdGraphics: 0})
 	for _, n := range []int64{0, MaxGrant + 1, -MaxGrant - 1, 1 << 62} {
 		if _, _, err := s.Grant(ctx, uid, "image-from-text", n, "admin_grant", fmt.Sprint("bad", n), now); !errors.Is(err, ErrGrantOutOfRange) {
 			t.Fatalf("grant %d: %v", n, err)
@@ -272,7 +272,7 @@ func TestGrantBounds(t *testing.T) {
 	if b, applied, err := s.Grant(ctx, uid, "image-from-text", 100, "admin_grant", "g3", now); err != nil || applied != 10 || b.ProductShoots != MaxBalance {
 		t.Fatalf("grant past the cap: %+v applied %d, %v", b, applied, err)
 	}
-	check(Balance{MaxBalance, 0})
+	check(Balance{ProductShoots: MaxBalance, AdGraphics: 0})
 	// The database itself refuses a balance that overflows or goes negative,
 	// whoever writes it: the column stays an INTEGER.
 	for _, q := range []string{

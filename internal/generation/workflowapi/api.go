@@ -139,9 +139,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, wf string, parse par
 		}
 	}
 	outOfCredits := func(bal gendb.Balance) error {
-		if withheld, err := a.Generations.FreeCreditsWithheld(ctx, cur.User.ID); err != nil {
-			return err
-		} else if withheld {
+		if bal.FreeWithheld {
 			// The free tier waits for the address (FREE_CREDITS_REQUIRE_VERIFIED_EMAIL):
 			// say so, rather than "no credits remaining".
 			return &httpapi.AppError{Status: http.StatusPaymentRequired, Code: httpapi.CodeEmailNotVerified,
