@@ -3,6 +3,7 @@ package localgateway
 import (
 	"io"
 	"net/http"
+	"net/mail"
 	"net/url"
 	"regexp"
 	"slices"
@@ -68,7 +69,9 @@ func requestReset(t *testing.T, c *client, email, spa string) {
 // token.
 func resetToken(t *testing.T, m sesfake.Message, email, base, spa string) string {
 	t.Helper()
-	if m.From != "AdDreams <noreply@example.com>" || !slices.Equal(m.To, []string{email}) || len(m.Cc)+len(m.Bcc) != 0 ||
+	// EMAIL_FROM as an address; its name may be quoted ("AdDreams").
+	from, err := mail.ParseAddress(m.From)
+	if err != nil || from.Name != "AdDreams" || from.Address != "noreply@example.com" || !slices.Equal(m.To, []string{email}) || len(m.Cc)+len(m.Bcc) != 0 ||
 		m.Subject.Data != "Reset your AdDreams password" {
 		t.Errorf("mail: from %q to %v cc %v bcc %v subject %q", m.From, m.To, m.Cc, m.Bcc, m.Subject.Data)
 	}
