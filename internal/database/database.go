@@ -15,6 +15,8 @@ import (
 
 	"github.com/tursodatabase/libsql-client-go/libsql"
 	_ "modernc.org/sqlite" // the driver libsql-client-go delegates file: URLs to
+
+	"adstudio/internal/accesslog"
 )
 
 // DB is the database handle shared by every package.
@@ -119,6 +121,7 @@ func (db *DB) RoundTrips() int64 { return db.trips.Load() }
 // Query runs a statement that returns rows.
 func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	db.trips.Add(1)
+	accesslog.From(ctx).AddTrip()
 	if s := db.prepared(ctx, query); s != nil {
 		return s.QueryContext(ctx, args...)
 	}
@@ -128,6 +131,7 @@ func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 // QueryRow runs a statement expected to return at most one row.
 func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	db.trips.Add(1)
+	accesslog.From(ctx).AddTrip()
 	if s := db.prepared(ctx, query); s != nil {
 		return s.QueryRowContext(ctx, args...)
 	}
@@ -137,6 +141,7 @@ func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row 
 // Exec runs one statement.
 func (db *DB) Exec(ctx context.Context, query string, args ...any) error {
 	db.trips.Add(1)
+	accesslog.From(ctx).AddTrip()
 	if s := db.prepared(ctx, query); s != nil {
 		_, err := s.ExecContext(ctx, args...)
 		return err
@@ -152,6 +157,7 @@ func (db *DB) Exec(ctx context.Context, query string, args ...any) error {
 // failed BEGIN open on the pooled connection, so it gets a real transaction.
 func (db *DB) Batch(ctx context.Context, stmts ...Stmt) error {
 	db.trips.Add(1)
+	accesslog.From(ctx).AddTrip()
 	if db.remote {
 		var q strings.Builder
 		var args []any

@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"time"
@@ -17,8 +18,10 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
+	"adstudio/internal/accesslog"
 	"adstudio/internal/awsenv"
 	"adstudio/internal/config"
 	"adstudio/internal/routes"
@@ -54,6 +57,9 @@ func Run(fn routes.Function, build Build) {
 }
 
 func run(build Build) error {
+	// CloudWatch takes JSON lines as structured records (the stack sets the
+	// functions' log format to JSON).
+	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 	env := Env{Getenv: os.Getenv}
 	getenv := os.Getenv
 	if wanted := secrets.Wanted(os.Environ()); len(wanted) > 0 {
@@ -76,16 +82,30 @@ func run(build Build) error {
 	if err != nil {
 		return err
 	}
-	core, err := server.New(cfg, nil)
+	c, err := server.New(cfg, nil)
 	if err != nil {
 		return err
 	}
-	f, err := build(core, env)
+	c.RequestIDs = requestIDs
+	f, err := build(c, env)
 	if err != nil {
 		return err
 	}
 	lambda.Start(Handler(f))
 	return nil
+}
+
+// requestIDs are the ids of the invocation behind r: API Gateway's (which
+// its access log and the client's error answers carry) and Lambda's.
+func requestIDs(r *http.Request) accesslog.IDs {
+	var ids accesslog.IDs
+	if gw, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok {
+		ids.Gateway = gw.RequestID
+	}
+	if lc, ok := core.GetRuntimeContextFromContextV2(r.Context()); ok && lc != nil {
+		ids.Lambda = lc.AwsRequestID
+	}
+	return ids
 }
 
 // Event is the generate function's own event: {"adstudio":"sweep"} from the

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"adstudio/internal/accesslog"
 	"adstudio/internal/httpapi"
 	"adstudio/internal/ratelimit"
 	"adstudio/internal/routes"
@@ -67,7 +68,7 @@ func (c *Core) Mux(parts ...Part) (*http.ServeMux, error) {
 				}
 				h = httpapi.Limited(httpapi.UserLimit{Name: string(r.Limit), Rule: rule}, h)
 			}
-			mux.Handle(r.Pattern(), h)
+			mux.Handle(r.Pattern(), accesslog.Route(r.Pattern(), h))
 			health = health || r.Pattern() == routes.Health
 		}
 		for pattern := range p.Handlers {
@@ -78,15 +79,15 @@ func (c *Core) Mux(parts ...Part) (*http.ServeMux, error) {
 	}
 	if !health {
 		// Every function answers the health check, wherever it is routed.
-		mux.Handle(routes.Health, httpapi.Handler(c.Health))
+		mux.Handle(routes.Health, accesslog.Route(routes.Health, httpapi.Handler(c.Health)))
 	}
 	return mux, nil
 }
 
-// Chain puts the shared middleware in front of mux: panics become 500s,
-// CORS for the trusted origins, unclean paths are 404s, and each part's
-// own middleware runs for its subtree. Paths mux does not know answer the
-// app API's 404.
+// Chain puts the shared middleware in front of mux: one access log line
+// per request (internal/accesslog), panics become 500s, CORS for the
+// trusted origins, unclean paths are 404s, and each part's own middleware
+// runs for its subtree. Paths mux does not know answer the app API's 404.
 func (c *Core) Chain(mux *http.ServeMux, parts ...Part) http.Handler {
 	mux.Handle("/", httpapi.Handler(notFound))
 	var h http.Handler = mux
@@ -97,7 +98,7 @@ func (c *Core) Chain(mux *http.ServeMux, parts ...Part) http.Handler {
 	}
 	h = strictPaths(h)
 	h = httpapi.CORS(c.Origins, h)
-	return httpapi.Recover(h)
+	return accesslog.Middleware{Log: c.Log, RequestIDs: c.RequestIDs}.Wrap(httpapi.Recover(h))
 }
 
 func notFound(w http.ResponseWriter, r *http.Request) error {

@@ -8,9 +8,11 @@ package server
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
+	"adstudio/internal/accesslog"
 	"adstudio/internal/assetlink"
 	"adstudio/internal/auth/authdb"
 	"adstudio/internal/auth/cookie"
@@ -44,6 +46,11 @@ type Core struct {
 	Generations *gendb.Store
 	// Links signs the image links handed out, and checks them.
 	Links *assetlink.Signer
+	// Log receives the access log, a line per request (nil: slog's
+	// default). RequestIDs reads the platform's ids of a request for it
+	// (set by internal/lambdaentry on Lambda; nil locally).
+	Log        *slog.Logger
+	RequestIDs func(*http.Request) accesslog.IDs
 }
 
 // New opens the database and the object store. It does no network I/O: a

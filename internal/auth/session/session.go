@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"adstudio/internal/accesslog"
 	"adstudio/internal/auth/authdb"
 	"adstudio/internal/auth/cookie"
 )
@@ -69,8 +70,17 @@ type Options struct {
 var ErrRefreshFailed = errors.New("session refresh failed")
 
 // Get resolves the request's session, writing any cookie changes to h. It
-// returns nil, nil when there is no valid session.
+// returns nil, nil when there is no valid session. The request's access
+// log line names the session's user.
 func (m *Manager) Get(ctx context.Context, h http.Header, r *http.Request, opt Options) (*Current, error) {
+	cur, err := m.get(ctx, h, r, opt)
+	if cur != nil {
+		accesslog.From(ctx).SetUser(cur.User.ID, cur.FromCache)
+	}
+	return cur, err
+}
+
+func (m *Manager) get(ctx context.Context, h http.Header, r *http.Request, opt Options) (*Current, error) {
 	jar := cookie.Read(r)
 	token, ok := m.Signer.Verify(jar[m.Cookies.Name(TokenCookie)])
 	if !ok {

@@ -188,6 +188,10 @@ func (a *App) Continue(ctx context.Context, generationID string) error {
 	return a.generate.Runner.Continue(ctx, generationID)
 }
 
+// SetAccessLog sends the access log (a line per request) to l, for the
+// handlers built after the call (tests read it, or discard it).
+func (a *App) SetAccessLog(l *slog.Logger) { a.core.Log = l }
+
 // SetSyncBudget changes how long workflow requests wait before answering
 // 202 (tests use a short one to exercise the slow-provider path).
 func (a *App) SetSyncBudget(d time.Duration) { a.generate.API.SyncBudget = d }

@@ -2,6 +2,7 @@ package devapp_test
 
 import (
 	"bytes"
+	"log/slog"
 	"context"
 	"encoding/json"
 	"io"
@@ -87,6 +88,9 @@ func startServer(t testing.TB, env map[string]string, local bool) *testServer {
 	if _, err := a.Migrate(context.Background()); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
+	// A line per request would bury a failure's output (and a benchmark's);
+	// TestAccessLog reads its own.
+	a.SetAccessLog(slog.New(slog.DiscardHandler))
 	srv := httptest.NewServer(a.DevHandler())
 	t.Cleanup(func() { srv.Close(); a.Close() })
 	return &testServer{app: a, srv: srv, clock: clk}
