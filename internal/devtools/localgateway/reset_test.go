@@ -15,7 +15,7 @@ import (
 	"adstudio/internal/routes"
 )
 
-// resetAnswer is POST /request-password-reset's one answer (auth-wire §3.11).
+// resetAnswer is POST /request-password-reset's one answer (docs/auth-wire.md §3.11).
 const resetAnswer = `{"status":true,"message":"If this email exists in our system, check your email for the reset link"}`
 
 var (
