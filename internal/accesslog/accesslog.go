@@ -45,6 +45,17 @@ func (e *Entry) AddTrip() {
 	}
 }
 
+// Route is the route pattern recorded so far: "" before the request
+// reaches a route, and outside the middleware.
+func (e *Entry) Route() string {
+	if e == nil {
+		return ""
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.route
+}
+
 // SetUser records who the request's session belongs to, and whether it
 // was read from the signed cookie cache rather than the database.
 func (e *Entry) SetUser(userID string, fromCache bool) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"adstudio/internal/accesslog"
 	"adstudio/internal/jscompat"
 )
 
@@ -107,7 +108,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 func writeError(log *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
 	res := encodeError(err, "", strings.HasPrefix(r.URL.Path, "/api/auth/"))
 	if res.status >= 500 {
-		res.log(r.Context(), log, "request failed", slog.String("method", r.Method), slog.String("path", r.URL.Path))
+		res.log(r.Context(), log, "request failed", slog.String("method", r.Method), slog.String("route", route(r)))
 	}
 	for k, vs := range res.header {
 		for _, v := range vs {
@@ -119,6 +120,21 @@ func writeError(log *slog.Logger, w http.ResponseWriter, r *http.Request, err er
 		return
 	}
 	writeErrorBody(w, res.status, res.body)
+}
+
+// route names r's route for the log as the access log does: its pattern,
+// never the raw path, which can carry a token
+// (/api/auth/reset-password/{token}) or ids. Outside the mux (a panic
+// caught by Recover, an error of a part's middleware) it is the pattern the
+// request had reached, if any, else "unmatched".
+func route(r *http.Request) string {
+	if r.Pattern != "" {
+		return r.Pattern
+	}
+	if p := accesslog.From(r.Context()).Route(); p != "" {
+		return p
+	}
+	return "unmatched"
 }
 
 // ErrorBody is the status and JSON body WriteError answers err with on an

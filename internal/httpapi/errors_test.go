@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"adstudio/internal/accesslog"
 )
 
 // logTo is a logger writing JSON lines to b.
@@ -150,7 +152,7 @@ func TestWriteErrorShapes(t *testing.T) {
 				t.Fatalf("%d log lines, want 1: %s", len(lines), logs.String())
 			}
 			l := lines[0]
-			if l["level"] != "ERROR" || l["err"] != tc.logCause || l["status"] != float64(tc.status) || l["path"] != tc.path {
+			if l["level"] != "ERROR" || l["err"] != tc.logCause || l["status"] != float64(tc.status) || l["route"] != "unmatched" || l["path"] != nil {
 				t.Errorf("log line %v, want err %q", l, tc.logCause)
 			}
 			if logID, _ := l["requestId"].(string); len(logID) != 36 || (id != "" && logID != id) {
@@ -162,6 +164,44 @@ func TestWriteErrorShapes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestErrorLogNamesTheRoute: a 5xx is logged under its route pattern, as
+// the access log names it, never under its path, which can carry a token:
+// from a handler the mux routed to, from outside the mux once the request
+// reached a route (a panic Recover catches), and "unmatched" before.
+func TestErrorLogNamesTheRoute(t *testing.T) {
+	t.Parallel()
+	const pattern = "GET /api/auth/reset-password/{token}"
+	const path = "/api/auth/reset-password/token-secret"
+	for _, tc := range []struct {
+		name string
+		h    func(log *slog.Logger) http.Handler
+		want string
+	}{
+		{"routed", func(log *slog.Logger) http.Handler {
+			mux := http.NewServeMux()
+			mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) { writeError(log, w, r, errors.New("database gone")) })
+			return mux
+		}, pattern},
+		{"outside the mux", func(log *slog.Logger) http.Handler {
+			return accesslog.Middleware{Log: slog.New(slog.DiscardHandler)}.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				accesslog.Route(pattern, http.NotFoundHandler()).ServeHTTP(httptest.NewRecorder(), r)
+				writeError(log, w, r, errors.New("panic: database gone"))
+			}))
+		}, pattern},
+		{"unrouted", func(log *slog.Logger) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { writeError(log, w, r, errors.New("database gone")) })
+		}, "unmatched"},
+	} {
+		var logs bytes.Buffer
+		rec := httptest.NewRecorder()
+		tc.h(logTo(&logs)).ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		lines := logLines(t, &logs)
+		if rec.Code != 500 || len(lines) != 1 || lines[0]["route"] != tc.want || strings.Contains(logs.String(), "token-secret") {
+			t.Errorf("%s: %d, log %s; want route %q and no path", tc.name, rec.Code, logs.String(), tc.want)
+		}
 	}
 }
 

@@ -6,7 +6,9 @@
 // Every message has a plain-text and an HTML part. The SES and SMTP
 // transports log nothing: a body holds a one-time link that is as good as
 // a password, and their errors carry the cause (a status, a server's reply)
-// but never a credential or a body.
+// but never a credential or a body. They may name the recipient (an SMTP
+// refusal's "affected recipient(s)", SES's MessageRejected), so a caller
+// masks it before logging one (internal/logsafe).
 package mail
 
 import (

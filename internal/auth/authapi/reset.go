@@ -12,6 +12,7 @@ import (
 
 	"adstudio/internal/auth/authdb"
 	"adstudio/internal/httpapi"
+	"adstudio/internal/logsafe"
 	"adstudio/internal/mail"
 	"adstudio/internal/ratelimit"
 )
@@ -102,7 +103,9 @@ func (a *API) send(ctx context.Context, kind string, m mail.Message) {
 	start := time.Now()
 	err := a.Mail.Send(ctx, m)
 	if err != nil {
-		a.logger().ErrorContext(ctx, "mail not sent", "kind", kind, "err", err)
+		// A server's refusal may quote the recipient (SMTP's "affected
+		// recipient(s)", SES's MessageRejected): masked, as in "to".
+		a.logger().ErrorContext(ctx, "mail not sent", "kind", kind, "to", logsafe.Email(m.To), "err", logsafe.Error(err, m.To))
 		return
 	}
 	a.pace.observe(time.Since(start))

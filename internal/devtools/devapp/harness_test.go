@@ -2,10 +2,10 @@ package devapp_test
 
 import (
 	"bytes"
-	"log/slog"
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
