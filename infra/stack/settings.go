@@ -186,13 +186,32 @@ const DefaultGenerateReservedConcurrency = 50
 // generate without a reservation (context generateReservedConcurrency=0).
 const NoReservedConcurrency = -1
 
-// FromContext reads the stack props from CDK context: every Settings key,
-// plus assetRoot, ssmPrefix, domainName, certificateArn, throttleRate,
-// throttleBurst, the route throttles (<class>ThrottleRate,
-// <class>ThrottleBurst for every RouteClass), generateReservedConcurrency,
-// logRetentionDays and generateFunctionName. Unset keys keep their defaults.
+// ContextKeys lists every CDK context key the app reads: each Settings
+// key, then the stack's own (main.go reads stackName). infra/README.md
+// documents each one, and a test holds it to that.
+func ContextKeys() []string {
+	var keys []string
+	for _, s := range Settings() {
+		keys = append(keys, s.Context)
+	}
+	keys = append(keys, "assetRoot", "ssmPrefix", "domainName", "certificateArn", "generateFunctionName", "throttleRate", "throttleBurst")
+	for _, c := range RouteClasses() {
+		keys = append(keys, string(c)+"ThrottleRate", string(c)+"ThrottleBurst")
+	}
+	return append(keys, "generateReservedConcurrency", "logRetentionDays", "alarmEmail", "stackName")
+}
+
+// FromContext reads the stack props from CDK context, every key of
+// ContextKeys but stackName. Unset keys keep their defaults.
 func FromContext(scope constructs.Construct) (*Props, error) {
+	known := map[string]bool{}
+	for _, k := range ContextKeys() {
+		known[k] = true
+	}
 	get := func(k string) string {
+		if !known[k] {
+			panic("stack: context key " + k + " is not in ContextKeys (and so not checked against infra/README.md)")
+		}
 		v := scope.Node().TryGetContext(jsii.String(k))
 		if v == nil {
 			return ""
@@ -224,6 +243,7 @@ func FromContext(scope constructs.Construct) (*Props, error) {
 		DomainName:           get("domainName"),
 		CertificateArn:       get("certificateArn"),
 		GenerateFunctionName: get("generateFunctionName"),
+		AlarmEmail:           get("alarmEmail"),
 		Settings:             map[string]string{},
 	}
 	if p.AssetRoot == "" {
@@ -271,6 +291,12 @@ func FromContext(scope constructs.Construct) (*Props, error) {
 	if p.LogRetention, err = RetentionFromDays(days); err != nil {
 		return nil, err
 	}
+	if p.AlarmEmail != "" {
+		// One bare address: SNS takes nothing else as an email endpoint.
+		if a, err := mail.ParseAddress(p.AlarmEmail); err != nil || a.Address != p.AlarmEmail {
+			return nil, fmt.Errorf("context alarmEmail: expected one address such as ops@example.com, got %q", p.AlarmEmail)
+		}
+	}
 	if (p.DomainName == "") != (p.CertificateArn == "") {
 		return nil, fmt.Errorf("context domainName and certificateArn go together (got domainName=%q certificateArn=%q)", p.DomainName, p.CertificateArn)
 	}
@@ -311,4 +337,13 @@ func SESIdentities(from string) []string {
 		return nil
 	}
 	return []string{domain, addr}
+}
+
+// normalizePrefix makes a parameter path prefix: leading and trailing "/".
+func normalizePrefix(p string) string {
+	p = strings.Trim(strings.TrimSpace(p), "/")
+	if p == "" {
+		p = strings.Trim(DefaultParameterPrefix, "/")
+	}
+	return "/" + p + "/"
 }

@@ -1,8 +1,10 @@
 // Package stack is the adstudio CDK stack: one HTTP API whose routes come
 // from the project's route table (internal/routes), the four Lambda functions
-// that own them, their log groups, the 5-minute sweep schedule, and an
-// optional custom domain. Secrets stay in SSM Parameter Store: the functions
-// get parameter names only.
+// that own them, their log groups, the 5-minute sweep schedule, an
+// optional custom domain, and what an operator watches: the API's access
+// log, generate's failed-event queue, alarms into one SNS topic and a
+// dashboard (monitoring.go). Secrets stay in SSM Parameter Store: the
+// functions get parameter names only.
 package stack
 
 import (
@@ -18,11 +20,15 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdadestinations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -59,8 +65,12 @@ type Props struct {
 	// concurrency: 0 means DefaultGenerateReservedConcurrency,
 	// NoReservedConcurrency no reservation.
 	GenerateReservedConcurrency int
-	// LogRetention of every function's log group; default one month.
+	// LogRetention of every function's log group and of the API's access
+	// log; default one month.
 	LogRetention awslogs.RetentionDays
+	// AlarmEmail, when set, is subscribed to the alarm topic (SNS asks the
+	// address to confirm).
+	AlarmEmail string
 }
 
 // Stack is the synthesised stack and the constructs tests look at.
@@ -74,6 +84,17 @@ type Stack struct {
 	ParameterNames map[routes.Function][]string
 	// CookieShape is what the CookieShape output says.
 	CookieShape string
+
+	// LogGroups are the functions' log groups; AccessLogs the API's.
+	LogGroups  map[routes.Function]awslogs.LogGroup
+	AccessLogs awslogs.LogGroup
+	// GenerateFailedEvents is generate's on-failure destination for its
+	// asynchronous events.
+	GenerateFailedEvents awssqs.Queue
+	// AlarmTopic receives every alarm (AddAlarm), by name in Alarms.
+	AlarmTopic awssns.Topic
+	Alarms     map[string]awscloudwatch.Alarm
+	Dashboard  awscloudwatch.Dashboard
 }
 
 // GenerateFunctionNameEnv tells the generate function its own name, for the
@@ -153,6 +174,8 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 		Functions:      map[routes.Function]awslambda.Function{},
 		Integrations:   map[routes.Function]awsapigatewayv2integrations.HttpLambdaIntegration{},
 		ParameterNames: map[routes.Function][]string{},
+		LogGroups:      map[routes.Function]awslogs.LogGroup{},
+		Alarms:         map[string]awscloudwatch.Alarm{},
 	}
 
 	generateName := props.GenerateFunctionName
@@ -200,6 +223,8 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 		}
 		s.Stage.Node().DefaultChild().(awsapigatewayv2.CfnStage).SetRouteSettings(settings)
 	}
+	s.accessLog(retention)
+	s.GenerateFailedEvents = s.failedEventQueue()
 
 	plain := map[string]*string{}
 	for k, v := range props.Settings {
@@ -296,20 +321,20 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 			env[GenerateFunctionNameEnv] = jsii.String(generateName) // see FunctionName below
 		}
 
+		// A LogGroup of our own, not the deprecated LogRetention (which adds
+		// a custom resource).
+		logs := awslogs.NewLogGroup(st, jsii.String(title+"Logs"), &awslogs.LogGroupProps{Retention: retention})
+		s.LogGroups[fn] = logs
 		fprops := &awslambda.FunctionProps{
-			Description:  jsii.String("adstudio " + name + ": " + spec.Description),
-			Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
-			Architecture: awslambda.Architecture_ARM_64(),
-			Handler:      jsii.String("bootstrap"), // ignored by OS-only runtimes, required by CDK
-			Code:         awslambda.Code_FromAsset(jsii.String(filepath.Join(props.AssetRoot, name)), nil),
-			MemorySize:   jsii.Number(spec.MemoryMB),
-			Timeout:      awscdk.Duration_Seconds(jsii.Number(spec.TimeoutSeconds)),
-			Environment:  &env,
-			// A LogGroup of our own, not the deprecated LogRetention (which
-			// adds a custom resource).
-			LogGroup: awslogs.NewLogGroup(st, jsii.String(title+"Logs"), &awslogs.LogGroupProps{
-				Retention: retention,
-			}),
+			Description:   jsii.String("adstudio " + name + ": " + spec.Description),
+			Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
+			Architecture:  awslambda.Architecture_ARM_64(),
+			Handler:       jsii.String("bootstrap"), // ignored by OS-only runtimes, required by CDK
+			Code:          awslambda.Code_FromAsset(jsii.String(filepath.Join(props.AssetRoot, name)), nil),
+			MemorySize:    jsii.Number(spec.MemoryMB),
+			Timeout:       awscdk.Duration_Seconds(jsii.Number(spec.TimeoutSeconds)),
+			Environment:   &env,
+			LogGroup:      logs,
 			LoggingFormat: awslambda.LoggingFormat_JSON,
 		}
 		if fn == routes.Generate {
@@ -327,6 +352,9 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 			// sweeper fails and refunds a generation pending for more than
 			// JobTimeout + 5 min (about 7 min), and Continue then ignores it.
 			fprops.MaxEventAge = awscdk.Duration_Minutes(jsii.Number(15))
+			// An event that failed every retry or expired is kept, and
+			// alarmed on, instead of dropped (docs/operations.md §2.5).
+			fprops.OnFailure = awslambdadestinations.NewSqsDestination(s.GenerateFailedEvents)
 			// A burst of generations then waits for its own instances
 			// instead of taking the account's whole pool from auth, history
 			// and imageproxy. Past the reservation, an API request is
@@ -408,6 +436,8 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 		}
 	}
 
+	s.monitor(props.AlarmEmail, reserved)
+
 	// The sweep: fail and refund generations stuck in pending.
 	awsevents.NewRule(st, jsii.String("SweepSchedule"), &awsevents.RuleProps{
 		Description: jsii.String("adstudio: sweep stuck generations every 5 minutes"),
@@ -478,13 +508,4 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 		Value:       jsii.String(strings.Join(all, ",")),
 	})
 	return s
-}
-
-// normalizePrefix makes a parameter path prefix: leading and trailing "/".
-func normalizePrefix(p string) string {
-	p = strings.Trim(strings.TrimSpace(p), "/")
-	if p == "" {
-		p = strings.Trim(DefaultParameterPrefix, "/")
-	}
-	return "/" + p + "/"
 }

@@ -210,6 +210,8 @@ func TestStack(t *testing.T) {
 	t.Run("EnvironmentOwners", func(t *testing.T) { checkEnvironmentOwners(t, assets) })
 	// Mail: SES's grant and SMTP's secret, for auth alone (mail_test.go).
 	t.Run("Mail", func(t *testing.T) { checkMail(t, assets) })
+	// Access log, failed-event queue, alarms, dashboard (monitoring_test.go).
+	t.Run("Monitoring", func(t *testing.T) { checkMonitoring(t, assets) })
 
 	// A stack built from context, with every setting and a custom domain.
 	ctx := map[string]any{
@@ -227,6 +229,7 @@ func TestStack(t *testing.T) {
 		"authSchema":       "", // empty: left out
 		"domainName":       "api.example.com",
 		"certificateArn":   "arn:aws:acm:eu-west-1:123456789012:certificate/abc",
+		"alarmEmail":       "ops@example.com",
 	}
 	a := awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
 	p, err := stack.FromContext(a)
@@ -264,7 +267,8 @@ func TestStack(t *testing.T) {
 	if spec := stack.Specs()[routes.Generate]; spec.TimeoutSeconds < 105 || stack.Specs()[routes.Auth].TimeoutSeconds > 29 {
 		t.Errorf("timeouts: generate %v s (needs >= 105 for a continuation), auth %v s (API-facing, <= 29)", spec.TimeoutSeconds, stack.Specs()[routes.Auth].TimeoutSeconds)
 	}
-	tpl.ResourceCountIs(jsii.String("AWS::Logs::LogGroup"), jsii.Number(len(routes.Functions())))
+	// One per function, and the API's access log.
+	tpl.ResourceCountIs(jsii.String("AWS::Logs::LogGroup"), jsii.Number(len(routes.Functions())+1))
 	tpl.AllResourcesProperties(jsii.String("AWS::Logs::LogGroup"), obj{"RetentionInDays": 30})
 	// No LogRetention custom resource.
 	tpl.ResourceCountIs(jsii.String("Custom::LogRetention"), jsii.Number(0))
@@ -509,7 +513,8 @@ func TestStack(t *testing.T) {
 	})
 
 	// IAM: per function, exactly its own parameters with ssm:GetParameters,
-	// plus lambda:InvokeFunction on itself for generate; no wildcards.
+	// plus for generate lambda:InvokeFunction on itself and CDK's send grant
+	// on its failed-event queue (the on-failure destination); no wildcards.
 	arn := "arn:${AWS::Partition}:%s:${AWS::Region}:${AWS::AccountId}:%s"
 	got := iamGrants(t, d, fnByID)
 	for _, fn := range routes.Functions() {
@@ -519,6 +524,10 @@ func TestStack(t *testing.T) {
 		}
 		if fn == routes.Generate {
 			want = append(want, "lambda:InvokeFunction "+fmt.Sprintf(arn, "lambda", "function:"+generateName))
+			queue := "${" + *s.GetLogicalId(s.GenerateFailedEvents.Node().DefaultChild().(awscdk.CfnElement)) + ".Arn}"
+			for _, act := range []string{"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"} {
+				want = append(want, act+" "+queue)
+			}
 		}
 		sort.Strings(want)
 		sort.Strings(got[fn])
@@ -641,9 +650,10 @@ func TestStack(t *testing.T) {
 		CertificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/abc",
 		Settings:       map[string]string{"BETTER_AUTH_URL": "https://abc123.execute-api.eu-west-1.amazonaws.com"}})
 	assertions.Annotations_FromStack(s6.Stack).HasWarning(jsii.String("/StaleUrl"), assertions.Match_StringLikeRegexp(jsii.String("betterAuthUrl names the execute-api endpoint")))
-	// Malformed numbers stop the synth with the key's name.
+	// Malformed numbers (and addresses) stop the synth with the key's name.
 	for k, v := range map[string]any{
 		"generateReservedConcurrency": "-1", "workflowThrottleBurst": 2.5, "passwordThrottleRate": "0", "historyDeleteThrottleBurst": "many",
+		"alarmEmail": "Ops <ops@example.com>",
 	} {
 		if _, err := stack.FromContext(awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{k: v}})); err == nil || !strings.Contains(err.Error(), k) {
 			t.Errorf("context %s=%v: error %v", k, v, err)
