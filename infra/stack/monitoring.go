@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
 	"github.com/aws/jsii-runtime-go"
 
+	"adstudio/internal/metrics"
 	"adstudio/internal/routes"
 )
 
@@ -41,6 +42,21 @@ const (
 	// generate function long enough to be read after a holiday (SQS's
 	// maximum).
 	FailedEventRetentionDays = 14
+	// ProviderErrorRatePercent of the generations finished in one period
+	// failed at the image provider, counted only once the period has
+	// ProviderErrorMinGenerations generations: the provider is down,
+	// throttling us, or refusing our key; a few refusals (a prompt its
+	// moderation rejects) are routine.
+	ProviderErrorRatePercent    = 20
+	ProviderErrorMinGenerations = 10
+	// SweptPeriodMinutes is the window of the swept-generations alarm: the
+	// sweep runs every few minutes, and any generation it finds is a job
+	// lost (a crash, a frozen Lambda, a hand-off that never ran).
+	SweptPeriodMinutes = 15
+	// SignInFailureSpike refused sign-ins in one period: far more than
+	// people mistyping passwords, so credential stuffing or a broken
+	// sign-in.
+	SignInFailureSpike = 50
 )
 
 // AccessLogFormat is the HTTP API's access log line: one JSON object per
@@ -158,6 +174,79 @@ func (s *Stack) api5xxRate() awscloudwatch.MathExpression {
 	})
 }
 
+// appMetric is one of the application's EMF metrics (internal/metrics),
+// its dimensionless total. An alarm's passes no label: a labelled metric
+// becomes a metric-math query in the template.
+func appMetric(name, stat string, minutes float64, label string) awscloudwatch.Metric {
+	props := &awscloudwatch.MetricProps{
+		Namespace: jsii.String(metrics.Namespace), MetricName: jsii.String(name),
+		Statistic: jsii.String(stat), Period: awscdk.Duration_Minutes(jsii.Number(minutes)),
+	}
+	if label != "" {
+		props.Label = jsii.String(label)
+	}
+	return awscloudwatch.NewMetric(props)
+}
+
+// appMetricBy is an application metric graphed per value of its
+// dimensions (label "": each series named by its values), whatever values
+// were emitted (a SEARCH expression: the
+// values, such as error codes, are not known here).
+func appMetricBy(name, stat, label string, dims ...string) awscloudwatch.MathExpression {
+	schema := metrics.Namespace
+	for _, d := range dims {
+		schema += "," + d
+	}
+	props := &awscloudwatch.MathExpressionProps{
+		Expression: jsii.String(fmt.Sprintf("SEARCH('{%s} MetricName=\"%s\"', '%s', %d)", schema, name, stat, AlarmPeriodMinutes*60)),
+		Period:     period(),
+	}
+	if label != "" {
+		props.Label = jsii.String(label)
+	}
+	return awscloudwatch.NewMathExpression(props)
+}
+
+// providerErrorRate is the share of the generations finished that failed
+// at the provider, in percent, 0 below ProviderErrorMinGenerations.
+func providerErrorRate() awscloudwatch.MathExpression {
+	return awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		Expression: jsii.String(fmt.Sprintf("IF(generations >= %d, 100 * FILL(errors, 0) / generations, 0)", ProviderErrorMinGenerations)),
+		UsingMetrics: &map[string]awscloudwatch.IMetric{
+			"errors":      appMetric(metrics.ProviderErrors, "Sum", AlarmPeriodMinutes, "provider errors"),
+			"generations": appMetric(metrics.Generations, "Sum", AlarmPeriodMinutes, "generations"),
+		},
+		Label:  jsii.String("provider errors % of generations"),
+		Period: period(),
+	})
+}
+
+// appAlarms are the alarms on the application's own metrics (EMF lines of
+// internal/metrics): the provider's error rate, swept generations, and a
+// spike of refused sign-ins.
+func (s *Stack) appAlarms() {
+	gt := awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD
+	s.AddAlarm("provider-error-rate", awscloudwatch.AlarmProps{
+		AlarmDescription: jsii.String(fmt.Sprintf("generate: more than %d%% of generations failed at the image provider in %d minutes (at least %d generations). docs/operations.md §2.6",
+			ProviderErrorRatePercent, AlarmPeriodMinutes, ProviderErrorMinGenerations)),
+		Metric:             providerErrorRate(),
+		ComparisonOperator: gt,
+		Threshold:          jsii.Number(ProviderErrorRatePercent),
+	})
+	s.AddAlarm("swept-generations", awscloudwatch.AlarmProps{
+		AlarmDescription:   jsii.String(fmt.Sprintf("generate: the sweep failed and refunded generations stuck pending (in %d minutes). docs/operations.md §2.7", SweptPeriodMinutes)),
+		Metric:             appMetric(metrics.SweptGenerations, "Sum", SweptPeriodMinutes, ""),
+		ComparisonOperator: gt,
+		Threshold:          jsii.Number(0),
+	})
+	s.AddAlarm("sign-in-failures", awscloudwatch.AlarmProps{
+		AlarmDescription:   jsii.String(fmt.Sprintf("auth: more than %d refused sign-ins in %d minutes. docs/operations.md §2.8", SignInFailureSpike, AlarmPeriodMinutes)),
+		Metric:             appMetric(metrics.SignInFailures, "Sum", AlarmPeriodMinutes, ""),
+		ComparisonOperator: gt,
+		Threshold:          jsii.Number(SignInFailureSpike),
+	})
+}
+
 // alarms adds the topic, its email subscription when alarmEmail is set,
 // and the built-in alarms: per function errors, throttles and duration
 // near the timeout; the API's 5xx rate; generate's failed async events.
@@ -208,6 +297,7 @@ func (s *Stack) alarms(email string) {
 		ComparisonOperator: gt,
 		Threshold:          jsii.Number(0),
 	})
+	s.appAlarms()
 }
 
 // dashboard is the one page an operator opens first: every alarm's state,
@@ -275,6 +365,21 @@ func (s *Stack) dashboard(reserved int) {
 			awscloudwatch.NewGraphWidget(graph("generate: failed async events (queue depth)", 8,
 				s.GenerateFailedEvents.MetricApproximateNumberOfMessagesVisible(as("Maximum", "messages")))),
 			awscloudwatch.NewGraphWidget(asyncEvents),
+		},
+		{
+			awscloudwatch.NewGraphWidget(graph("Generations by outcome", 6,
+				appMetricBy(metrics.Generations, "Sum", "", metrics.DimWorkflow, metrics.DimOutcome))),
+			awscloudwatch.NewGraphWidget(graph("Provider latency (ms)", 6,
+				appMetric(metrics.ProviderLatency, "p50", AlarmPeriodMinutes, "p50"),
+				appMetric(metrics.ProviderLatency, "p99", AlarmPeriodMinutes, "p99"))),
+			awscloudwatch.NewGraphWidget(graph("Provider errors by code, copy failures, swept", 6,
+				appMetricBy(metrics.ProviderErrors, "Sum", "", metrics.DimCode),
+				appMetric(metrics.ResultCopyFailures, "Sum", AlarmPeriodMinutes, "result copy failures"),
+				appMetric(metrics.SweptGenerations, "Sum", AlarmPeriodMinutes, "swept"))),
+			awscloudwatch.NewGraphWidget(graph("Sign-ins, refused sign-ins, rate-limited", 6,
+				appMetric(metrics.SignIns, "Sum", AlarmPeriodMinutes, "sign-ins"),
+				appMetric(metrics.SignInFailures, "Sum", AlarmPeriodMinutes, "refused sign-ins"),
+				appMetricBy(metrics.RateLimited, "Sum", "", metrics.DimScope))),
 		},
 	}
 	var widgets []*[]awscloudwatch.IWidget

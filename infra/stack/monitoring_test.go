@@ -14,6 +14,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"adstudio/infra/stack"
+	"adstudio/internal/metrics"
 	"adstudio/internal/routes"
 )
 
@@ -116,6 +117,31 @@ func checkMonitoring(t *testing.T, assets string) {
 	if want["Ops-auth-duration"].threshold != 8000 || want["Ops-generate-duration"].threshold != 96000 {
 		t.Errorf("duration thresholds: auth %v, generate %v (timeouts changed? update this test)", want["Ops-auth-duration"].threshold, want["Ops-generate-duration"].threshold)
 	}
+	// The application's own metrics (EMF, internal/metrics): their
+	// dimensionless totals.
+	appWant := map[string]struct {
+		name      string
+		threshold float64
+		period    float64
+	}{
+		"Ops-swept-generations": {metrics.SweptGenerations, 0, stack.SweptPeriodMinutes * 60},
+		"Ops-sign-in-failures":  {metrics.SignInFailures, stack.SignInFailureSpike, 300},
+	}
+	if appWant["Ops-sign-in-failures"].threshold != 50 || appWant["Ops-swept-generations"].period != 900 {
+		t.Errorf("app alarm thresholds changed: update docs/operations.md §2.7 and §2.8, then this test")
+	}
+	for name, w := range appWant {
+		p, ok := alarms[name]
+		if !ok {
+			t.Errorf("no alarm %s", name)
+			continue
+		}
+		if p["Namespace"] != "Adstudio" || p["MetricName"] != w.name || p["Statistic"] != "Sum" || p["Dimensions"] != nil ||
+			p["Threshold"] != w.threshold || p["Period"] != w.period {
+			t.Errorf("%s: %v %v %v dims %v > %v over %v s, want Adstudio %s Sum > %v over %v s",
+				name, p["Namespace"], p["MetricName"], p["Statistic"], p["Dimensions"], p["Threshold"], p["Period"], w.name, w.threshold, w.period)
+		}
+	}
 	for name, w := range want {
 		p, ok := alarms[name]
 		if !ok {
@@ -165,8 +191,38 @@ func checkMonitoring(t *testing.T, assets string) {
 		!reflect.DeepEqual(used, map[string]string{"errors": "5xx", "requests": "Count"}) {
 		t.Errorf("5xx rate: %q over %v, want %q over 5xx and Count", expr, used, wantExpr)
 	}
-	if len(alarms) != len(want)+1 {
-		t.Errorf("%d alarms, want %d: %v", len(alarms), len(want)+1, alarms)
+	// The provider's error rate: ProviderErrors / Generations in percent,
+	// over 5 minutes, only past a minimum of generations.
+	perr, ok := alarms["Ops-provider-error-rate"]
+	if !ok {
+		t.Fatal("no alarm Ops-provider-error-rate")
+	}
+	if perr["Threshold"] != float64(stack.ProviderErrorRatePercent) || stack.ProviderErrorRatePercent != 20 || stack.ProviderErrorMinGenerations != 10 {
+		t.Errorf("provider error rate threshold %v (constants changed? update docs/operations.md §2.6 and this test)", perr["Threshold"])
+	}
+	expr = ""
+	used = map[string]string{}
+	for _, m := range list(perr["Metrics"]) {
+		m := m.(obj)
+		if e, ok := m["Expression"].(string); ok {
+			expr = e
+			continue
+		}
+		ms := m["MetricStat"].(obj)
+		mm := ms["Metric"].(obj)
+		if mm["Namespace"] != "Adstudio" || mm["Dimensions"] != nil || ms["Stat"] != "Sum" || ms["Period"] != float64(300) {
+			t.Errorf("provider error rate input %v", m)
+		}
+		used[m["Id"].(string)] = mm["MetricName"].(string)
+	}
+	if wantExpr := "IF(generations >= 10, 100 * FILL(errors, 0) / generations, 0)"; expr != wantExpr ||
+		!reflect.DeepEqual(used, map[string]string{"errors": metrics.ProviderErrors, "generations": metrics.Generations}) {
+		t.Errorf("provider error rate: %q over %v, want %q over ProviderErrors and Generations", expr, used, wantExpr)
+	}
+	// The built-in alarms, the API's 5xx rate, and the three on the
+	// application's metrics.
+	if n := len(want) + 1 + 1 + len(appWant); len(alarms) != n || n != 4*3+1+1+1+2 {
+		t.Errorf("%d alarms, want %d: %v", len(alarms), n, alarms)
 	}
 
 	// One topic, one email subscription, from alarmEmail.
@@ -181,6 +237,16 @@ func checkMonitoring(t *testing.T, assets string) {
 	body := flat(dash["DashboardBody"])
 	for _, part := range []string{`"AWS/ApiGateway","Count"`, `"AWS/ApiGateway","4xx"`, `"AWS/ApiGateway","5xx"`, `"AWS/ApiGateway","Latency"`,
 		`"ConcurrentExecutions"`, `"AWS/SQS","ApproximateNumberOfMessagesVisible"`, "${" + id(s.Alarms["api-5xx-rate"]) + ".Arn}"} {
+		if !strings.Contains(body, part) {
+			t.Errorf("dashboard lacks %s", part)
+		}
+	}
+	// ...and the application's metrics.
+	for _, part := range []string{
+		`{Adstudio,Workflow,Outcome} MetricName=\"Generations\"`, `"Adstudio","ProviderLatency"`, `"stat":"p50"`, `"stat":"p99"`,
+		`{Adstudio,Code} MetricName=\"ProviderErrors\"`, `"Adstudio","ResultCopyFailures"`, `"Adstudio","SweptGenerations"`,
+		`"Adstudio","SignIns"`, `"Adstudio","SignInFailures"`, `{Adstudio,Scope} MetricName=\"RateLimited\"`,
+	} {
 		if !strings.Contains(body, part) {
 			t.Errorf("dashboard lacks %s", part)
 		}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"adstudio/internal/auth/session"
+	"adstudio/internal/metrics"
 	"adstudio/internal/origin"
 	"adstudio/internal/ratelimit"
 )
@@ -18,6 +19,8 @@ type Guard struct {
 	// Limiter counts per-user limits in the database, so they hold across
 	// every Lambda instance; nil (or rate limits off) counts nothing.
 	Limiter *ratelimit.Limiter
+	// Metrics counts the requests a per-user limit refuses (nil: none).
+	Metrics *metrics.Emitter
 }
 
 // UserLimit is a per-user rate limit attached to a route where it is
@@ -65,6 +68,7 @@ func (g *Guard) User(w http.ResponseWriter, r *http.Request, useCache bool) (*se
 			return nil, err
 		}
 		if !d.Allowed {
+			g.Metrics.Count(r.Context(), metrics.RateLimited, 1, metrics.Dim{Name: metrics.DimScope, Value: l.Name})
 			e := *errRateLimited
 			e.Header = http.Header{"Retry-After": {strconv.Itoa(d.RetryAfter)}}
 			return nil, &e

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -24,6 +25,7 @@ import (
 	"adstudio/internal/accesslog"
 	"adstudio/internal/awsenv"
 	"adstudio/internal/config"
+	"adstudio/internal/metrics"
 	"adstudio/internal/routes"
 	"adstudio/internal/secrets"
 	"adstudio/internal/server"
@@ -50,13 +52,14 @@ type Build func(c *server.Core, env Env) (Function, error)
 // ends it with one line on stderr and a non-zero status (Lambda then
 // reports the failed init).
 func Run(fn routes.Function, build Build) {
-	if err := run(build); err != nil {
+	if err := run(fn, build); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", fn, err)
 		os.Exit(1)
 	}
 }
 
-func run(build Build) error {
+func run(fn routes.Function, build Build) error {
+	start := time.Now()
 	// CloudWatch takes JSON lines as structured records (the stack sets the
 	// functions' log format to JSON).
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
@@ -87,12 +90,32 @@ func run(build Build) error {
 		return err
 	}
 	c.RequestIDs = requestIDs
+	// EMF lines on stdout: the function's log group turns them into
+	// metrics, with no API call (internal/metrics). The slog lines go to
+	// stderr, so the two never share a write.
+	c.UseMetrics(&metrics.Emitter{W: os.Stdout, Function: string(fn)})
 	f, err := build(c, env)
 	if err != nil {
 		return err
 	}
-	lambda.Start(Handler(f))
+	lambda.Start(ColdStart(c.Metrics, fn, time.Since(start), Handler(f)))
 	return nil
+}
+
+// ColdStart reports the process's cold start, with init (the time it took
+// to build the function), at its first invocation (a provisioned or
+// restored environment may wait long between the two), then passes every
+// invocation to h.
+func ColdStart(m *metrics.Emitter, fn routes.Function, init time.Duration, h func(context.Context, json.RawMessage) (any, error)) func(context.Context, json.RawMessage) (any, error) {
+	var once sync.Once
+	return func(ctx context.Context, raw json.RawMessage) (any, error) {
+		once.Do(func() {
+			dim := metrics.Dim{Name: metrics.DimFunction, Value: string(fn)}
+			m.Count(ctx, metrics.ColdStarts, 1, dim)
+			m.Duration(ctx, metrics.InitDuration, init, dim)
+		})
+		return h(ctx, raw)
+	}
 }
 
 // requestIDs are the ids of the invocation behind r: API Gateway's (which

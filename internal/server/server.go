@@ -21,6 +21,7 @@ import (
 	"adstudio/internal/database"
 	"adstudio/internal/generation/gendb"
 	"adstudio/internal/httpapi"
+	"adstudio/internal/metrics"
 	"adstudio/internal/objectstore"
 	"adstudio/internal/origin"
 	"adstudio/internal/ratelimit"
@@ -51,6 +52,18 @@ type Core struct {
 	// (set by internal/lambdaentry on Lambda; nil locally).
 	Log        *slog.Logger
 	RequestIDs func(*http.Request) accesslog.IDs
+	// Metrics is the process's one metric emitter (set by
+	// internal/lambdaentry on Lambda, writing EMF lines to stdout; nil
+	// locally: no metrics). Set it with UseMetrics, before the functions
+	// are built: they copy it.
+	Metrics *metrics.Emitter
+}
+
+// UseMetrics makes e the emitter of c and of what c built itself (the
+// guard's per-user limits).
+func (c *Core) UseMetrics(e *metrics.Emitter) {
+	c.Metrics = e
+	c.Guard.Metrics = e
 }
 
 // New opens the database and the object store. It does no network I/O: a
@@ -154,6 +167,11 @@ func (c *Core) Sweep(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	swept, err := c.Generations.Sweep(ctx, now.Add(-c.StaleAfter()), now)
+	if len(swept) > 0 {
+		// Each one is a job lost (a crash, a frozen Lambda, a hand-off that
+		// never ran): the stack alarms on any.
+		c.Metrics.Count(ctx, metrics.SweptGenerations, int64(len(swept)))
+	}
 	if err != nil {
 		return swept, err
 	}

@@ -16,6 +16,7 @@ import (
 	"adstudio/internal/httpapi"
 	"adstudio/internal/jscompat"
 	"adstudio/internal/mail"
+	"adstudio/internal/metrics"
 	"adstudio/internal/origin"
 	"adstudio/internal/ratelimit"
 )
@@ -51,6 +52,9 @@ type API struct {
 	// Verification is EMAIL_VERIFICATION: config.VerifyOff, VerifySend or
 	// VerifyRequired.
 	Verification string
+	// Metrics counts sign-ins, refused sign-ins and rate-limited requests
+	// (nil: none).
+	Metrics *metrics.Emitter
 	// Sleep stands in for the timer of mailPace in tests (nil: real).
 	Sleep func(context.Context, time.Duration)
 
@@ -182,6 +186,7 @@ func (a *API) RateLimit(next http.Handler) http.Handler {
 			return
 		}
 		if !d.Allowed {
+			a.Metrics.Count(r.Context(), metrics.RateLimited, 1, metrics.Dim{Name: metrics.DimScope, Value: authLimitScope(ratelimit.RuleFor(path))})
 			httpapi.WriteError(w, r, &httpapi.AuthError{
 				Status: http.StatusTooManyRequests, Message: "Too many requests. Please try again later.",
 				Header: http.Header{"X-Retry-After": {strconv.Itoa(d.RetryAfter)}},
@@ -191,6 +196,39 @@ func (a *API) RateLimit(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// Scopes of the auth tree's rate limits (metrics.DimScope): the strict
+// per-IP rules on the password and mail endpoints, counted across
+// instances, and the general per-IP rule. Named by the rule, not the path,
+// which a client chooses.
+const (
+	ScopeAuthStrict  = "auth-strict"
+	ScopeAuthGeneral = "auth-general"
+)
+
+func authLimitScope(r ratelimit.Rule) string {
+	if r.PerInstance {
+		return ScopeAuthGeneral
+	}
+	return ScopeAuthStrict
+}
+
+// signedIn counts a sign-in by method.
+func (a *API) signedIn(ctx context.Context, method string) {
+	a.Metrics.Count(ctx, metrics.SignIns, 1, metrics.Dim{Name: metrics.DimMethod, Value: method})
+}
+
+// signInRefused counts a refused sign-in by method and reason.
+func (a *API) signInRefused(ctx context.Context, method, reason string) {
+	a.Metrics.Count(ctx, metrics.SignInFailures, 1,
+		metrics.Dim{Name: metrics.DimMethod, Value: method}, metrics.Dim{Name: metrics.DimReason, Value: reason})
+}
+
+// Reasons of refused email sign-ins (metrics.DimReason).
+const (
+	ReasonInvalidCredentials = "invalid_credentials"
+	ReasonEmailNotVerified   = "email_not_verified"
+)
 
 // requireSession resolves the session from the database (every caller
 // changes state or reads something sensitive) or answers 401.

@@ -11,6 +11,7 @@ import (
 	"adstudio/internal/config"
 	"adstudio/internal/httpapi"
 	"adstudio/internal/jscompat"
+	"adstudio/internal/metrics"
 )
 
 // SignUpEmail is POST /sign-up/email.
@@ -121,6 +122,7 @@ func (a *API) SignInEmail() httpapi.Handler {
 			if err := a.Hasher.Burn(ctx, pw); err != nil {
 				return err
 			}
+			a.signInRefused(ctx, metrics.MethodEmail, ReasonInvalidCredentials)
 			return errInvalidCredentials
 		}
 		if err != nil {
@@ -131,6 +133,7 @@ func (a *API) SignInEmail() httpapi.Handler {
 			return err
 		}
 		if !ok {
+			a.signInRefused(ctx, metrics.MethodEmail, ReasonInvalidCredentials)
 			return errInvalidCredentials
 		}
 		if a.Verification == config.VerifyRequired && !u.EmailVerified {
@@ -139,6 +142,7 @@ func (a *API) SignInEmail() httpapi.Handler {
 			if err := a.sendVerification(ctx, u, callbackURL); err != nil {
 				return err
 			}
+			a.signInRefused(ctx, metrics.MethodEmail, ReasonEmailNotVerified)
 			return errEmailNotVerified
 		}
 		dontRemember := hasRemember && !remember
@@ -147,6 +151,7 @@ func (a *API) SignInEmail() httpapi.Handler {
 			return err
 		}
 		a.Sessions.Issue(w.Header(), s, u, dontRemember)
+		a.signedIn(ctx, metrics.MethodEmail)
 		if !dontRemember && a.Sessions.DontRemember(r) {
 			// better-auth leaves an old dont_remember cookie in place, which
 			// silently stops refreshes of this new "remembered" session.

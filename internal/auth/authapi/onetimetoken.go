@@ -94,8 +94,13 @@ func (a *API) VerifyOneTimeToken() httpapi.Handler {
 		}
 		u, s, isNew, err := a.finishSignIn(ctx, w, r, p.Provider, &p.Info, p.Account)
 		if err != nil {
+			var fe *flowError
+			if errors.As(err, &fe) {
+				a.signInRefused(ctx, a.socialMethod(p.Provider), fe.reason())
+			}
 			return flowAPIError(err)
 		}
+		a.signedIn(ctx, a.socialMethod(p.Provider))
 		to := p.Flow.CallbackURL
 		if isNew && p.Flow.NewUserURL != "" {
 			to = p.Flow.NewUserURL

@@ -235,6 +235,32 @@ type flowError struct {
 	code, description string
 	step              string
 	cause             error
+	// fromProvider: code is the provider's own ?error=, which whoever
+	// crafts the callback URL chooses.
+	fromProvider bool
+}
+
+// ReasonProviderError is the metrics.DimReason of a social sign-in the
+// provider refused (its ?error=, not repeated: a client may make it up).
+const ReasonProviderError = "provider_error"
+
+// reason is the failure's metrics.DimReason: one of our own OAuth error
+// codes, or ReasonProviderError.
+func (e *flowError) reason() string {
+	if e.fromProvider {
+		return ReasonProviderError
+	}
+	return e.code
+}
+
+// socialMethod is the metrics.DimMethod of a social flow: the provider id
+// when it is a configured provider, "unknown" otherwise (the id comes from
+// the path).
+func (a *API) socialMethod(providerID string) string {
+	if _, ok := a.Social.Providers[providerID]; ok {
+		return providerID
+	}
+	return "unknown"
 }
 
 func (e *flowError) Error() string {
@@ -295,6 +321,7 @@ func (a *API) Callback(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	providerID := r.PathValue("provider")
 	defaultErrorURL := a.Social.BaseURL + BasePath + "/error"
+	linking := false
 	fail := func(errorURL string, err error) error {
 		var fe *flowError
 		if !errors.As(err, &fe) {
@@ -302,6 +329,9 @@ func (a *API) Callback(w http.ResponseWriter, r *http.Request) error {
 		}
 		if fe.cause != nil {
 			a.logFlowFailure(ctx, providerID, fe)
+		}
+		if !linking {
+			a.signInRefused(ctx, a.socialMethod(providerID), fe.reason())
 		}
 		params := url.Values{"error": {fe.code}}
 		if fe.description != "" {
@@ -328,6 +358,7 @@ func (a *API) Callback(w http.ResponseWriter, r *http.Request) error {
 	if json.Unmarshal([]byte(raw), &st) != nil || st.CodeVerifier == "" {
 		return fail(defaultErrorURL, failFlow(httpapi.OAuthErrStateInvalid))
 	}
+	linking = st.Link != nil
 	errorURL := st.ErrorURL
 	if errorURL == "" {
 		errorURL = defaultErrorURL
@@ -349,7 +380,7 @@ func (a *API) Callback(w http.ResponseWriter, r *http.Request) error {
 		return fail(errorURL, failFlow(httpapi.OAuthErrStateMismatch))
 	}
 	if e := q.Get("error"); e != "" {
-		return fail(errorURL, &flowError{code: e, description: q.Get("error_description")})
+		return fail(errorURL, &flowError{code: e, description: q.Get("error_description"), fromProvider: true})
 	}
 	code := q.Get("code")
 	if code == "" {
@@ -392,6 +423,7 @@ func (a *API) Callback(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fail(errorURL, err)
 	}
+	a.signedIn(ctx, a.socialMethod(providerID))
 	to := st.CallbackURL
 	if isNew && st.NewUserURL != "" {
 		to = st.NewUserURL

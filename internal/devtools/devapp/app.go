@@ -33,6 +33,7 @@ import (
 	"adstudio/internal/generation/gendb"
 	"adstudio/internal/historyapi"
 	"adstudio/internal/lambdaentry"
+	"adstudio/internal/metrics"
 	"adstudio/internal/objectstore"
 	"adstudio/internal/qwen"
 	"adstudio/internal/routes"
@@ -191,6 +192,16 @@ func (a *App) Continue(ctx context.Context, generationID string) error {
 // SetAccessLog sends the access log (a line per request) to l, for the
 // handlers built after the call (tests read it, or discard it).
 func (a *App) SetAccessLog(l *slog.Logger) { a.core.Log = l }
+
+// SetMetrics sends every function's metrics to e, for the handlers and
+// jobs that run after the call (tests read them). make dev emits none:
+// there is no CloudWatch to read them, and an EMF line per sign-in and
+// generation would bury the access log on the developer's terminal.
+func (a *App) SetMetrics(e *metrics.Emitter) {
+	a.core.UseMetrics(e)
+	a.generate.Runner.Metrics = e
+	a.auth.API.Metrics = e
+}
 
 // SetSyncBudget changes how long workflow requests wait before answering
 // 202 (tests use a short one to exercise the slow-provider path).

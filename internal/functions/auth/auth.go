@@ -52,6 +52,7 @@ func New(c *server.Core, o Options) *Function {
 		AppName:          c.Config.Mail.AppName,
 		Secrets:          c.Config.Secrets,
 		Verification:     c.Config.Mail.Verification,
+		Metrics:          c.Metrics,
 	}
 	f.Profile = &profile.API{Guard: c.Guard, Profiles: &profile.Store{DB: c.DB, UserTable: `"` + c.Auth.UserTable() + `"`}}
 	return f

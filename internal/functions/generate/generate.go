@@ -57,7 +57,7 @@ func New(c *server.Core, o Options) *Function {
 	}
 	rn := &engine.Runner{
 		Generations: c.Generations, Provider: provider, Storage: c.Objects, BaseURL: cfg.BaseURL, Links: c.Links, Now: c.Now,
-		CopyAttempts: 3, JobTimeout: c.JobTimeout(), Dispatcher: o.Dispatcher,
+		CopyAttempts: 3, JobTimeout: c.JobTimeout(), Dispatcher: o.Dispatcher, Metrics: c.Metrics,
 		Fetcher:    safefetch.New(safefetch.Options{MaxBytes: 32 << 20, Timeout: 60 * time.Second, AllowHosts: cfg.FetchAllowHosts}),
 		RefFetcher: safefetch.New(safefetch.Options{MaxBytes: engine.MaxReference, Timeout: 15 * time.Second, MaxRedirects: 3, AllowHosts: cfg.FetchAllowHosts}),
 	}

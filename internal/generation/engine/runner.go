@@ -32,6 +32,7 @@ import (
 	"adstudio/internal/generation/gendb"
 	"adstudio/internal/generation/workflow"
 	"adstudio/internal/httpapi"
+	"adstudio/internal/metrics"
 	"adstudio/internal/objectstore"
 	"adstudio/internal/qwen"
 	"adstudio/internal/safefetch"
@@ -70,6 +71,9 @@ type Runner struct {
 	Inject func(step string) error
 	// Logger receives the failures of generations (nil: slog's default).
 	Logger *slog.Logger
+	// Metrics receives the generations' outcomes, the provider's latency
+	// and errors, copy failures and refunds (nil: none).
+	Metrics *metrics.Emitter
 
 	jobs sync.WaitGroup // the jobs Start started, see Wait
 }
@@ -79,6 +83,19 @@ func (rn *Runner) logger() *slog.Logger {
 		return rn.Logger
 	}
 	return slog.Default()
+}
+
+func (rn *Runner) now() time.Time {
+	if rn.Now != nil {
+		return rn.Now()
+	}
+	return time.Now()
+}
+
+// finished records the outcome of a generation this runner finished.
+func (rn *Runner) finished(ctx context.Context, j Job, outcome string) {
+	rn.Metrics.Count(ctx, metrics.Generations, 1,
+		metrics.Dim{Name: metrics.DimWorkflow, Value: j.Generation.Workflow}, metrics.Dim{Name: metrics.DimOutcome, Value: outcome})
 }
 
 func (rn *Runner) fault(step string) error {
@@ -116,6 +133,7 @@ func (rn *Runner) run(ctx context.Context, j Job) Result {
 		status, body := httpapi.ErrorBody(httpapi.Internal(err), j.RequestID)
 		return Result{Status: status, Body: body}
 	}
+	started := rn.now()
 	res, err := j.Generator.Generate(ctx, qwen.Request{
 		Edit: j.Generation.Workflow == workflow.ImageFromReference, Prompt: j.Params.Prompt, ReferenceImage: j.Params.ReferenceImage,
 		N: j.Params.N, Size: j.Params.Size, NegativePrompt: j.Params.NegativePrompt, Seed: j.Params.Seed,
@@ -124,6 +142,7 @@ func (rn *Runner) run(ctx context.Context, j Job) Result {
 	if errors.Is(context.Cause(ctx), errHandedOff) {
 		return Result{}
 	}
+	rn.Metrics.Duration(ctx, metrics.ProviderLatency, rn.now().Sub(started), metrics.Dim{Name: metrics.DimWorkflow, Value: j.Generation.Workflow})
 	if err != nil {
 		var pe *qwen.Error
 		if !errors.As(err, &pe) {
@@ -132,6 +151,7 @@ func (rn *Runner) run(ctx context.Context, j Job) Result {
 				pe = &qwen.Error{Status: http.StatusGatewayTimeout, Code: httpapi.CodeUpstreamTimeout, Message: qwen.MsgTimeout}
 			}
 		}
+		rn.Metrics.Count(ctx, metrics.ProviderErrors, 1, metrics.Dim{Name: metrics.DimCode, Value: pe.Code})
 		fields := map[string]any{}
 		if pe.ProviderCode != "" {
 			fields["providerCode"] = pe.ProviderCode
@@ -162,6 +182,9 @@ func (rn *Runner) run(ctx context.Context, j Job) Result {
 			if err = rn.fault("copy"); err != nil {
 				rn.deleteResult(j, k)
 			}
+		}
+		if err != nil {
+			rn.Metrics.Count(ctx, metrics.ResultCopyFailures, 1)
 		}
 		var re *resultError
 		if errors.As(err, &re) {
@@ -243,6 +266,7 @@ func (rn *Runner) run(ctx context.Context, j Job) Result {
 		}
 		return rn.finalAnswer(ctx, j)
 	}
+	rn.finished(ctx, j, metrics.OutcomeSucceeded)
 	return resp
 }
 
@@ -272,6 +296,9 @@ func (rn *Runner) fail(ctx context.Context, j Job, e *httpapi.AppError) Result {
 		log.ErrorContext(ctx, "could not record failed generation", "generationId", j.Generation.ID, "err", err)
 	} else if !won {
 		return rn.finalAnswer(fctx, j)
+	} else {
+		rn.finished(ctx, j, metrics.OutcomeFailed)
+		rn.Metrics.Count(ctx, metrics.Refunds, 1, metrics.Dim{Name: metrics.DimWorkflow, Value: j.Generation.Workflow})
 	}
 	return resp
 }
