@@ -15,7 +15,7 @@ dev: ## run the whole API on http://127.0.0.1:8787 (PORT overrides), zero config
 migrate: ## apply migrations to TURSO_DATABASE_URL (default: the .data/ dev database)
 	$(GO) run ./cmd/migrate
 
-admin: ## operator tool: make admin ARGS="grant ann@example.com image-from-text 5" (or "paid EMAIL", "show EMAIL")
+admin: ## operator tool: make admin ARGS="grant ann@example.com image-from-text 5" (or "paid EMAIL", "show EMAIL", "user EMAIL", "audit EMAIL", "revoke EMAIL")
 	$(GO) run ./cmd/admin $(ARGS)
 
 test: test-go build synth test-compat test-dbcompat test-browser test-lambda ## run every test, and build the Lambda packages

@@ -83,6 +83,7 @@ func sampleSettings() map[string]string {
 		"TRUSTED_PROVIDERS":                   "google,github",
 		"SESSION_ABSOLUTE_MAX_AGE":            "86400",
 		"ASSET_LINK_TTL":                      "1800",
+		"AUDIT_RETENTION_DAYS":                "30",
 		"UPLOAD_MAX_BYTES":                    "8388608",
 		"IP_ADDRESS_HEADERS":                  "x-viewer-ip",
 		"EMAIL_TRANSPORT":                     "smtp",

@@ -46,6 +46,9 @@ func Settings() []Setting {
 		{"trustedProviders", "TRUSTED_PROVIDERS"},
 		{"sessionAbsoluteMaxAge", "SESSION_ABSOLUTE_MAX_AGE"},
 		{"assetLinkTtl", "ASSET_LINK_TTL"},
+		// The sweep prunes audit_log with it; it runs on the generate
+		// function, and every function reads the shared config.
+		{"auditRetentionDays", "AUDIT_RETENTION_DAYS"},
 		// Mail: auth only (AuthOnly).
 		{"emailTransport", "EMAIL_TRANSPORT"},
 		{"emailFrom", "EMAIL_FROM"},

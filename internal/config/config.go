@@ -68,6 +68,9 @@ type Config struct {
 	// SessionAbsoluteMaxAge ends a session this long after it was created,
 	// however often it is refreshed (SESSION_ABSOLUTE_MAX_AGE, seconds).
 	SessionAbsoluteMaxAge time.Duration
+	// AuditRetention is how long the sweep keeps audit_log rows
+	// (AUDIT_RETENTION_DAYS, 1 to 3650; default 90 days).
+	AuditRetention time.Duration
 	// SyncBudget is how long a workflow request waits for its generation
 	// before answering 202 pending (WORKFLOW_SYNC_BUDGET_MS, default 25 s:
 	// under API Gateway's 30 s cut-off).
@@ -251,6 +254,14 @@ func Load(getenv Getenv, local bool) (Config, error) {
 			return c, &Error{"SESSION_ABSOLUTE_MAX_AGE", "expected whole seconds between 300 and 315360000 (default 2592000, 30 days)"}
 		}
 		c.SessionAbsoluteMaxAge = time.Duration(n) * time.Second
+	}
+	c.AuditRetention = 90 * 24 * time.Hour
+	if v := get("AUDIT_RETENTION_DAYS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 3650 {
+			return c, &Error{"AUDIT_RETENTION_DAYS", "expected whole days between 1 and 3650 (default 90)"}
+		}
+		c.AuditRetention = time.Duration(n) * 24 * time.Hour
 	}
 	c.SyncBudget = 25 * time.Second
 	if v := get("WORKFLOW_SYNC_BUDGET_MS"); v != "" {

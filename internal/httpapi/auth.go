@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"adstudio/internal/audit"
 	"context"
 	"net/http"
 	"strconv"
@@ -69,6 +70,13 @@ func (g *Guard) User(w http.ResponseWriter, r *http.Request, useCache bool) (*se
 		}
 		if !d.Allowed {
 			g.Metrics.Count(r.Context(), metrics.RateLimited, 1, metrics.Dim{Name: metrics.DimScope, Value: l.Name})
+			if d.First {
+				ev := audit.Event{Event: audit.RateLimited, UserID: cur.User.ID, IP: g.Limiter.ClientIP(r), UserAgent: r.UserAgent(),
+					Outcome: audit.Refused, Detail: map[string]any{"scope": l.Name}, At: g.Limiter.Now()}
+				if err := audit.Write(r.Context(), g.Limiter.DB, ev); err != nil {
+					return nil, err
+				}
+			}
 			e := *errRateLimited
 			e.Header = http.Header{"Retry-After": {strconv.Itoa(d.RetryAfter)}}
 			return nil, &e

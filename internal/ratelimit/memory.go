@@ -48,6 +48,7 @@ type memEntry struct {
 	count   int
 	last    int64 // the last allowed request
 	expires int64 // last + the rule's window: after it, the entry is idle
+	refused bool  // a request was refused since the last allowed one
 }
 
 // Allow counts one request for key under rule at now (Unix milliseconds):
@@ -80,9 +81,11 @@ func (m *Memory) Allow(key string, rule Rule, now int64) Decision {
 	case e.count < rule.Max:
 		e.count++
 	default:
-		return Decision{RetryAfter: retryAfter(e.last, win, now)}
+		first := !e.refused
+		e.refused = true
+		return Decision{RetryAfter: retryAfter(e.last, win, now), First: first}
 	}
-	e.last, e.expires = now, now+win
+	e.last, e.expires, e.refused = now, now+win, false
 	m.order.MoveToBack(el)
 	return Decision{Allowed: true}
 }

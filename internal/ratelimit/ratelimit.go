@@ -87,6 +87,10 @@ type Limiter struct {
 type Decision struct {
 	Allowed    bool
 	RetryAfter int // seconds, when not allowed
+	// First marks the first refusal of a key's window: the audit trail
+	// records that one only, so a client hammering past its limit costs
+	// one write per window, not one per request.
+	First bool
 }
 
 // Allow counts one request for key under rule: in memory for a PerInstance
@@ -117,7 +121,7 @@ RETURNING "count", "last_request"`, key, now, now, win, now, win, rule.Max, now)
 	if count <= int64(rule.Max) {
 		return Decision{Allowed: true}, nil
 	}
-	return Decision{RetryAfter: retryAfter(last, win, now)}, nil
+	return Decision{RetryAfter: retryAfter(last, win, now), First: count == int64(rule.Max)+1}, nil
 }
 
 func (l *Limiter) memory() *Memory {

@@ -6,6 +6,7 @@
 package server
 
 import (
+	"adstudio/internal/audit"
 	"context"
 	"fmt"
 	"log/slog"
@@ -153,9 +154,10 @@ const UploadLifetime = 24 * time.Hour
 
 // Sweep fails (and refunds) generations left pending longer than any
 // generation can take (a request that died, or work lost with a frozen
-// Lambda), drops idle rate-limit counters, abandoned OAuth states and
-// unredeemed one-time tokens, and deletes uploads older than
-// UploadLifetime. make dev runs it every minute; the stack schedules it
+// Lambda), drops idle rate-limit counters, abandoned OAuth states,
+// unredeemed one-time tokens and audit rows older than
+// AUDIT_RETENTION_DAYS, and deletes uploads older than UploadLifetime.
+// make dev runs it every minute; the stack schedules it
 // on the generate function; and an owner's history read sweeps their own
 // stale items on sight.
 func (c *Core) Sweep(ctx context.Context) ([]string, error) {
@@ -164,6 +166,9 @@ func (c *Core) Sweep(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	if err := c.Auth.PurgeVerifications(ctx, now); err != nil {
+		return nil, err
+	}
+	if err := audit.Prune(ctx, c.DB, now.Add(-c.Config.AuditRetention)); err != nil {
 		return nil, err
 	}
 	swept, err := c.Generations.Sweep(ctx, now.Add(-c.StaleAfter()), now)

@@ -1,6 +1,8 @@
 package authapi
 
 import (
+	"adstudio/internal/audit"
+	"adstudio/internal/logsafe"
 	"errors"
 	"html"
 	"net/http"
@@ -84,7 +86,7 @@ func (a *API) ChangePassword() httpapi.Handler {
 			s := a.Sessions.New(cur.User.ID, r, a.Limiter.ClientIP(r), false)
 			replacement = &s
 		}
-		if err := a.Store.SetPassword(ctx, cur.User.ID, newHash, a.Now(), replacement); err != nil {
+		if err := a.Store.SetPassword(ctx, cur.User.ID, newHash, a.Now(), replacement, a.event(r, audit.PasswordChange, cur.User.ID, audit.Success, map[string]any{"revokeOtherSessions": revoke})); err != nil {
 			return err
 		}
 		resp := struct {
@@ -138,7 +140,7 @@ func (a *API) ChangeEmail() httpapi.Handler {
 			return a.requestEmailChange(w, r, cur.User, email, callbackURL)
 		}
 		now := a.Store.Stamp(a.Now())
-		err = a.Store.ChangeEmail(r.Context(), cur.User.ID, email, cur.Session.Token, now)
+		err = a.Store.ChangeEmail(r.Context(), cur.User.ID, email, cur.Session.Token, now, a.event(r, audit.EmailChange, cur.User.ID, audit.Success, map[string]any{"to": logsafe.Email(email)}))
 		if errors.Is(err, authdb.ErrEmailTaken) {
 			// better-auth 1.7: the same answer as success, so this endpoint
 			// cannot be used to find out which emails have accounts.
@@ -217,7 +219,7 @@ func (a *API) DeleteUser() httpapi.Handler {
 				return err
 			}
 		}
-		if err := a.Store.DeleteUser(ctx, cur.User.ID); err != nil {
+		if err := a.Store.DeleteUser(ctx, cur.User.ID, a.event(r, audit.UserDelete, cur.User.ID, audit.Success, nil)); err != nil {
 			return err
 		}
 		a.Sessions.Clear(w.Header(), r)

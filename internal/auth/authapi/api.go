@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"adstudio/internal/audit"
 	"adstudio/internal/auth/authdb"
 	"adstudio/internal/auth/password"
 	"adstudio/internal/auth/session"
@@ -186,7 +187,14 @@ func (a *API) RateLimit(next http.Handler) http.Handler {
 			return
 		}
 		if !d.Allowed {
-			a.Metrics.Count(r.Context(), metrics.RateLimited, 1, metrics.Dim{Name: metrics.DimScope, Value: authLimitScope(ratelimit.RuleFor(path))})
+			scope := authLimitScope(ratelimit.RuleFor(path))
+			a.Metrics.Count(r.Context(), metrics.RateLimited, 1, metrics.Dim{Name: metrics.DimScope, Value: scope})
+			if d.First {
+				if err := a.record(r, audit.RateLimited, "", audit.Refused, map[string]any{"scope": scope, "path": clip(path, 64)}); err != nil {
+					httpapi.WriteError(w, r, err)
+					return
+				}
+			}
 			httpapi.WriteError(w, r, &httpapi.AuthError{
 				Status: http.StatusTooManyRequests, Message: "Too many requests. Please try again later.",
 				Header: http.Header{"X-Retry-After": {strconv.Itoa(d.RetryAfter)}},
@@ -195,6 +203,30 @@ func (a *API) RateLimit(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// event is a row of the security trail about request r, to append to the
+// batch that makes the change (authdb's trail arguments).
+func (a *API) event(r *http.Request, name, userID, outcome string, detail map[string]any) audit.Event {
+	ip := ""
+	if a.Limiter != nil {
+		ip = a.Limiter.ClientIP(r)
+	}
+	return audit.Event{Event: name, UserID: userID, IP: ip, UserAgent: r.UserAgent(), Outcome: outcome, Detail: detail, At: a.Now()}
+}
+
+// record writes a row for an event that has no write of its own (a
+// refused sign-in, a rate-limit refusal): one round trip.
+func (a *API) record(r *http.Request, name, userID, outcome string, detail map[string]any) error {
+	return audit.Write(r.Context(), a.Store.DB(), a.event(r, name, userID, outcome, detail))
+}
+
+// clip bounds a client-chosen string kept in the trail.
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }
 
 // Scopes of the auth tree's rate limits (metrics.DimScope): the strict

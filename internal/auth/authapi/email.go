@@ -1,6 +1,8 @@
 package authapi
 
 import (
+	"adstudio/internal/audit"
+	"adstudio/internal/logsafe"
 	"errors"
 	"net/http"
 	"strings"
@@ -50,7 +52,7 @@ func (a *API) SignUpEmail() httpapi.Handler {
 		// One batch: user, credential account, session and free profile. A
 		// taken email fails on the unique index, which saves the lookup
 		// round trip better-auth makes first.
-		if err := a.Store.SignUp(ctx, u, authdb.NewID(), hash, &s); err != nil {
+		if err := a.Store.SignUp(ctx, u, authdb.NewID(), hash, &s, a.event(r, audit.SignUp, u.ID, audit.Success, map[string]any{"method": metrics.MethodEmail})); err != nil {
 			if errors.Is(err, authdb.ErrEmailTaken) {
 				return errUserExists
 			}
@@ -81,7 +83,7 @@ type signUpAnswer struct {
 // address waits as long as a send would take.
 func (a *API) signUpUnverified(w http.ResponseWriter, r *http.Request, u authdb.User, hash, callbackURL string) error {
 	ctx := r.Context()
-	err := a.Store.SignUp(ctx, u, authdb.NewID(), hash, nil)
+	err := a.Store.SignUp(ctx, u, authdb.NewID(), hash, nil, a.event(r, audit.SignUp, u.ID, audit.Success, map[string]any{"method": metrics.MethodEmail, "session": false}))
 	switch {
 	case errors.Is(err, authdb.ErrEmailTaken):
 		a.pace.wait(ctx, a.Sleep)
@@ -123,6 +125,11 @@ func (a *API) SignInEmail() httpapi.Handler {
 				return err
 			}
 			a.signInRefused(ctx, metrics.MethodEmail, ReasonInvalidCredentials)
+			// No user to file it under: the masked address ties repeated
+			// guesses at one mailbox together.
+			if err := a.record(r, audit.SignIn, u.ID, audit.Failure, map[string]any{"method": metrics.MethodEmail, "reason": errInvalidCredentials.Code, "email": logsafe.Email(email)}); err != nil {
+				return err
+			}
 			return errInvalidCredentials
 		}
 		if err != nil {
@@ -134,6 +141,9 @@ func (a *API) SignInEmail() httpapi.Handler {
 		}
 		if !ok {
 			a.signInRefused(ctx, metrics.MethodEmail, ReasonInvalidCredentials)
+			if err := a.record(r, audit.SignIn, u.ID, audit.Failure, map[string]any{"method": metrics.MethodEmail, "reason": errInvalidCredentials.Code}); err != nil {
+				return err
+			}
 			return errInvalidCredentials
 		}
 		if a.Verification == config.VerifyRequired && !u.EmailVerified {
@@ -143,11 +153,14 @@ func (a *API) SignInEmail() httpapi.Handler {
 				return err
 			}
 			a.signInRefused(ctx, metrics.MethodEmail, ReasonEmailNotVerified)
+			if err := a.record(r, audit.SignIn, u.ID, audit.Failure, map[string]any{"method": metrics.MethodEmail, "reason": errEmailNotVerified.Code}); err != nil {
+				return err
+			}
 			return errEmailNotVerified
 		}
 		dontRemember := hasRemember && !remember
 		s := a.Sessions.New(u.ID, r, a.Limiter.ClientIP(r), dontRemember)
-		if err := a.Store.CreateSession(ctx, s); err != nil {
+		if err := a.Store.CreateSession(ctx, s, a.event(r, audit.SignIn, u.ID, audit.Success, map[string]any{"method": metrics.MethodEmail})); err != nil {
 			return err
 		}
 		a.Sessions.Issue(w.Header(), s, u, dontRemember)

@@ -1,6 +1,7 @@
 package authapi
 
 import (
+	"adstudio/internal/audit"
 	"context"
 	"encoding/json"
 	"errors"
@@ -86,7 +87,7 @@ func (a *API) VerifyOneTimeToken() httpapi.Handler {
 			if cur.User.ID != p.Flow.Link.UserID {
 				return errUnauthorized
 			}
-			if err := a.finishLink(ctx, p.Flow.Link, p.Provider, &p.Info, p.Account); err != nil {
+			if err := a.finishLink(ctx, r, p.Flow.Link, p.Provider, &p.Info, p.Account); err != nil {
 				return flowAPIError(err)
 			}
 			httpapi.WriteJSON(w, http.StatusOK, map[string]any{"status": true, "url": p.Flow.CallbackURL})
@@ -97,6 +98,9 @@ func (a *API) VerifyOneTimeToken() httpapi.Handler {
 			var fe *flowError
 			if errors.As(err, &fe) {
 				a.signInRefused(ctx, a.socialMethod(p.Provider), fe.reason())
+				if err := a.record(r, audit.SignIn, "", audit.Failure, map[string]any{"provider": p.Provider, "reason": fe.code}); err != nil {
+					return err
+				}
 			}
 			return flowAPIError(err)
 		}

@@ -1,6 +1,7 @@
 package authapi
 
 import (
+	"adstudio/internal/audit"
 	"context"
 	"errors"
 	"log/slog"
@@ -197,7 +198,7 @@ func (a *API) ResetPassword() httpapi.Handler {
 		if err != nil {
 			return err
 		}
-		spent, err := a.Store.ResetPassword(ctx, userID, id, hash, a.Store.Stamp(a.Now()))
+		spent, err := a.Store.ResetPassword(ctx, userID, id, hash, a.Store.Stamp(a.Now()), a.event(r, audit.PasswordReset, userID, audit.Success, nil))
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package authapi
 
 import (
+	"adstudio/internal/audit"
 	"errors"
 	"net/http"
 
@@ -70,7 +71,7 @@ func (a *API) GetSessionPost() httpapi.Handler {
 func (a *API) SignOut() httpapi.Handler {
 	return a.post(false, false, func(w http.ResponseWriter, r *http.Request, b *httpapi.Body) error {
 		if token, ok := a.Sessions.Token(r); ok {
-			if err := a.Store.DeleteSession(r.Context(), token); err != nil {
+			if err := a.Store.DeleteSession(r.Context(), token, a.event(r, audit.SignOut, "", audit.Success, nil)); err != nil {
 				return err
 			}
 		}
@@ -115,7 +116,7 @@ func (a *API) RevokeSession() httpapi.Handler {
 		if err != nil {
 			return err
 		}
-		if err := a.Store.DeleteUserSession(r.Context(), cur.User.ID, token); err != nil {
+		if err := a.Store.DeleteUserSession(r.Context(), cur.User.ID, token, a.event(r, audit.SessionRevoke, cur.User.ID, audit.Success, map[string]any{"scope": "one"})); err != nil {
 			return err
 		}
 		return writeStatus(w)
@@ -130,7 +131,7 @@ func (a *API) RevokeSessions() httpapi.Handler {
 		if err != nil {
 			return err
 		}
-		if err := a.Store.DeleteUserSessions(r.Context(), cur.User.ID, ""); err != nil {
+		if err := a.Store.DeleteUserSessions(r.Context(), cur.User.ID, "", a.event(r, audit.SessionRevoke, cur.User.ID, audit.Success, map[string]any{"scope": "all"})); err != nil {
 			return err
 		}
 		return writeStatus(w)
@@ -144,7 +145,7 @@ func (a *API) RevokeOtherSessions() httpapi.Handler {
 		if err != nil {
 			return err
 		}
-		if err := a.Store.DeleteUserSessions(r.Context(), cur.User.ID, cur.Session.Token); err != nil {
+		if err := a.Store.DeleteUserSessions(r.Context(), cur.User.ID, cur.Session.Token, a.event(r, audit.SessionRevoke, cur.User.ID, audit.Success, map[string]any{"scope": "others"})); err != nil {
 			return err
 		}
 		return writeStatus(w)

@@ -1,6 +1,7 @@
 package authapi
 
 import (
+	"adstudio/internal/audit"
 	"context"
 	"encoding/json"
 	"errors"
@@ -332,6 +333,9 @@ func (a *API) Callback(w http.ResponseWriter, r *http.Request) error {
 		}
 		if !linking {
 			a.signInRefused(ctx, a.socialMethod(providerID), fe.reason())
+			if err := a.record(r, audit.SignIn, "", audit.Failure, map[string]any{"provider": providerID, "reason": fe.code}); err != nil {
+				return err
+			}
 		}
 		params := url.Values{"error": {fe.code}}
 		if fe.description != "" {
@@ -413,7 +417,7 @@ func (a *API) Callback(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	if st.Link != nil {
-		if err := a.finishLink(ctx, st.Link, providerID, info, acct); err != nil {
+		if err := a.finishLink(ctx, r, st.Link, providerID, info, acct); err != nil {
 			return fail(errorURL, err)
 		}
 		http.Redirect(w, r, st.CallbackURL, http.StatusFound)

@@ -1,6 +1,7 @@
 package authapi
 
 import (
+	"adstudio/internal/audit"
 	"context"
 	"errors"
 	"net/http"
@@ -66,7 +67,7 @@ func (a *API) finishSignIn(ctx context.Context, w http.ResponseWriter, r *http.R
 		row.ID = linked.ID
 		verify := info.EmailVerified && !u.EmailVerified && info.Email == u.Email
 		s := a.Sessions.New(u.ID, r, ip, dontRemember)
-		if err := a.Store.SignInSocial(ctx, row, verify, s); err != nil {
+		if err := a.Store.SignInSocial(ctx, row, verify, s, a.event(r, audit.SignIn, u.ID, audit.Success, map[string]any{"provider": providerID})); err != nil {
 			return u, authdb.Session{}, false, err
 		}
 		if verify {
@@ -99,7 +100,9 @@ func (a *API) finishSignIn(ctx context.Context, w http.ResponseWriter, r *http.R
 		// every other session ends, so whoever registered the address
 		// before its owner arrived is signed out.
 		verify := !u.EmailVerified
-		if err := a.Store.LinkAccount(ctx, a.accountRow(providerID, info.ID, u.ID, p, now), &s, verify); err != nil {
+		if err := a.Store.LinkAccount(ctx, a.accountRow(providerID, info.ID, u.ID, p, now), &s, verify,
+			a.event(r, audit.AccountLink, u.ID, audit.Success, map[string]any{"provider": providerID, "implicit": true}),
+			a.event(r, audit.SignIn, u.ID, audit.Success, map[string]any{"provider": providerID})); err != nil {
 			return u, authdb.Session{}, false, failFlowAt(httpapi.OAuthErrUnableToLinkAccount, stepLinkAccount, err)
 		}
 		if verify {
@@ -115,7 +118,7 @@ func (a *API) finishSignIn(ctx context.Context, w http.ResponseWriter, r *http.R
 	}
 	u = authdb.User{ID: authdb.NewID(), Name: info.Name, Email: info.Email, EmailVerified: info.EmailVerified, Image: info.Image, CreatedAt: now, UpdatedAt: now}
 	s := a.Sessions.New(u.ID, r, ip, dontRemember)
-	if err := a.Store.SignUpSocial(ctx, u, a.accountRow(providerID, info.ID, u.ID, p, now), s); err != nil {
+	if err := a.Store.SignUpSocial(ctx, u, a.accountRow(providerID, info.ID, u.ID, p, now), s, a.event(r, audit.SignUp, u.ID, audit.Success, map[string]any{"provider": providerID})); err != nil {
 		if errors.Is(err, authdb.ErrEmailTaken) {
 			return u, authdb.Session{}, false, failFlow(httpapi.OAuthErrUnableToCreateUser)
 		}
@@ -126,7 +129,7 @@ func (a *API) finishSignIn(ctx context.Context, w http.ResponseWriter, r *http.R
 }
 
 // finishLink adds the provider identity to the linking user (docs/auth-wire.md §8.7).
-func (a *API) finishLink(ctx context.Context, link *stateLink, providerID string, info *oauth.UserInfo, p pendingAccount) error {
+func (a *API) finishLink(ctx context.Context, r *http.Request, link *stateLink, providerID string, info *oauth.UserInfo, p pendingAccount) error {
 	if !slices.Contains(a.Social.TrustedProviders, providerID) && !info.EmailVerified {
 		return failFlow(httpapi.OAuthErrUnableToLinkAccount)
 	}
@@ -146,7 +149,8 @@ func (a *API) finishLink(ctx context.Context, link *stateLink, providerID string
 	case !errors.Is(err, authdb.ErrNotFound):
 		return err
 	}
-	if err := a.Store.LinkAccount(ctx, a.accountRow(providerID, info.ID, link.UserID, p, now), nil, false); err != nil {
+	if err := a.Store.LinkAccount(ctx, a.accountRow(providerID, info.ID, link.UserID, p, now), nil, false,
+		a.event(r, audit.AccountLink, link.UserID, audit.Success, map[string]any{"provider": providerID})); err != nil {
 		return failFlowAt(httpapi.OAuthErrUnableToLinkAccount, stepLinkAccount, err)
 	}
 	return nil
@@ -178,7 +182,7 @@ func (a *API) UnlinkAccount() httpapi.Handler {
 		if !a.Sessions.Fresh(cur.Session) {
 			return errSessionNotFresh
 		}
-		err = a.Store.UnlinkAccount(ctx, cur.User.ID, id)
+		err = a.Store.UnlinkAccount(ctx, cur.User.ID, id, a.event(r, audit.AccountUnlink, cur.User.ID, audit.Success, map[string]any{"accountId": id}))
 		switch {
 		case errors.Is(err, authdb.ErrLastAccount):
 			return errLastAccount

@@ -1,6 +1,8 @@
 package authapi
 
 import (
+	"adstudio/internal/audit"
+	"adstudio/internal/logsafe"
 	"context"
 	"errors"
 	"net/http"
@@ -201,7 +203,7 @@ func (a *API) VerifyEmail(w http.ResponseWriter, r *http.Request) error {
 		return fail(errInvalidToken)
 	}
 	if !u.EmailVerified {
-		if _, err := a.Store.MarkEmailVerified(ctx, u.ID, u.Email, now); err != nil {
+		if err := a.Store.MarkEmailVerified(ctx, u.ID, u.Email, now, a.event(r, audit.EmailVerify, u.ID, audit.Success, nil)); err != nil {
 			return err
 		}
 		// Credits withheld until now (FREE_CREDITS_REQUIRE_VERIFIED_EMAIL).
@@ -242,7 +244,8 @@ func (a *API) verifyEmailChange(w http.ResponseWriter, r *http.Request, c verify
 		keep = cur.Session.Token
 	}
 	now := a.Store.Stamp(a.Now())
-	moved, err := a.Store.MoveEmail(ctx, u.ID, u.Email, strings.ToLower(c.UpdateTo), keep, now)
+	moved, err := a.Store.MoveEmail(ctx, u.ID, u.Email, strings.ToLower(c.UpdateTo), keep, now,
+		a.event(r, audit.EmailChange, u.ID, audit.Success, map[string]any{"to": logsafe.Email(c.UpdateTo), "confirmed": true}))
 	if errors.Is(err, authdb.ErrEmailTaken) {
 		// Taken since the link was sent: nothing moves.
 		return fail(errInvalidToken)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"adstudio/internal/audit"
 	"adstudio/internal/database"
 )
 
@@ -37,12 +38,13 @@ func (s *Store) VerificationValue(ctx context.Context, identifier string, now ti
 //
 // A batch returns no rows, so the token is spent by renaming it to a
 // marker only this call knows; every other statement runs only if the
-// marker exists, and a last read finds (and removes) it.
-func (s *Store) ResetPassword(ctx context.Context, userID, identifier, hash string, now time.Time) (bool, error) {
+// marker exists, and a last read finds (and removes) it. The trail's rows
+// are written under the same condition.
+func (s *Store) ResetPassword(ctx context.Context, userID, identifier, hash string, now time.Time, trail ...audit.Event) (bool, error) {
 	marker := "reset-password-spent:" + NewID()
 	spent := `EXISTS (SELECT 1 FROM "verification" WHERE "identifier" = ?)`
 	at := s.dates.Encode(now)
-	err := s.db.Batch(ctx,
+	stmts := []database.Stmt{
 		database.Stmt{
 			SQL:  `UPDATE "verification" SET "identifier" = ?, "updated_at" = ? WHERE "id" = (SELECT "id" FROM "verification" WHERE "identifier" = ? AND "expires_at" > ? ORDER BY "rowid" DESC LIMIT 1)`,
 			Args: []any{marker, at, identifier, at},
@@ -61,12 +63,15 @@ func (s *Store) ResetPassword(ctx context.Context, userID, identifier, hash stri
 SELECT ?, ?, 'credential', ?, ?, ?, ? WHERE ` + spent + ` AND NOT EXISTS (SELECT 1 FROM "account" WHERE "user_id" = ? AND "provider_id" = 'credential')`,
 			Args: []any{NewID(), userID, userID, hash, at, at, marker, userID},
 		},
-	)
-	if err != nil {
+	}
+	for _, e := range trail {
+		stmts = append(stmts, e.StmtIf(spent, marker))
+	}
+	if err := s.db.Batch(ctx, stmts...); err != nil {
 		return false, fmt.Errorf("reset password: %w", err)
 	}
 	var one int
-	err = s.db.QueryRow(ctx, `DELETE FROM "verification" WHERE "identifier" = ? RETURNING 1`, marker).Scan(&one)
+	err := s.db.QueryRow(ctx, `DELETE FROM "verification" WHERE "identifier" = ? RETURNING 1`, marker).Scan(&one)
 	if database.IsNoRows(err) {
 		return false, nil
 	}

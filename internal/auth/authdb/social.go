@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"adstudio/internal/audit"
 	"adstudio/internal/database"
 )
 
@@ -92,12 +93,13 @@ func (s *Store) UserByID(ctx context.Context, id string) (User, error) {
 // SignUpSocial creates a user from a provider's profile with its account,
 // first session and free profile, in one atomic batch. A taken email (a
 // concurrent sign-up) is ErrEmailTaken.
-func (s *Store) SignUpSocial(ctx context.Context, u User, a SocialAccount, ss Session) error {
-	err := s.db.Batch(ctx, append([]database.Stmt{
+func (s *Store) SignUpSocial(ctx context.Context, u User, a SocialAccount, ss Session, trail ...audit.Event) error {
+	stmts := append([]database.Stmt{
 		s.insertUser(u),
 		s.insertAccount(a),
 		s.insertSession(ss),
-	}, s.insertProfile(u)...)...)
+	}, s.insertProfile(u)...)
+	err := s.db.Batch(ctx, append(stmts, audit.Stmts(trail)...)...)
 	if database.IsUniqueViolation(err) {
 		return ErrEmailTaken
 	}
@@ -110,7 +112,7 @@ func (s *Store) SignUpSocial(ctx context.Context, u User, a SocialAccount, ss Se
 // SignInSocial refreshes a linked account's tokens (better-auth 1.7 keeps
 // the stored scope), marks the email verified when the provider vouches for
 // it, and creates the session: one atomic batch.
-func (s *Store) SignInSocial(ctx context.Context, a SocialAccount, verifyEmail bool, ss Session) error {
+func (s *Store) SignInSocial(ctx context.Context, a SocialAccount, verifyEmail bool, ss Session, trail ...audit.Event) error {
 	stmts := []database.Stmt{s.updateTokens(a, false)}
 	if verifyEmail {
 		stmts = append(stmts, database.Stmt{
@@ -119,7 +121,7 @@ func (s *Store) SignInSocial(ctx context.Context, a SocialAccount, verifyEmail b
 		})
 	}
 	stmts = append(stmts, s.insertSession(ss))
-	if err := s.db.Batch(ctx, stmts...); err != nil {
+	if err := s.db.Batch(ctx, append(stmts, audit.Stmts(trail)...)...); err != nil {
 		return fmt.Errorf("social sign in: %w", err)
 	}
 	return nil
@@ -138,7 +140,7 @@ func (s *Store) updateTokens(a SocialAccount, withScope bool) database.Stmt {
 // LinkAccount adds a provider account to an existing user, optionally with a
 // session (implicit linking at sign-in) in the same batch. verifyEmail also
 // marks the user's email verified and ends every other session of theirs.
-func (s *Store) LinkAccount(ctx context.Context, a SocialAccount, ss *Session, verifyEmail bool) error {
+func (s *Store) LinkAccount(ctx context.Context, a SocialAccount, ss *Session, verifyEmail bool, trail ...audit.Event) error {
 	stmts := []database.Stmt{s.insertAccount(a)}
 	if verifyEmail {
 		keep := ""
@@ -152,7 +154,7 @@ func (s *Store) LinkAccount(ctx context.Context, a SocialAccount, ss *Session, v
 	if ss != nil {
 		stmts = append(stmts, s.insertSession(*ss))
 	}
-	if err := s.db.Batch(ctx, stmts...); err != nil {
+	if err := s.db.Batch(ctx, append(stmts, audit.Stmts(trail)...)...); err != nil {
 		return fmt.Errorf("link account: %w", err)
 	}
 	return nil
@@ -173,7 +175,10 @@ func (s *Store) RelinkAccount(ctx context.Context, a SocialAccount) error {
 // remove both of the last two. Like better-auth it reports ErrLastAccount
 // for a user with one account whatever the id, then ErrNotFound for an
 // account the user does not have.
-func (s *Store) UnlinkAccount(ctx context.Context, userID, accountID string) error {
+//
+// The trail's rows cost one statement more: the DELETE must return its row
+// to tell a lost race from success, and a batch returns none.
+func (s *Store) UnlinkAccount(ctx context.Context, userID, accountID string, trail ...audit.Event) error {
 	var total, owned int
 	err := s.db.QueryRow(ctx, `SELECT COUNT(*), COUNT(CASE WHEN "id" = ? THEN 1 END) FROM "account" WHERE "user_id" = ?`, accountID, userID).Scan(&total, &owned)
 	switch {
@@ -191,6 +196,11 @@ func (s *Store) UnlinkAccount(ctx context.Context, userID, accountID string) err
 	}
 	if err != nil {
 		return fmt.Errorf("unlink account: %w", err)
+	}
+	for _, e := range trail {
+		if err := audit.Write(ctx, s.db, e); err != nil {
+			return err
+		}
 	}
 	return nil
 }

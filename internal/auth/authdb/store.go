@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"adstudio/internal/audit"
 	"adstudio/internal/config"
 	"adstudio/internal/database"
 )
@@ -144,8 +145,9 @@ func (s *Store) insertProfile(u User) []database.Stmt {
 
 // SignUp creates the user, its credential account, its first session (none
 // when ss is nil: a sign-up that must verify its address first) and its
-// free profile in one atomic batch. A taken email is ErrEmailTaken.
-func (s *Store) SignUp(ctx context.Context, u User, accountID, hash string, ss *Session) error {
+// free profile in one atomic batch, with the trail's rows. A taken email
+// is ErrEmailTaken.
+func (s *Store) SignUp(ctx context.Context, u User, accountID, hash string, ss *Session, trail ...audit.Event) error {
 	stmts := append([]database.Stmt{
 		s.insertUser(u),
 		{
@@ -156,7 +158,7 @@ func (s *Store) SignUp(ctx context.Context, u User, accountID, hash string, ss *
 	if ss != nil {
 		stmts = append(stmts, s.insertSession(*ss))
 	}
-	err := s.db.Batch(ctx, stmts...)
+	err := s.db.Batch(ctx, append(stmts, audit.Stmts(trail)...)...)
 	if database.IsUniqueViolation(err) {
 		return ErrEmailTaken
 	}
@@ -166,10 +168,10 @@ func (s *Store) SignUp(ctx context.Context, u User, accountID, hash string, ss *
 	return nil
 }
 
-// CreateSession inserts a session.
-func (s *Store) CreateSession(ctx context.Context, ss Session) error {
-	st := s.insertSession(ss)
-	if err := s.db.Exec(ctx, st.SQL, st.Args...); err != nil {
+// CreateSession inserts a session, with the trail's rows in the same
+// round trip.
+func (s *Store) CreateSession(ctx context.Context, ss Session, trail ...audit.Event) error {
+	if err := s.write(ctx, append([]database.Stmt{s.insertSession(ss)}, audit.Stmts(trail)...)...); err != nil {
 		return fmt.Errorf("create session: %w", err)
 	}
 	return nil
@@ -188,25 +190,55 @@ func (s *Store) ExtendSession(ctx context.Context, token string, expiresAt, now 
 	return nil
 }
 
-// DeleteSession deletes the session with token, if any.
-func (s *Store) DeleteSession(ctx context.Context, token string) error {
-	if err := s.db.Exec(ctx, `DELETE FROM "session" WHERE "token" = ?`, token); err != nil {
+// write runs one statement alone, or several as one atomic batch: either
+// way one round trip, so a trail row costs none.
+func (s *Store) write(ctx context.Context, stmts ...database.Stmt) error {
+	if len(stmts) == 1 {
+		return s.db.Exec(ctx, stmts[0].SQL, stmts[0].Args...)
+	}
+	return s.db.Batch(ctx, stmts...)
+}
+
+// revocations are the trail's rows placed right after a statement that
+// deleted sessions, each counting them under "revoked".
+func revocations(trail []audit.Event) []database.Stmt {
+	out := make([]database.Stmt, len(trail))
+	for i, e := range trail {
+		out[i] = e.StmtCounting("revoked")
+	}
+	return out
+}
+
+// DeleteSession deletes the session with token, if any. The trail's rows
+// go first and take their user from the session (none when there was no
+// such session): sign-out knows only the token.
+func (s *Store) DeleteSession(ctx context.Context, token string, trail ...audit.Event) error {
+	var stmts []database.Stmt
+	for _, e := range trail {
+		stmts = append(stmts, e.StmtFrom(`"user_id"`, `"session" WHERE "token" = ?`, token))
+	}
+	stmts = append(stmts, database.Stmt{SQL: `DELETE FROM "session" WHERE "token" = ?`, Args: []any{token}})
+	if err := s.write(ctx, stmts...); err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil
 }
 
-// DeleteUserSession deletes token only if it belongs to userID.
-func (s *Store) DeleteUserSession(ctx context.Context, userID, token string) error {
-	if err := s.db.Exec(ctx, `DELETE FROM "session" WHERE "token" = ? AND "user_id" = ?`, token, userID); err != nil {
+// DeleteUserSession deletes token only if it belongs to userID; each trail
+// row records how many sessions that ended (0 or 1) as "revoked".
+func (s *Store) DeleteUserSession(ctx context.Context, userID, token string, trail ...audit.Event) error {
+	del := database.Stmt{SQL: `DELETE FROM "session" WHERE "token" = ? AND "user_id" = ?`, Args: []any{token, userID}}
+	if err := s.write(ctx, append([]database.Stmt{del}, revocations(trail)...)...); err != nil {
 		return fmt.Errorf("revoke session: %w", err)
 	}
 	return nil
 }
 
-// DeleteUserSessions deletes every session of userID except keepToken.
-func (s *Store) DeleteUserSessions(ctx context.Context, userID, keepToken string) error {
-	if err := s.db.Exec(ctx, `DELETE FROM "session" WHERE "user_id" = ? AND "token" != ?`, userID, keepToken); err != nil {
+// DeleteUserSessions deletes every session of userID except keepToken;
+// each trail row records how many ended as "revoked".
+func (s *Store) DeleteUserSessions(ctx context.Context, userID, keepToken string, trail ...audit.Event) error {
+	del := database.Stmt{SQL: `DELETE FROM "session" WHERE "user_id" = ? AND "token" != ?`, Args: []any{userID, keepToken}}
+	if err := s.write(ctx, append([]database.Stmt{del}, revocations(trail)...)...); err != nil {
 		return fmt.Errorf("revoke sessions: %w", err)
 	}
 	return nil
@@ -273,12 +305,12 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, up UserUpdate, no
 // keepToken, atomically: whoever else held a session was signed in to the
 // old address. ErrEmailTaken if another user has the email (nothing
 // changes then).
-func (s *Store) ChangeEmail(ctx context.Context, userID, email, keepToken string, now time.Time) error {
-	err := s.db.Batch(ctx,
-		database.Stmt{SQL: `UPDATE ` + s.user + ` SET "email" = ?, "updated_at" = ? WHERE "id" = ?`, Args: []any{email, s.dates.Encode(now), userID}},
-		database.Stmt{SQL: `DELETE FROM "session" WHERE "user_id" = ? AND "token" <> ?`, Args: []any{userID, keepToken}},
-		resetTokensOf(userID),
-	)
+func (s *Store) ChangeEmail(ctx context.Context, userID, email, keepToken string, now time.Time, trail ...audit.Event) error {
+	stmts := append([]database.Stmt{
+		{SQL: `UPDATE ` + s.user + ` SET "email" = ?, "updated_at" = ? WHERE "id" = ?`, Args: []any{email, s.dates.Encode(now), userID}},
+		{SQL: `DELETE FROM "session" WHERE "user_id" = ? AND "token" <> ?`, Args: []any{userID, keepToken}},
+	}, revocations(trail)...)
+	err := s.db.Batch(ctx, append(stmts, resetTokensOf(userID))...)
 	if database.IsUniqueViolation(err) {
 		return ErrEmailTaken
 	}
@@ -290,7 +322,7 @@ func (s *Store) ChangeEmail(ctx context.Context, userID, email, keepToken string
 
 // SetPassword stores a new hash on the credential account. With replace set,
 // every session of the user is deleted and replace is created, atomically.
-func (s *Store) SetPassword(ctx context.Context, userID, hash string, now time.Time, replace *Session) error {
+func (s *Store) SetPassword(ctx context.Context, userID, hash string, now time.Time, replace *Session, trail ...audit.Event) error {
 	stmts := []database.Stmt{{
 		SQL:  `UPDATE "account" SET "password" = ?, "updated_at" = ? WHERE "user_id" = ? AND "provider_id" = 'credential'`,
 		Args: []any{hash, s.dates.Encode(now), userID},
@@ -298,7 +330,7 @@ func (s *Store) SetPassword(ctx context.Context, userID, hash string, now time.T
 	if replace != nil {
 		stmts = append(stmts, database.Stmt{SQL: `DELETE FROM "session" WHERE "user_id" = ?`, Args: []any{userID}}, s.insertSession(*replace))
 	}
-	if err := s.db.Batch(ctx, stmts...); err != nil {
+	if err := s.db.Batch(ctx, append(stmts, audit.Stmts(trail)...)...); err != nil {
 		return fmt.Errorf("set password: %w", err)
 	}
 	return nil
@@ -307,13 +339,15 @@ func (s *Store) SetPassword(ctx context.Context, userID, hash string, now time.T
 // DeleteUser removes the user and everything that belongs to them, app rows
 // included, in one atomic batch. It returns nothing about stored objects:
 // the caller deletes those first (issue: images go with their owner).
-func (s *Store) DeleteUser(ctx context.Context, userID string) error {
+// The trail's rows are written in the same batch and outlive the user:
+// audit_log has no foreign key, and the sweep prunes them with age.
+func (s *Store) DeleteUser(ctx context.Context, userID string, trail ...audit.Event) error {
 	stmts := []database.Stmt{}
 	for _, t := range []string{"session", "account", "user_profile", "credit_ledger", "generation"} {
 		stmts = append(stmts, database.Stmt{SQL: `DELETE FROM "` + t + `" WHERE "user_id" = ?`, Args: []any{userID}})
 	}
 	stmts = append(stmts, database.Stmt{SQL: `DELETE FROM ` + s.user + ` WHERE "id" = ?`, Args: []any{userID}})
-	if err := s.db.Batch(ctx, stmts...); err != nil {
+	if err := s.db.Batch(ctx, append(stmts, audit.Stmts(trail)...)...); err != nil {
 		return fmt.Errorf("delete user: %w", err)
 	}
 	return nil

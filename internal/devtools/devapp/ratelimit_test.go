@@ -1,6 +1,7 @@
 package devapp_test
 
 import (
+	"adstudio/internal/audit"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -139,9 +140,20 @@ func TestRateLimitGeneralWindow(t *testing.T) {
 			t.Fatalf("request %d: %d", i+1, r.StatusCode)
 		}
 	}
-	wantLimited(t, b.do(t, "GET", "/api/auth/get-session", nil, from("203.0.113.1")), "10")
 	if got := ts.app.DB.RoundTrips() - before; got != 0 {
-		t.Fatalf("101 signed-out get-sessions made %d round trips, want 0", got)
+		t.Fatalf("100 signed-out get-sessions made %d round trips, want 0", got)
+	}
+	// The first refusal of the window writes its audit row (one round
+	// trip); later ones in the same window write nothing.
+	wantLimited(t, b.do(t, "GET", "/api/auth/get-session", nil, from("203.0.113.1")), "10")
+	wantLimited(t, b.do(t, "GET", "/api/auth/get-session", nil, from("203.0.113.1")), "10")
+	if got := ts.app.DB.RoundTrips() - before; got != 1 {
+		t.Fatalf("102 signed-out get-sessions made %d round trips, want 1 (the refusal's audit row)", got)
+	}
+	rows := auditRows(t, ts, audit.RateLimited)
+	if len(rows) != 1 || rows[0].IP != "203.0.113.1" || rows[0].Outcome != audit.Refused || rows[0].UserID != "" ||
+		rows[0].Detail != `{"path":"/get-session","scope":"auth-general"}` {
+		t.Fatalf("rate-limit audit rows %+v, want one refused row for 203.0.113.1", rows)
 	}
 	// Other clients, and other paths of the same client, have their own.
 	if r := b.do(t, "GET", "/api/auth/get-session", nil, from("203.0.113.2")); r.StatusCode != 200 {

@@ -5,6 +5,7 @@
 package gendb
 
 import (
+	"adstudio/internal/audit"
 	"context"
 	"errors"
 	"fmt"
@@ -354,6 +355,36 @@ FROM "credit_ledger" WHERE "user_id" = ?`, userID).Scan(&b.ProductShoots, &b.AdG
 	return b, nil
 }
 
+// LedgerRow is one credit_ledger row, for the operator's view of a user.
+type LedgerRow struct {
+	ID           string
+	Workflow     string
+	Delta        int64
+	Reason       string
+	GenerationID string // "" when none
+	CreatedAt    time.Time
+}
+
+// Ledger returns the user's newest ledger rows first, at most limit.
+func (s *Store) Ledger(ctx context.Context, userID string, limit int) ([]LedgerRow, error) {
+	rows, err := s.DB.Query(ctx, `SELECT "id", "workflow", "delta", "reason", coalesce("generation_id", ''), "created_at" FROM "credit_ledger" WHERE "user_id" = ? ORDER BY "created_at" DESC, "rowid" DESC LIMIT ?`, userID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	defer rows.Close()
+	var out []LedgerRow
+	for rows.Next() {
+		var r LedgerRow
+		var at int64
+		if err := rows.Scan(&r.ID, &r.Workflow, &r.Delta, &r.Reason, &r.GenerationID, &at); err != nil {
+			return nil, fmt.Errorf("ledger: %w", err)
+		}
+		r.CreatedAt = time.Unix(at, 0).UTC()
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
 // Bounds of operator grants: one grant moves a balance by at most MaxGrant,
 // and no balance passes MaxBalance (the database refuses it too).
 const (
@@ -369,8 +400,9 @@ var ErrGrantOutOfRange = fmt.Errorf("a grant must be a non-zero whole number bet
 // balances after it and the delta actually applied: a take-back stops at
 // zero and a grant at MaxBalance, and the ledger records what moved, so
 // balance = opening grant + ledger always holds. Nothing moves when the
-// balance is already at the bound (applied 0, no ledger row).
-func (s *Store) Grant(ctx context.Context, userID, workflow string, n int64, reason, ledgerID string, now time.Time) (Balance, int64, error) {
+// balance is already at the bound (applied 0, no ledger row). The trail's
+// rows ride in the same batch, each with the applied delta as "applied".
+func (s *Store) Grant(ctx context.Context, userID, workflow string, n int64, reason, ledgerID string, now time.Time, trail ...audit.Event) (Balance, int64, error) {
 	if n == 0 || n > MaxGrant || n < -MaxGrant {
 		return Balance{}, 0, ErrGrantOutOfRange
 	}
@@ -380,15 +412,18 @@ func (s *Store) Grant(ctx context.Context, userID, workflow string, n int64, rea
 	}
 	// The ledger row computes the clamped delta from the balance inside the
 	// same transaction, and the balance moves by exactly that row's delta.
-	err := s.DB.Batch(ctx,
-		database.Stmt{SQL: `INSERT OR IGNORE INTO "user_profile" ("user_id") VALUES (?)`, Args: []any{userID}},
+	stmts := []database.Stmt{
+		{SQL: `INSERT OR IGNORE INTO "user_profile" ("user_id") VALUES (?)`, Args: []any{userID}},
 		database.Stmt{SQL: `INSERT INTO "credit_ledger" ("id", "user_id", "workflow", "delta", "reason", "created_at")
 SELECT ?, "user_id", ?, d, ?, ? FROM (SELECT "user_id", min(max(?, -` + col + `), ? - ` + col + `) AS d FROM "user_profile" WHERE "user_id" = ?) WHERE d <> 0`,
 			Args: []any{ledgerID, workflow, reason, now.Unix(), n, MaxBalance, userID}},
 		database.Stmt{SQL: `UPDATE "user_profile" SET ` + col + ` = ` + col + ` + (SELECT "delta" FROM "credit_ledger" WHERE "id" = ?), "updated_at" = ?
 WHERE "user_id" = ? AND EXISTS (SELECT 1 FROM "credit_ledger" WHERE "id" = ?)`, Args: []any{ledgerID, now.Unix(), userID, ledgerID}},
-	)
-	if err != nil {
+	}
+	for _, e := range trail {
+		stmts = append(stmts, e.StmtSetting("applied", `coalesce((SELECT "delta" FROM "credit_ledger" WHERE "id" = ?), 0)`, ledgerID))
+	}
+	if err := s.DB.Batch(ctx, stmts...); err != nil {
 		return Balance{}, 0, fmt.Errorf("grant: %w", err)
 	}
 	var applied int64
@@ -400,8 +435,9 @@ WHERE "user_id" = ? AND EXISTS (SELECT 1 FROM "credit_ledger" WHERE "id" = ?)`, 
 }
 
 // MakePaid turns a free account into a paid one and tops each balance up to
-// the paid grant (10), recording each top-up in the ledger.
-func (s *Store) MakePaid(ctx context.Context, userID string, newID func() string, now time.Time) (Balance, error) {
+// the paid grant (10), recording each top-up in the ledger, with the
+// trail's rows in the same batch.
+func (s *Store) MakePaid(ctx context.Context, userID string, newID func() string, now time.Time, trail ...audit.Event) (Balance, error) {
 	const paidGrant = 10
 	b, err := s.Balance(ctx, userID)
 	if err != nil {
@@ -421,7 +457,7 @@ func (s *Store) MakePaid(ctx context.Context, userID string, newID func() string
 				database.Stmt{SQL: `INSERT INTO "credit_ledger" ("id", "user_id", "workflow", "delta", "reason", "created_at") VALUES (?, ?, ?, ?, 'account_upgrade', ?)`, Args: []any{newID(), userID, t.wf, d, now.Unix()}})
 		}
 	}
-	if err := s.DB.Batch(ctx, stmts...); err != nil {
+	if err := s.DB.Batch(ctx, append(stmts, audit.Stmts(trail)...)...); err != nil {
 		return Balance{}, fmt.Errorf("make paid: %w", err)
 	}
 	return s.Balance(ctx, userID)
