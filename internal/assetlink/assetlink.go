@@ -13,13 +13,14 @@
 package assetlink
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"net/url"
 	"strconv"
 	"time"
+
+	"adstudio/internal/auth/cookie"
 )
 
 // The query parameters a signed link adds.
@@ -38,10 +39,11 @@ var (
 // (the cookie signatures are HMACs of bare tokens).
 const domain = "adstudio asset link v1"
 
-// Signer signs and verifies links. Keys are the auth secrets, the first
-// signing; TTL is a link's lifetime; Now is the clock.
+// Signer signs and verifies links. Keys are the auth secrets, through the
+// cookies' signer (the first signs, every one verifies, in constant time);
+// TTL is a link's lifetime; Now is the clock.
 type Signer struct {
-	Keys [][]byte
+	Keys cookie.Signer
 	TTL  time.Duration
 	Now  func() time.Time
 }
@@ -51,11 +53,7 @@ func New(secrets []string, ttl time.Duration, now func() time.Time) *Signer {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Signer{TTL: ttl, Now: now}
-	for _, k := range secrets {
-		s.Keys = append(s.Keys, []byte(k))
-	}
-	return s
+	return &Signer{Keys: cookie.NewSigner(secrets), TTL: ttl, Now: now}
 }
 
 // Expiry is the expiry a link made now gets: at least TTL away, rounded up
@@ -80,26 +78,15 @@ func (s *Signer) Query(userID, generationID, variant string) string {
 	if variant != "" {
 		q = "variant=" + url.QueryEscape(variant) + "&"
 	}
-	sig := base64.RawURLEncoding.EncodeToString(mac(s.Keys[0], userID, generationID, variant, exp))
+	sig := base64.RawURLEncoding.EncodeToString(s.Keys.MAC(message(userID, generationID, variant, exp)))
 	return q + ParamExpires + "=" + exp + "&" + ParamSignature + "=" + sig
 }
 
 // Verify checks a link's expiry and signature for the image it claims.
-// The signature is checked first, in constant time, against every key.
+// The signature is checked first, against every key.
 func (s *Signer) Verify(userID, generationID, variant, exp, sig string) error {
 	got, err := base64.RawURLEncoding.DecodeString(sig)
-	if err != nil || len(got) != sha256.Size {
-		return ErrInvalid
-	}
-	ok := false
-	for _, k := range s.Keys {
-		// Every key is tried, whatever matched, so the time taken does not
-		// say which key signed.
-		if hmac.Equal(got, mac(k, userID, generationID, variant, exp)) {
-			ok = true
-		}
-	}
-	if !ok {
+	if err != nil || len(got) != sha256.Size || !s.Keys.ValidMAC(message(userID, generationID, variant, exp), got) {
 		return ErrInvalid
 	}
 	t, err := strconv.ParseInt(exp, 10, 64)
@@ -112,13 +99,17 @@ func (s *Signer) Verify(userID, generationID, variant, exp, sig string) error {
 	return nil
 }
 
-// mac is the link's MAC. Every field is length-prefixed, so no two
-// different field lists give the same message.
-func mac(key []byte, fields ...string) []byte {
-	h := hmac.New(sha256.New, key)
-	h.Write([]byte(domain))
+// message is what a link's MAC covers: a domain that no other use of the
+// auth secret shares (the cookie signatures are HMACs of bare tokens),
+// then every field length-prefixed, so no two field lists give the same
+// message.
+func message(fields ...string) []byte {
+	b := []byte(domain)
 	for _, f := range fields {
-		h.Write([]byte("\x00" + strconv.Itoa(len(f)) + ":" + f))
+		b = append(b, 0)
+		b = strconv.AppendInt(b, int64(len(f)), 10)
+		b = append(b, ':')
+		b = append(b, f...)
 	}
-	return h.Sum(nil)
+	return b
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"adstudio/internal/assetlink"
+	"adstudio/internal/auth/cookie"
 	"adstudio/internal/devtools/apitest"
 )
 
@@ -86,11 +87,12 @@ func TestSignedLinks(t *testing.T) {
 
 	// Rotation: the old secret still listed keeps its links; dropped, ends them.
 	old := env.Core.Links.Keys
-	env.Core.Links.Keys = append([][]byte{[]byte("a-brand-new-secret-that-is-long-enough-0001")}, old...)
+	const fresh = "a-brand-new-secret-that-is-long-enough-0001"
+	env.Core.Links.Keys = cookie.NewSigner(append([]string{fresh}, env.Core.Config.Secrets...))
 	if res, _ := get(t, env, full, ""); res.StatusCode != 200 {
 		t.Errorf("after rotation, with the old secret still listed: %d", res.StatusCode)
 	}
-	env.Core.Links.Keys = env.Core.Links.Keys[:1]
+	env.Core.Links.Keys = cookie.NewSigner([]string{fresh})
 	refused("after the old secret is dropped", full, "")
 	env.Core.Links.Keys = old
 
