@@ -12,17 +12,19 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+
+	"adstudio/internal/devtools/awsdifftest"
 )
 
 func TestValuesNeverInErrors(t *testing.T) {
 	// A 200 cut short: the part that arrived holds a value.
-	rec := newRecorder(t, answer{200, nil, `{"Parameters":[{"Name":"/adstudio/auth-secret","Value":"s3cret-value","Type":"SecureString"}`})
+	rec := awsdifftest.NewRecorder(t, awsdifftest.Answer{Status: 200, Body: `{"Parameters":[{"Name":"/adstudio/auth-secret","Value":"s3cret-value","Type":"SecureString"}`})
 	_, _, err := GetParameters(context.Background(), testConfig(), rec.URL, []string{"/adstudio/auth-secret"})
 	if err == nil || strings.Contains(err.Error(), "s3cret") {
 		t.Fatalf("truncated answer: %v", err)
 	}
 	// Not a value's type: a number where a string belongs.
-	rec = newRecorder(t, answer{200, nil, `{"Parameters":[{"Name":"/a","Value":12345678}]}`})
+	rec = awsdifftest.NewRecorder(t, awsdifftest.Answer{Status: 200, Body: `{"Parameters":[{"Name":"/a","Value":12345678}]}`})
 	if _, _, err := GetParameters(context.Background(), testConfig(), rec.URL, []string{"/a"}); err == nil || strings.Contains(err.Error(), "12345678") {
 		t.Fatalf("mistyped answer: %v", err)
 	}
@@ -31,7 +33,7 @@ func TestValuesNeverInErrors(t *testing.T) {
 func TestErrorAnswers(t *testing.T) {
 	for _, c := range []struct {
 		name     string
-		answer   answer
+		answer   awsdifftest.Answer
 		attempts int
 		want     []string // in the error's text
 		code     string
@@ -41,16 +43,16 @@ func TestErrorAnswers(t *testing.T) {
 			[]string{"ssm GetParameters: AccessDeniedException: not authorized (HTTP 400, request id 5d6b9b4c-"}, "AccessDeniedException", 400},
 		// A proxy's page: no JSON, so the status is all there is; the SDK
 		// reports a deserialization error here.
-		{"html 502", answer{502, map[string]string{"Content-Type": "text/html"}, "<html><body>Bad Gateway</body></html>"}, 3,
+		{"html 502", awsdifftest.Answer{Status: 502, Header: map[string]string{"Content-Type": "text/html"}, Body: "<html><body>Bad Gateway</body></html>"}, 3,
 			[]string{"UnknownError (HTTP 502)", "after 3 attempts"}, "UnknownError", 502},
-		{"empty 500", answer{500, nil, ""}, 3, []string{"UnknownError (HTTP 500)"}, "UnknownError", 500},
+		{"empty 500", awsdifftest.Answer{Status: 500}, 3, []string{"UnknownError (HTTP 500)"}, "UnknownError", 500},
 		{"long message", jsonAnswer(400, nil, `{"__type":"ValidationException","message":"`+strings.Repeat("é", 400)+`"}`), 1,
 			[]string{strings.Repeat("é", 250) + "…"}, "ValidationException", 400},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			rec := newRecorder(t, c.answer)
+			rec := awsdifftest.NewRecorder(t, c.answer)
 			_, _, err := GetParameters(context.Background(), testConfig(), rec.URL, []string{"/a"})
-			if n := len(rec.take()); n != c.attempts {
+			if n := len(rec.Take()); n != c.attempts {
 				t.Errorf("%d attempts, want %d", n, c.attempts)
 			}
 			var ae *APIError
@@ -70,7 +72,7 @@ func TestInvokeAsyncWantsQueued(t *testing.T) {
 	// 200 is a synchronous run (RequestResponse), 204 a dry run: either way
 	// nothing was queued.
 	for _, status := range []int{200, 204} {
-		rec := newRecorder(t, answer{status, nil, ""})
+		rec := awsdifftest.NewRecorder(t, awsdifftest.Answer{Status: status})
 		err := InvokeAsync(context.Background(), testConfig(), rec.URL, "generate", []byte(`{}`))
 		if err == nil || !strings.Contains(err.Error(), "want 202") {
 			t.Errorf("HTTP %d: %v", status, err)
@@ -103,7 +105,7 @@ func TestCallerGivesUpDuringBackoff(t *testing.T) {
 }
 
 func TestNothingSentWithoutSetup(t *testing.T) {
-	rec := newRecorder(t, answer{202, nil, ""})
+	rec := awsdifftest.NewRecorder(t, awsdifftest.Answer{Status: 202})
 	noRegion, noCreds := testConfig(), testConfig()
 	noRegion.Region = ""
 	noCreds.Credentials = nil
@@ -126,7 +128,7 @@ func TestNothingSentWithoutSetup(t *testing.T) {
 	if err := InvokeAsync(context.Background(), testConfig(), rec.URL, "", []byte(`{}`)); err == nil {
 		t.Error("no function name: no error")
 	}
-	if n := len(rec.take()); n != 0 {
+	if n := len(rec.Take()); n != 0 {
 		t.Errorf("%d requests sent", n)
 	}
 }

@@ -4,79 +4,23 @@ package awsenv
 // and this package make the same calls against one recording server.
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"reflect"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/smithy-go"
+
+	"adstudio/internal/devtools/awsdifftest"
 )
-
-// recorded is one request as the server saw it.
-type recorded struct {
-	Method, Path, EscapedPath, Host string
-	Header                          http.Header
-	Body                            []byte
-}
-
-// answer is a canned HTTP answer.
-type answer struct {
-	status int
-	header map[string]string
-	body   string
-}
-
-// recorder stands in for an AWS endpoint: it records every request and
-// gives each the same answer.
-type recorder struct {
-	URL  string
-	mu   sync.Mutex
-	reqs []recorded
-}
-
-func newRecorder(t *testing.T, a answer) *recorder {
-	t.Helper()
-	rec := &recorder{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		rec.mu.Lock()
-		rec.reqs = append(rec.reqs, recorded{r.Method, r.URL.Path, r.URL.EscapedPath(), r.Host, r.Header.Clone(), body})
-		rec.mu.Unlock()
-		for k, v := range a.header {
-			w.Header().Set(k, v)
-		}
-		w.WriteHeader(a.status)
-		io.WriteString(w, a.body)
-	}))
-	t.Cleanup(srv.Close)
-	rec.URL = srv.URL
-	return rec
-}
-
-// take returns the requests recorded since the last take.
-func (r *recorder) take() []recorded {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := r.reqs
-	r.reqs = nil
-	return out
-}
 
 // testConfig is one configuration for both clients: fixed credentials and
 // region, and the standard retryer without its waits.
@@ -92,30 +36,14 @@ func testConfig() aws.Config {
 	}
 }
 
-// sdkSigner is the SDK's signer with two changes that make its
-// Authorization comparable byte for byte with ours: the clock is fixed to
-// our request's X-Amz-Date, and the SDK's own bookkeeping headers
-// (amz-sdk-invocation-id, amz-sdk-request), which we do not send, are dropped
-// before signing. A zero at leaves the SDK unchanged.
-type sdkSigner struct{ at time.Time }
-
-func (s sdkSigner) SignHTTP(ctx context.Context, creds aws.Credentials, r *http.Request, payloadHash, service, region string, at time.Time, opts ...func(*v4.SignerOptions)) error {
-	if !s.at.IsZero() {
-		at = s.at
-		r.Header.Del("Amz-Sdk-Invocation-Id")
-		r.Header.Del("Amz-Sdk-Request")
-	}
-	return v4.NewSigner().SignHTTP(ctx, creds, r, payloadHash, service, region, at, opts...)
-}
-
-func sdkGetParameters(cfg aws.Config, endpoint string, s sdkSigner, names []string) (*ssm.GetParametersOutput, error) {
+func sdkGetParameters(cfg aws.Config, endpoint string, s awsdifftest.SDKSigner, names []string) (*ssm.GetParametersOutput, error) {
 	return ssm.NewFromConfig(cfg, func(o *ssm.Options) {
 		o.BaseEndpoint = aws.String(endpoint)
 		o.HTTPSignerV4 = s
 	}).GetParameters(context.Background(), &ssm.GetParametersInput{Names: names, WithDecryption: aws.Bool(true)})
 }
 
-func sdkInvokeAsync(cfg aws.Config, endpoint string, s sdkSigner, name string, payload []byte) error {
+func sdkInvokeAsync(cfg aws.Config, endpoint string, s awsdifftest.SDKSigner, name string, payload []byte) error {
 	_, err := lambda.NewFromConfig(cfg, func(o *lambda.Options) {
 		o.BaseEndpoint = aws.String(endpoint)
 		o.HTTPSignerV4 = s
@@ -125,111 +53,24 @@ func sdkInvokeAsync(cfg aws.Config, endpoint string, s sdkSigner, name string, p
 	return err
 }
 
-// only returns the one request recorded.
-func only(t *testing.T, rec *recorder) recorded {
-	t.Helper()
-	reqs := rec.take()
-	if len(reqs) != 1 {
-		t.Fatalf("%d requests, want 1", len(reqs))
-	}
-	return reqs[0]
-}
-
-// signingTime reads X-Amz-Date.
-func signingTime(t *testing.T, r recorded) time.Time {
-	t.Helper()
-	at, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
-	if err != nil {
-		t.Fatalf("X-Amz-Date: %v", err)
-	}
-	return at
-}
-
-// authParts splits an Authorization header into its credential scope
-// (without the date) and its signed header names.
-func authParts(t *testing.T, auth string) (scope string, signed []string) {
-	t.Helper()
-	rest, ok := strings.CutPrefix(auth, "AWS4-HMAC-SHA256 ")
-	if !ok {
-		t.Fatalf("Authorization %q", auth)
-	}
-	for part := range strings.SplitSeq(rest, ", ") {
-		k, v, _ := strings.Cut(part, "=")
-		switch k {
-		case "Credential":
-			f := strings.Split(v, "/")
-			if len(f) != 5 {
-				t.Fatalf("credential %q", v)
-			}
-			scope = strings.Join(append(f[:1:1], f[2:]...), "/")
-		case "SignedHeaders":
-			signed = strings.Split(v, ";")
-		}
-	}
-	return scope, signed
-}
-
-// sameRequest checks that ours is the SDK's request, header for header
-// (User-Agent aside), with an equivalent JSON body when json is set.
-func sameRequest(t *testing.T, ours, sdk recorded, jsonBody bool) {
-	t.Helper()
-	if ours.Method != sdk.Method || ours.EscapedPath != sdk.EscapedPath || ours.Path != sdk.Path || ours.Host != sdk.Host {
-		t.Errorf("request line: ours %s %s (%s), SDK's %s %s (%s)", ours.Method, ours.EscapedPath, ours.Host, sdk.Method, sdk.EscapedPath, sdk.Host)
-	}
-	for _, h := range []http.Header{ours.Header, sdk.Header} {
-		h.Del("User-Agent")
-	}
-	if !reflect.DeepEqual(ours.Header, sdk.Header) {
-		t.Errorf("headers differ:\nours %v\nSDK  %v", ours.Header, sdk.Header)
-	}
-	if jsonBody {
-		var a, b any
-		if json.Unmarshal(ours.Body, &a) != nil || json.Unmarshal(sdk.Body, &b) != nil || !reflect.DeepEqual(a, b) {
-			t.Errorf("bodies differ:\nours %s\nSDK  %s", ours.Body, sdk.Body)
-		}
-	} else if !bytes.Equal(ours.Body, sdk.Body) {
-		t.Errorf("bodies differ:\nours %q\nSDK  %q", ours.Body, sdk.Body)
-	}
-}
-
-// sameShape checks the SDK's unchanged Authorization against ours: the same
-// credential scope, and the same signed headers but for the SDK's own.
-func sameShape(t *testing.T, ours, sdk recorded) {
-	t.Helper()
-	oScope, oSigned := authParts(t, ours.Header.Get("Authorization"))
-	sScope, sSigned := authParts(t, sdk.Header.Get("Authorization"))
-	if oScope != sScope {
-		t.Errorf("credential scope: ours %s, SDK's %s", oScope, sScope)
-	}
-	var want []string
-	for _, h := range sSigned {
-		if h != "amz-sdk-invocation-id" && h != "amz-sdk-request" {
-			want = append(want, h)
-		}
-	}
-	if !sort.StringsAreSorted(oSigned) || !reflect.DeepEqual(oSigned, want) {
-		t.Errorf("signed headers: ours %v, SDK's %v", oSigned, sSigned)
-	}
-}
-
 func TestRequestsMatchSDK(t *testing.T) {
 	for _, prefix := range []string{"", "/", "/stage", "/stage/"} {
 		t.Run("ssm path="+prefix, func(t *testing.T) {
-			rec := newRecorder(t, answer{200, map[string]string{"Content-Type": "application/x-amz-json-1.1"}, `{"Parameters":[],"InvalidParameters":[]}`})
+			rec := awsdifftest.NewRecorder(t, awsdifftest.Answer{Status: 200, Header: map[string]string{"Content-Type": "application/x-amz-json-1.1"}, Body: `{"Parameters":[],"InvalidParameters":[]}`})
 			cfg, endpoint := testConfig(), rec.URL+prefix
 			names := []string{"/adstudio/auth-secret", "/adstudio/db token", "arn:aws:ssm:eu-west-1:123456789012:parameter/x:3"}
 			if _, _, err := GetParameters(context.Background(), cfg, endpoint, names); err != nil {
 				t.Fatal(err)
 			}
-			ours := only(t, rec)
-			if _, err := sdkGetParameters(cfg, endpoint, sdkSigner{signingTime(t, ours)}, names); err != nil {
+			ours := rec.Only(t)
+			if _, err := sdkGetParameters(cfg, endpoint, awsdifftest.SDKSigner{At: awsdifftest.SigningTime(t, ours)}, names); err != nil {
 				t.Fatal(err)
 			}
-			sameRequest(t, ours, only(t, rec), true)
-			if _, err := sdkGetParameters(cfg, endpoint, sdkSigner{}, names); err != nil {
+			awsdifftest.SameRequest(t, ours, rec.Only(t), true)
+			if _, err := sdkGetParameters(cfg, endpoint, awsdifftest.SDKSigner{}, names); err != nil {
 				t.Fatal(err)
 			}
-			sameShape(t, ours, only(t, rec))
+			awsdifftest.SameShape(t, ours, rec.Only(t))
 			for k, want := range map[string]string{"X-Amz-Target": "AmazonSSM.GetParameters", "Content-Type": "application/x-amz-json-1.1", "X-Amz-Security-Token": "example-session-token"} {
 				if got := ours.Header.Get(k); got != want {
 					t.Errorf("%s: %q, want %q", k, got, want)
@@ -238,21 +79,21 @@ func TestRequestsMatchSDK(t *testing.T) {
 		})
 		for _, name := range []string{"generate", "arn:aws:lambda:eu-west-1:123456789012:function:adstudio-generate:live", "123456789012:function:gen$LATEST"} {
 			t.Run("lambda path="+prefix+" name="+name, func(t *testing.T) {
-				rec := newRecorder(t, answer{202, nil, ""})
+				rec := awsdifftest.NewRecorder(t, awsdifftest.Answer{Status: 202})
 				cfg, endpoint := testConfig(), rec.URL+prefix
 				payload := []byte(`{"adstudio":"continue","generationId":"0f8fad5b-d9cb-469f-a165-70867728950e"}`)
 				if err := InvokeAsync(context.Background(), cfg, endpoint, name, payload); err != nil {
 					t.Fatal(err)
 				}
-				ours := only(t, rec)
-				if err := sdkInvokeAsync(cfg, endpoint, sdkSigner{signingTime(t, ours)}, name, payload); err != nil {
+				ours := rec.Only(t)
+				if err := sdkInvokeAsync(cfg, endpoint, awsdifftest.SDKSigner{At: awsdifftest.SigningTime(t, ours)}, name, payload); err != nil {
 					t.Fatal(err)
 				}
-				sameRequest(t, ours, only(t, rec), false)
-				if err := sdkInvokeAsync(cfg, endpoint, sdkSigner{}, name, payload); err != nil {
+				awsdifftest.SameRequest(t, ours, rec.Only(t), false)
+				if err := sdkInvokeAsync(cfg, endpoint, awsdifftest.SDKSigner{}, name, payload); err != nil {
 					t.Fatal(err)
 				}
-				sameShape(t, ours, only(t, rec))
+				awsdifftest.SameShape(t, ours, rec.Only(t))
 				if got := ours.Header.Get("X-Amz-Invocation-Type"); got != "Event" {
 					t.Errorf("X-Amz-Invocation-Type %q", got)
 				}
@@ -276,19 +117,19 @@ func apiError(err error) (code, message string, status int) {
 }
 
 // jsonAnswer is an error answer in AWS JSON.
-func jsonAnswer(status int, header map[string]string, body string) answer {
+func jsonAnswer(status int, header map[string]string, body string) awsdifftest.Answer {
 	h := map[string]string{"Content-Type": "application/x-amz-json-1.1", "X-Amzn-Requestid": "5d6b9b4c-0000-4000-8000-000000000001"}
 	for k, v := range header {
 		h[k] = v
 	}
-	return answer{status, h, body}
+	return awsdifftest.Answer{Status: status, Header: h, Body: body}
 }
 
 // errorAnswers are error answers as SSM and Lambda give them, each with the
 // number of attempts the standard retryer makes.
 var errorAnswers = []struct {
 	name     string
-	answer   answer
+	answer   awsdifftest.Answer
 	attempts int
 }{
 	{"throttled", jsonAnswer(400, nil, `{"__type":"ThrottlingException","message":"Rate exceeded"}`), 3},
@@ -327,7 +168,7 @@ func TestAnswersMatchSDK(t *testing.T) {
 	// SSM's answer with every member of Parameter, as the SDK's own
 	// response snapshot has them.
 	t.Run("ssm success", func(t *testing.T) {
-		rec := newRecorder(t, answer{200, map[string]string{"Content-Type": "application/x-amz-json-1.1"}, `{"InvalidParameters":["/adstudio/missing"],"Parameters":[` +
+		rec := awsdifftest.NewRecorder(t, awsdifftest.Answer{Status: 200, Header: map[string]string{"Content-Type": "application/x-amz-json-1.1"}, Body: `{"InvalidParameters":["/adstudio/missing"],"Parameters":[` +
 			`{"ARN":"arn:aws:ssm:eu-west-1:123456789012:parameter/adstudio/auth-secret","DataType":"text","LastModifiedDate":1.717171717123E9,"Name":"/adstudio/auth-secret","Selector":"","SourceResult":"","Type":"SecureString","Value":"s3cret \"quoted\" \u00e9","Version":4},` +
 			`{"ARN":"arn:aws:ssm:eu-west-1:123456789012:parameter/adstudio/db-token","DataType":"text","LastModifiedDate":946684800,"Name":"/adstudio/db-token","Type":"SecureString","Value":"","Version":1}]}`})
 		names := []string{"/adstudio/auth-secret", "/adstudio/db-token", "/adstudio/missing"}
@@ -335,7 +176,7 @@ func TestAnswersMatchSDK(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, err := sdkGetParameters(testConfig(), rec.URL, sdkSigner{}, names)
+		out, err := sdkGetParameters(testConfig(), rec.URL, awsdifftest.SDKSigner{}, names)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -351,32 +192,32 @@ func TestAnswersMatchSDK(t *testing.T) {
 		}
 	})
 	t.Run("ssm only invalid", func(t *testing.T) {
-		rec := newRecorder(t, answer{200, nil, `{"InvalidParameters":["/a","/b"],"Parameters":[]}`})
+		rec := awsdifftest.NewRecorder(t, awsdifftest.Answer{Status: 200, Body: `{"InvalidParameters":["/a","/b"],"Parameters":[]}`})
 		values, invalid, err := GetParameters(context.Background(), testConfig(), rec.URL, []string{"/a", "/b"})
 		if err != nil || len(values) != 0 || !reflect.DeepEqual(invalid, []string{"/a", "/b"}) {
 			t.Errorf("%q %q %v", values, invalid, err)
 		}
 	})
 	t.Run("lambda queued", func(t *testing.T) {
-		rec := newRecorder(t, answer{202, map[string]string{"X-Amzn-Requestid": "r"}, ""})
+		rec := awsdifftest.NewRecorder(t, awsdifftest.Answer{Status: 202, Header: map[string]string{"X-Amzn-Requestid": "r"}})
 		if err := InvokeAsync(context.Background(), testConfig(), rec.URL, "generate", []byte(`{}`)); err != nil {
 			t.Fatal(err)
 		}
 	})
 	for _, c := range errorAnswers {
 		t.Run("ssm "+c.name, func(t *testing.T) {
-			rec := newRecorder(t, c.answer)
+			rec := awsdifftest.NewRecorder(t, c.answer)
 			_, _, ours := GetParameters(context.Background(), testConfig(), rec.URL, []string{"/adstudio/auth-secret"})
-			oursAttempts := len(rec.take())
-			_, sdk := sdkGetParameters(testConfig(), rec.URL, sdkSigner{}, []string{"/adstudio/auth-secret"})
-			sameError(t, ours, sdk, oursAttempts, len(rec.take()), c.attempts)
+			oursAttempts := len(rec.Take())
+			_, sdk := sdkGetParameters(testConfig(), rec.URL, awsdifftest.SDKSigner{}, []string{"/adstudio/auth-secret"})
+			sameError(t, ours, sdk, oursAttempts, len(rec.Take()), c.attempts)
 		})
 		t.Run("lambda "+c.name, func(t *testing.T) {
-			rec := newRecorder(t, c.answer)
+			rec := awsdifftest.NewRecorder(t, c.answer)
 			ours := InvokeAsync(context.Background(), testConfig(), rec.URL, "generate", []byte(`{}`))
-			oursAttempts := len(rec.take())
-			sdk := sdkInvokeAsync(testConfig(), rec.URL, sdkSigner{}, "generate", []byte(`{}`))
-			sameError(t, ours, sdk, oursAttempts, len(rec.take()), c.attempts)
+			oursAttempts := len(rec.Take())
+			sdk := sdkInvokeAsync(testConfig(), rec.URL, awsdifftest.SDKSigner{}, "generate", []byte(`{}`))
+			sameError(t, ours, sdk, oursAttempts, len(rec.Take()), c.attempts)
 		})
 	}
 }

@@ -19,6 +19,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"adstudio/internal/devtools/mailpittest"
+	"adstudio/internal/devtools/testenv"
 )
 
 // smtpTo returns an SMTP sender for rawURL with a fixed clock.
@@ -35,12 +38,12 @@ func smtpTo(t *testing.T, from, rawURL string) *SMTP {
 // checkDelivered checks that mailpit stored m as sent from
 // "Équipe Ad Studio <noreply@example.com>" by s, with user as the SMTP
 // AUTH user ("" for none).
-func checkDelivered(t *testing.T, got mpMessage, m Message, user string) {
+func checkDelivered(t *testing.T, got mailpittest.Message, m Message, user string) {
 	t.Helper()
 	if got.Subject != m.Subject {
 		t.Errorf("Subject %q, want %q", got.Subject, m.Subject)
 	}
-	if got.From != (mpAddress{"Équipe Ad Studio", "noreply@example.com"}) {
+	if got.From != (mailpittest.Address{Name: "Équipe Ad Studio", Address: "noreply@example.com"}) {
 		t.Errorf("From %v", got.From)
 	}
 	if len(got.To) != 1 || got.To[0].Address != "ann@example.com" || len(got.Cc)+len(got.Bcc) != 0 {
@@ -73,12 +76,12 @@ func checkDelivered(t *testing.T, got mpMessage, m Message, user string) {
 }
 
 func TestSMTPDelivers(t *testing.T) {
-	mp := startMailpit(t)
+	mp := mailpittest.Start(t, testenv.Tool(t, mailpittest.BinEnv, mailpittest.BinHow))
 	m := resetMail("ann@example.com")
-	if err := smtpTo(t, "Équipe Ad Studio <noreply@example.com>", "smtp://"+mp.smtpAddr).Send(context.Background(), m); err != nil {
+	if err := smtpTo(t, "Équipe Ad Studio <noreply@example.com>", "smtp://"+mp.SMTPAddr).Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
-	checkDelivered(t, mp.only(t), m, "")
+	checkDelivered(t, mp.Only(t), m, "")
 }
 
 // hostileCredentials need every kind of escaping in a URL's user info.
@@ -106,10 +109,10 @@ func authFile(t *testing.T) string {
 func TestSMTPAuth(t *testing.T) {
 	// Plain text on loopback (allowed by both ends for 127.0.0.1 only), so
 	// the credentials are the only thing under test.
-	mp := startMailpit(t, "--smtp-auth-file", authFile(t), "--smtp-auth-allow-insecure")
+	mp := mailpittest.Start(t, testenv.Tool(t, mailpittest.BinEnv, mailpittest.BinHow), "--smtp-auth-file", authFile(t), "--smtp-auth-allow-insecure")
 	m := resetMail("ann@example.com")
 	t.Run("wrong password", func(t *testing.T) {
-		err := smtpTo(t, "Équipe Ad Studio <noreply@example.com>", smtpURL("smtp", smtpUser, "wrong-pass-value", mp.smtpAddr)).Send(context.Background(), m)
+		err := smtpTo(t, "Équipe Ad Studio <noreply@example.com>", smtpURL("smtp", smtpUser, "wrong-pass-value", mp.SMTPAddr)).Send(context.Background(), m)
 		if err == nil {
 			t.Fatal("sent with a wrong password")
 		}
@@ -121,28 +124,28 @@ func TestSMTPAuth(t *testing.T) {
 		}
 	})
 	t.Run("no credentials", func(t *testing.T) {
-		if err := smtpTo(t, "Équipe Ad Studio <noreply@example.com>", "smtp://"+mp.smtpAddr).Send(context.Background(), m); err == nil {
+		if err := smtpTo(t, "Équipe Ad Studio <noreply@example.com>", "smtp://"+mp.SMTPAddr).Send(context.Background(), m); err == nil {
 			t.Fatal("sent without authenticating")
 		}
 	})
-	if n := len(mp.messages(t)); n != 0 {
+	if n := len(mp.Messages(t)); n != 0 {
 		t.Fatalf("%d messages stored after failed logins", n)
 	}
-	if err := smtpTo(t, "Équipe Ad Studio <noreply@example.com>", smtpURL("smtp", smtpUser, smtpPass, mp.smtpAddr)).Send(context.Background(), m); err != nil {
+	if err := smtpTo(t, "Équipe Ad Studio <noreply@example.com>", smtpURL("smtp", smtpUser, smtpPass, mp.SMTPAddr)).Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
-	checkDelivered(t, mp.only(t), m, smtpUser)
+	checkDelivered(t, mp.Only(t), m, smtpUser)
 }
 
 // Any credentials will do for a server that accepts any: the URL's user
 // reaches it, decoded.
 func TestSMTPAuthAcceptAny(t *testing.T) {
-	mp := startMailpit(t, "--smtp-auth-accept-any", "--smtp-auth-allow-insecure")
+	mp := mailpittest.Start(t, testenv.Tool(t, mailpittest.BinEnv, mailpittest.BinHow), "--smtp-auth-accept-any", "--smtp-auth-allow-insecure")
 	m := resetMail("ann@example.com")
-	if err := smtpTo(t, "Équipe Ad Studio <noreply@example.com>", "smtp://us%40er:p%3Ass@"+mp.smtpAddr).Send(context.Background(), m); err != nil {
+	if err := smtpTo(t, "Équipe Ad Studio <noreply@example.com>", "smtp://us%40er:p%3Ass@"+mp.SMTPAddr).Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
-	checkDelivered(t, mp.only(t), m, "us@er")
+	checkDelivered(t, mp.Only(t), m, "us@er")
 }
 
 // testCert writes a self-signed certificate for 127.0.0.1 and returns its
@@ -195,9 +198,9 @@ func TestSMTPStartTLS(t *testing.T) {
 	cert, key, pool := testCert(t)
 	// With a password file and no --smtp-auth-allow-insecure, Mailpit
 	// requires STARTTLS before anything else: a delivery proves it ran.
-	mp := startMailpit(t, "--smtp-tls-cert", cert, "--smtp-tls-key", key, "--smtp-auth-file", authFile(t))
+	mp := mailpittest.Start(t, testenv.Tool(t, mailpittest.BinEnv, mailpittest.BinHow), "--smtp-tls-cert", cert, "--smtp-tls-key", key, "--smtp-auth-file", authFile(t))
 	m := resetMail("ann@example.com")
-	u := smtpURL("smtp", smtpUser, smtpPass, mp.smtpAddr)
+	u := smtpURL("smtp", smtpUser, smtpPass, mp.SMTPAddr)
 	t.Run("untrusted certificate", func(t *testing.T) {
 		err := smtpTo(t, "Équipe Ad Studio <noreply@example.com>", u).Send(context.Background(), m)
 		var unknown x509.UnknownAuthorityError
@@ -210,20 +213,20 @@ func TestSMTPStartTLS(t *testing.T) {
 	if err := s.Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
-	checkDelivered(t, mp.only(t), m, smtpUser)
+	checkDelivered(t, mp.Only(t), m, smtpUser)
 }
 
 func TestSMTPImplicitTLS(t *testing.T) {
 	cert, key, pool := testCert(t)
 	// --smtp-require-tls: TLS from the first byte, as on port 465.
-	mp := startMailpit(t, "--smtp-tls-cert", cert, "--smtp-tls-key", key, "--smtp-require-tls", "--smtp-auth-file", authFile(t))
+	mp := mailpittest.Start(t, testenv.Tool(t, mailpittest.BinEnv, mailpittest.BinHow), "--smtp-tls-cert", cert, "--smtp-tls-key", key, "--smtp-require-tls", "--smtp-auth-file", authFile(t))
 	m := resetMail("ann@example.com")
-	s := smtpTo(t, "Équipe Ad Studio <noreply@example.com>", smtpURL("smtps", smtpUser, smtpPass, mp.smtpAddr))
+	s := smtpTo(t, "Équipe Ad Studio <noreply@example.com>", smtpURL("smtps", smtpUser, smtpPass, mp.SMTPAddr))
 	s.RootCAs = pool
 	if err := s.Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
-	checkDelivered(t, mp.only(t), m, smtpUser)
+	checkDelivered(t, mp.Only(t), m, smtpUser)
 }
 
 // A server that never answers holds the send only as long as the caller
@@ -351,7 +354,7 @@ func TestSMTPURL(t *testing.T) {
 
 // A server that is not there: the error says where it tried, not with what.
 func TestSMTPUnreachable(t *testing.T) {
-	addr := freeAddr(t)
+	addr := mailpittest.FreeAddr(t)
 	err := smtpTo(t, "noreply@example.com", smtpURL("smtp", "user", "secret-pw", addr)).Send(context.Background(), resetMail("ann@example.com"))
 	if err == nil || strings.Contains(err.Error(), "secret-pw") || !strings.Contains(err.Error(), addr) {
 		t.Fatalf("error %v", err)

@@ -16,8 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"adstudio/internal/devtools/mailpittest"
 	"adstudio/internal/devtools/oauthfake"
 	"adstudio/internal/devtools/qwenfake"
+	"adstudio/internal/devtools/testenv"
 )
 
 // captureLogs sends everything the process logs through slog's default
@@ -174,7 +176,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 	// Mailpit takes any login and refuses every recipient outside
 	// example.com, so the bounce address's mails fail as a real server's
 	// refusal would.
-	mp := startMailpit(t, "--smtp-auth-accept-any", "--smtp-auth-allow-insecure", "--smtp-allowed-recipients", `@example\.com$`)
+	mp := mailpittest.Start(t, testenv.Tool(t, mailpittest.BinEnv, mailpittest.BinHow), "--smtp-auth-accept-any", "--smtp-auth-allow-insecure", "--smtp-allowed-recipients", `@example\.com$`)
 	gen := qwenfake.New(t)
 	known.add("DashScope API key", gen.APIKey())
 	oauth := oauthfake.New(oauthfake.Options{GoogleClientSecret: googleSecret, GitHubClientSecret: githubSecret})
@@ -196,7 +198,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 		"OBJECTS_DIR":       filepath.Join(t.TempDir(), "objects"),
 
 		"EMAIL_TRANSPORT": "smtp", "EMAIL_FROM": "AdStudio <noreply@" + fromDomain + ">", "EMAIL_VERIFICATION": "send",
-		"SMTP_URL": "smtp://mailer:" + smtpPassword + "@" + mp.smtpAddr,
+		"SMTP_URL": "smtp://mailer:" + smtpPassword + "@" + mp.SMTPAddr,
 	})
 	ts.app.SetSyncBudget(time.Hour) // as newGenServer: no clock decides an outcome
 	// The access log goes where everything else goes (as on Lambda, where
@@ -243,7 +245,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 	known.add("session token", status("sign-in", ann.signIn(t, annEmail, password), 200).json(t)["token"].(string))
 
 	// Verification.
-	link := mp.link(t, annEmail, "/api/auth/verify-email")
+	link := mp.Link(t, annEmail, "/api/auth/verify-email")
 	known.add("verification token", link.Query().Get("token"))
 	wantRedirect(t, open(ts.browser(), link), spaOrigin+"/welcome")
 
@@ -266,7 +268,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 	// address is answered alike.
 	status("request reset", ts.browser().do(t, "POST", "/api/auth/request-password-reset", map[string]any{"email": annEmail, "redirectTo": spaOrigin + "/reset"}, nil), 200)
 	status("request reset, unknown", ts.browser().do(t, "POST", "/api/auth/request-password-reset", map[string]any{"email": nobodyEmail, "redirectTo": spaOrigin + "/reset"}, nil), 200)
-	link = mp.link(t, annEmail, "/api/auth/reset-password/")
+	link = mp.Link(t, annEmail, "/api/auth/reset-password/")
 	token := strings.TrimPrefix(link.Path, "/api/auth/reset-password/")
 	known.add("reset token", token)
 	wantRedirect(t, open(ts.browser(), link), spaOrigin+"/reset?token="+token)
