@@ -153,7 +153,7 @@ func (a *API) ChangeEmail() httpapi.Handler {
 		u.Email, u.UpdatedAt = email, now
 		a.Sessions.Issue(w.Header(), cur.Session, u, a.Sessions.DontRemember(r))
 		if a.Mail != nil {
-			if err := a.sendVerification(r.Context(), u, callbackURL); err != nil {
+			if err := a.sendVerification(r, u, callbackURL); err != nil {
 				return err
 			}
 		}
@@ -174,7 +174,7 @@ func (a *API) requestEmailChange(w http.ResponseWriter, r *http.Request, u authd
 	case !errors.Is(err, authdb.ErrNotFound):
 		return err
 	default:
-		if err := a.sendEmailChange(ctx, u, newEmail, callbackURL); err != nil {
+		if err := a.sendEmailChange(r, u, newEmail, callbackURL); err != nil {
 			return err
 		}
 	}

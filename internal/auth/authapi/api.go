@@ -231,11 +231,13 @@ func clip(s string, n int) string {
 
 // Scopes of the auth tree's rate limits (metrics.DimScope): the strict
 // per-IP rules on the password and mail endpoints, counted across
-// instances, and the general per-IP rule. Named by the rule, not the path,
-// which a client chooses.
+// instances, the general per-IP rule, and the per-recipient limit on mail
+// (one mailbox, whoever asks). Named by the rule, not the path, which a
+// client chooses.
 const (
 	ScopeAuthStrict  = "auth-strict"
 	ScopeAuthGeneral = "auth-general"
+	ScopeMailAddress = "mail-address"
 )
 
 func authLimitScope(r ratelimit.Rule) string {

@@ -59,7 +59,7 @@ func (a *API) SignUpEmail() httpapi.Handler {
 			return err
 		}
 		if a.Verification == config.VerifySend && a.Mail != nil {
-			if err := a.sendVerification(ctx, u, callbackURL); err != nil {
+			if err := a.sendVerification(r, u, callbackURL); err != nil {
 				return err
 			}
 		}
@@ -90,7 +90,7 @@ func (a *API) signUpUnverified(w http.ResponseWriter, r *http.Request, u authdb.
 	case err != nil:
 		return err
 	default:
-		if err := a.sendVerification(ctx, u, callbackURL); err != nil {
+		if err := a.sendVerification(r, u, callbackURL); err != nil {
 			return err
 		}
 	}
@@ -149,7 +149,7 @@ func (a *API) SignInEmail() httpapi.Handler {
 		if a.Verification == config.VerifyRequired && !u.EmailVerified {
 			// better-auth's requireEmailVerification with sendOnSignIn: a
 			// fresh link, and no session until it is followed.
-			if err := a.sendVerification(ctx, u, callbackURL); err != nil {
+			if err := a.sendVerification(r, u, callbackURL); err != nil {
 				return err
 			}
 			a.signInRefused(ctx, metrics.MethodEmail, ReasonEmailNotVerified)

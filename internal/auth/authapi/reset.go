@@ -1,7 +1,6 @@
 package authapi
 
 import (
-	"adstudio/internal/audit"
 	"context"
 	"errors"
 	"log/slog"
@@ -11,10 +10,12 @@ import (
 	"sync"
 	"time"
 
+	"adstudio/internal/audit"
 	"adstudio/internal/auth/authdb"
 	"adstudio/internal/httpapi"
 	"adstudio/internal/logsafe"
 	"adstudio/internal/mail"
+	"adstudio/internal/metrics"
 	"adstudio/internal/ratelimit"
 )
 
@@ -66,7 +67,7 @@ func (a *API) RequestPasswordReset() httpapi.Handler {
 		case err != nil:
 			return err
 		default:
-			if err := a.sendReset(ctx, u, redirectTo); err != nil {
+			if err := a.sendReset(r, u, redirectTo); err != nil {
 				return err
 			}
 		}
@@ -81,8 +82,9 @@ func (a *API) RequestPasswordReset() httpapi.Handler {
 // sendReset stores a reset token for u and mails its link. Only a database
 // failure is returned: a limited or failed send is logged and answered as
 // a success, as every other case is.
-func (a *API) sendReset(ctx context.Context, u authdb.User, redirectTo string) error {
-	if !a.mailAllowed(ctx, u.Email) {
+func (a *API) sendReset(r *http.Request, u authdb.User, redirectTo string) error {
+	ctx := r.Context()
+	if !a.mailAllowed(r, u.ID, u.Email, mailKindReset) {
 		a.pace.wait(ctx, a.Sleep)
 		return nil
 	}
@@ -94,7 +96,7 @@ func (a *API) sendReset(ctx context.Context, u authdb.User, redirectTo string) e
 	// better-auth's link: the callback URL percent-encoded as
 	// encodeURIComponent does, empty when none was given.
 	link := a.AuthURL + "/reset-password/" + token + "?callbackURL=" + encodeURIComponent(redirectTo)
-	a.send(ctx, "password reset", resetMessage(a.AppName, u.Email, link))
+	a.send(ctx, mailKindReset, resetMessage(a.AppName, u.Email, link))
 	return nil
 }
 
@@ -112,22 +114,41 @@ func (a *API) send(ctx context.Context, kind string, m mail.Message) {
 	a.pace.observe(time.Since(start))
 }
 
+// Kinds of mail, as logged and as the audit row of a held-back mail names them.
+const (
+	mailKindReset       = "password reset"
+	mailKindVerify      = "email verification"
+	mailKindEmailChange = "email change"
+)
+
 // mailAllowed applies the per-address limit of the mail-sending endpoints
 // (beside better-auth's per-IP one): nobody can bomb one mailbox from many
-// addresses. Over it nothing is sent, and the requester is not told.
-func (a *API) mailAllowed(ctx context.Context, email string) bool {
+// addresses. Over it nothing is sent, and the requester is not told. The
+// first mail held back in a window leaves an audit row under the account
+// (userID) the mail was for, so "I never got the reset mail" can be
+// answered; that row's failure is logged, not answered, since the answer
+// must not differ from a send's.
+func (a *API) mailAllowed(r *http.Request, userID, email, kind string) bool {
 	if !a.Limits {
 		return true
 	}
+	ctx := r.Context()
 	d, err := a.Limiter.Allow(ctx, "mail-to|"+email, ratelimit.MailPerAddress())
 	if err != nil {
 		a.logger().ErrorContext(ctx, "mail limit unavailable; not sending", "err", err)
 		return false
 	}
-	if !d.Allowed {
-		a.logger().WarnContext(ctx, "mail not sent: the address's limit is reached", "retryAfterSeconds", d.RetryAfter)
+	if d.Allowed {
+		return true
 	}
-	return d.Allowed
+	a.logger().WarnContext(ctx, "mail not sent: the address's limit is reached", "kind", kind, "retryAfterSeconds", d.RetryAfter)
+	a.Metrics.Count(ctx, metrics.RateLimited, 1, metrics.Dim{Name: metrics.DimScope, Value: ScopeMailAddress})
+	if d.First {
+		if err := a.record(r, audit.RateLimited, userID, audit.Refused, map[string]any{"scope": ScopeMailAddress, "mail": kind, "to": logsafe.Email(email)}); err != nil {
+			a.logger().ErrorContext(ctx, "audit row of a held-back mail not written", "err", err)
+		}
+	}
+	return false
 }
 
 // ResetPasswordCallback is GET /reset-password/{token}?callbackURL=: the

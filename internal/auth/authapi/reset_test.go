@@ -204,6 +204,11 @@ func TestPasswordReset(t *testing.T) {
 	if res, _ := e.do(t, "GET", path, ""); res.Header.Get("Location") != apitest.Origin+"/reset?error=INVALID_TOKEN&from=mail" {
 		t.Errorf("spent token's link: %q", res.Header.Get("Location"))
 	}
+	// One trail row, for the reset that happened; refused tokens change
+	// nothing and write nothing.
+	if got, want := e.Audit(t, "password_reset"), []string{"password_reset " + e.UserID(t, "ann@example.com") + " success {}"}; !slices.Equal(got, want) {
+		t.Errorf("audit rows %q, want %q", got, want)
+	}
 
 	// An hour later a token no longer works.
 	e.do(t, "POST", "/api/auth/request-password-reset", `{"email":"ann@example.com","redirectTo":"`+spa+`"}`)
@@ -261,6 +266,11 @@ func TestPasswordResetLimitsAndTiming(t *testing.T) {
 	}
 	if n := len(e.outbox(t)); n != 3 {
 		t.Errorf("%d mails to one address, want 3", n)
+	}
+	// The first mail held back leaves a row under the account it was for
+	// (the next one in the same window does not), with the address masked.
+	if got, want := e.Audit(t, "rate_limited"), []string{"rate_limited " + e.UserID(t, "cat@example.com") + ` refused {"mail":"password reset","scope":"mail-address","to":"c***@example.com"}`}; !slices.Equal(got, want) {
+		t.Errorf("audit rows %q, want %q", got, want)
 	}
 	e.Clock.Advance(16 * time.Minute)
 	e.do(t, "POST", "/api/auth/request-password-reset", `{"email":"cat@example.com"}`)

@@ -3,7 +3,6 @@ package authapi
 import (
 	"adstudio/internal/audit"
 	"adstudio/internal/logsafe"
-	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -90,15 +89,16 @@ func (a *API) verifyLink(token, callbackURL string) string {
 
 // sendVerification mails u a link that verifies their address. Failures
 // are logged; only a token that cannot be signed is returned.
-func (a *API) sendVerification(ctx context.Context, u authdb.User, callbackURL string) error {
-	if !a.mailAllowed(ctx, u.Email) {
+func (a *API) sendVerification(r *http.Request, u authdb.User, callbackURL string) error {
+	ctx := r.Context()
+	if !a.mailAllowed(r, u.ID, u.Email, mailKindVerify) {
 		return nil
 	}
 	token, err := a.verifyToken(verifyClaims{Email: strings.ToLower(u.Email), UserID: u.ID})
 	if err != nil {
 		return err
 	}
-	a.send(ctx, "email verification", verifyMessage(a.AppName, u.Email, a.verifyLink(token, callbackURL)))
+	a.send(ctx, mailKindVerify, verifyMessage(a.AppName, u.Email, a.verifyLink(token, callbackURL)))
 	return nil
 }
 
@@ -134,7 +134,7 @@ func (a *API) SendVerificationEmail() httpapi.Handler {
 			case err != nil:
 				return err
 			case !u.EmailVerified:
-				if err := a.sendVerification(ctx, u, callbackURL); err != nil {
+				if err := a.sendVerification(r, u, callbackURL); err != nil {
 					return err
 				}
 			}
@@ -147,7 +147,7 @@ func (a *API) SendVerificationEmail() httpapi.Handler {
 		if cur.User.EmailVerified {
 			return errAlreadyVerified
 		}
-		if err := a.sendVerification(ctx, cur.User, callbackURL); err != nil {
+		if err := a.sendVerification(r, cur.User, callbackURL); err != nil {
 			return err
 		}
 		return writeStatus(w)
@@ -266,15 +266,16 @@ func (a *API) verifyEmailChange(w http.ResponseWriter, r *http.Request, c verify
 // sendEmailChange mails the new address a link that moves a verified
 // account there (better-auth's change-email verification); nothing changes
 // until it is followed.
-func (a *API) sendEmailChange(ctx context.Context, u authdb.User, newEmail, callbackURL string) error {
-	if !a.mailAllowed(ctx, newEmail) {
+func (a *API) sendEmailChange(r *http.Request, u authdb.User, newEmail, callbackURL string) error {
+	ctx := r.Context()
+	if !a.mailAllowed(r, u.ID, newEmail, mailKindEmailChange) {
 		return nil
 	}
 	token, err := a.verifyToken(verifyClaims{Email: strings.ToLower(u.Email), UpdateTo: newEmail, RequestType: requestChangeEmail, UserID: u.ID})
 	if err != nil {
 		return err
 	}
-	a.send(ctx, "email change", changeEmailMessage(a.AppName, newEmail, a.verifyLink(token, callbackURL)))
+	a.send(ctx, mailKindEmailChange, changeEmailMessage(a.AppName, newEmail, a.verifyLink(token, callbackURL)))
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -87,6 +88,9 @@ func TestVerifyEmailSend(t *testing.T) {
 	}
 	if userField(e.session(t, cookie), "emailVerified") != true {
 		t.Fatal("not verified after the link")
+	}
+	if got, want := e.Audit(t, "email_verify"), []string{"email_verify " + e.UserID(t, "ann@example.com") + " success {}"}; !slices.Equal(got, want) {
+		t.Errorf("audit rows %q, want %q", got, want)
 	}
 	if res, body := e.do(t, "GET", withoutCallback(t, link), ""); res.StatusCode != 200 || body != `{"status":true,"user":null}` {
 		t.Errorf("second click: %d %s", res.StatusCode, body)
@@ -221,6 +225,11 @@ func TestChangeEmailVerified(t *testing.T) {
 	}
 	if res, _ := e.do(t, "GET", link, ""); res.Header.Get("Location") != apitest.Origin+"/settings?error=INVALID_TOKEN" {
 		t.Errorf("second click: %q", res.Header.Get("Location"))
+	}
+	// One row, for the move that happened, once; the refused follows
+	// write nothing.
+	if got, want := e.Audit(t, "email_change"), []string{"email_change " + e.UserID(t, "ann.new@example.com") + ` success {"confirmed":true,"to":"a***@example.com","revoked":1}`}; !slices.Equal(got, want) {
+		t.Errorf("audit rows %q, want %q", got, want)
 	}
 	if res, _ := e.do(t, "POST", "/api/auth/sign-in/email", `{"email":"ann.new@example.com","password":"password123"}`); res.StatusCode != 200 {
 		t.Errorf("sign-in at the new address: %d", res.StatusCode)

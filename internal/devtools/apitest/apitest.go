@@ -241,3 +241,26 @@ func Run(t *testing.T, newEnv func(t *testing.T) *Env, scenarios []Scenario) {
 		})
 	}
 }
+
+// Audit is the audit trail of one event (all of them with ""), oldest
+// first, each row as "event user outcome detail" (user "-" when none).
+func (e *Env) Audit(t *testing.T, event string) []string {
+	t.Helper()
+	rows, err := e.Core.DB.Query(t.Context(), `SELECT "event", coalesce("user_id", '-'), "outcome", "detail" FROM "audit_log" WHERE ? = '' OR "event" = ? ORDER BY "rowid"`, event, event)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var ev, user, outcome, detail string
+		if err := rows.Scan(&ev, &user, &outcome, &detail); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, ev+" "+user+" "+outcome+" "+detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

@@ -1,10 +1,12 @@
 package devapp_test
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
 	"adstudio/internal/audit"
+	"adstudio/internal/metrics"
 )
 
 // auditRow is a stored audit_log row as the tests compare it.
@@ -124,5 +126,115 @@ func TestAuditRetention(t *testing.T) {
 	rows := auditRows(t, ts, "")
 	if len(rows) != 1 || rows[0].CreatedAt != ts.clock.Now().Add(-10*24*time.Hour-time.Second).Unix() {
 		t.Fatalf("after the sweep: %+v, want only the row from 10 days ago", rows)
+	}
+}
+
+// TestAuditTrailSocial walks the social flows through the trail and the
+// metrics: a new GitHub user, their return, a refused callback, an
+// explicit link into a password account, its unlink, and an implicit link
+// by Google's verified word. Each row rides in the flow's own batch (the
+// callback's round trips are pinned by TestRoundTrips); a refused callback
+// has no write of its own and adds one statement.
+func TestAuditTrailSocial(t *testing.T) {
+	t.Parallel()
+	ts, _ := socialServer(t, "http://localhost:1", nil)
+	lines := &metricLines{}
+	ts.app.SetMetrics(&metrics.Emitter{W: lines, Function: "dev", Now: ts.clock.Now})
+
+	// A new GitHub user, then the same identity again: a sign-up, then a
+	// sign-in. Both count as sign-ins: the user asked to sign in and got a
+	// session (an email sign-up is no sign-in).
+	for range 2 {
+		b := ts.browser()
+		b.land(t, b.startSocial(t, "/api/auth/sign-in/social", "github", "octo@example.com", nil).callback)
+	}
+	octo := userID(t, ts, "octo@example.com")
+	// The provider refuses: no user to file it under.
+	b := ts.browser()
+	wantRedirect(t, b.land(t, b.startSocial(t, "/api/auth/sign-in/social", "github", "deny@example.com", nil).callback),
+		spaOrigin+"/login?error=access_denied&error_description=The+user+has+denied+your+application+access.")
+
+	// An explicit link into a password account, then its unlink.
+	pw := ts.browser()
+	pw.signUp(t, "linker@example.com", "password123")
+	linker := userID(t, ts, "linker@example.com")
+	wantRedirect(t, pw.land(t, pw.startSocial(t, "/api/auth/link-social", "github", "linker@example.com", nil).callback), spaOrigin+"/dash")
+	var accts []map[string]any
+	if err := jsonUnmarshal(pw.do(t, "GET", "/api/auth/list-accounts", nil, nil).body, &accts); err != nil || len(accts) != 2 {
+		t.Fatalf("accounts after link: %v %v", accts, err)
+	}
+	githubAcct := accts[1]["id"].(string)
+	if r := pw.do(t, "POST", "/api/auth/unlink-account", map[string]any{"accountId": githubAcct}, nil); r.StatusCode != 200 {
+		t.Fatalf("unlink: %d %s", r.StatusCode, r.body)
+	}
+	lines.take(t)
+
+	// Google vouches for an address whose password account nobody
+	// verified: refused (account_not_linked) unless Google is trusted,
+	// which this server is not; once the address is verified, it links.
+	g := ts.browser()
+	wantRedirect(t, g.land(t, g.startSocial(t, "/api/auth/sign-in/social", "google", "linker@example.com", nil).callback), spaOrigin+"/login?error=account_not_linked")
+	if err := ts.app.DB.Exec(t.Context(), `UPDATE "`+string(ts.app.Config.AuthSchema)+`" SET "email_verified" = 1 WHERE "id" = ?`, linker); err != nil {
+		t.Fatal(err)
+	}
+	g = ts.browser()
+	wantRedirect(t, g.land(t, g.startSocial(t, "/api/auth/sign-in/social", "google", "linker@example.com", nil).callback), spaOrigin+"/dash")
+	if got, want := lines.take(t), []metric{
+		{metrics.SignInFailures, 1, "Method=google,Reason=account_not_linked", true},
+		{metrics.SignIns, 1, "Method=google", true},
+	}; !reflect.DeepEqual(got, want) {
+		t.Errorf("google metrics: %+v, want %+v", got, want)
+	}
+
+	want := []auditRow{
+		{Event: audit.SignUp, UserID: octo, Outcome: audit.Success, Detail: `{"provider":"github"}`},
+		{Event: audit.SignIn, UserID: octo, Outcome: audit.Success, Detail: `{"provider":"github"}`},
+		{Event: audit.SignIn, Outcome: audit.Failure, Detail: `{"provider":"github","reason":"access_denied"}`},
+		{Event: audit.SignUp, UserID: linker, Outcome: audit.Success, Detail: `{"method":"email"}`},
+		{Event: audit.AccountLink, UserID: linker, Outcome: audit.Success, Detail: `{"provider":"github"}`},
+		{Event: audit.AccountUnlink, UserID: linker, Outcome: audit.Success, Detail: `{"accountId":"` + githubAcct + `"}`},
+		{Event: audit.SignIn, Outcome: audit.Failure, Detail: `{"provider":"google","reason":"account_not_linked"}`},
+		{Event: audit.AccountLink, UserID: linker, Outcome: audit.Success, Detail: `{"implicit":true,"provider":"google"}`},
+		{Event: audit.SignIn, UserID: linker, Outcome: audit.Success, Detail: `{"provider":"google"}`},
+	}
+	got := auditRows(t, ts, "")
+	if len(got) != len(want) {
+		t.Fatalf("%d audit rows, want %d: %+v", len(got), len(want), got)
+	}
+	for i, w := range want {
+		if g := got[i]; g.Event != w.Event || g.UserID != w.UserID || g.Outcome != w.Outcome || g.Detail != w.Detail {
+			t.Errorf("row %d: %+v, want %+v", i, g, w)
+		}
+	}
+}
+
+// TestSocialSignInMetrics: each social outcome counts once, by provider
+// and reason; a callback for a provider that is not configured counts
+// under "unknown", since the id comes from the path.
+func TestSocialSignInMetrics(t *testing.T) {
+	t.Parallel()
+	ts, _ := socialServer(t, "http://localhost:1", nil)
+	lines := &metricLines{}
+	ts.app.SetMetrics(&metrics.Emitter{W: lines, Function: "dev", Now: ts.clock.Now})
+	for _, c := range []struct {
+		provider, hint string
+		want           metric
+	}{
+		{"github", "new@example.com", metric{metrics.SignIns, 1, "Method=github", true}},
+		{"google", "new2@example.com", metric{metrics.SignIns, 1, "Method=google", true}},
+		{"github", "deny@example.com", metric{metrics.SignInFailures, 1, "Method=github,Reason=provider_error", true}},
+		{"google", "badtoken@example.com", metric{metrics.SignInFailures, 1, "Method=google,Reason=invalid_code", true}},
+		{"github", "noemail@example.com", metric{metrics.SignInFailures, 1, "Method=github,Reason=email_not_found", true}},
+	} {
+		b := ts.browser()
+		b.land(t, b.startSocial(t, "/api/auth/sign-in/social", c.provider, c.hint, nil).callback)
+		if got := lines.take(t); !reflect.DeepEqual(got, []metric{c.want}) {
+			t.Errorf("%s %s: %+v, want %+v", c.provider, c.hint, got, c.want)
+		}
+	}
+	b := ts.browser()
+	b.land(t, ts.srv.URL+"/api/auth/callback/gitlab?code=x&state=unknown")
+	if got, want := lines.take(t), []metric{{metrics.SignInFailures, 1, "Method=unknown,Reason=state_mismatch", true}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("unknown provider: %+v, want %+v", got, want)
 	}
 }
