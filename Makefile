@@ -15,7 +15,7 @@ dev: ## run the whole API on http://127.0.0.1:8787 (PORT overrides), zero config
 migrate: ## apply migrations to TURSO_DATABASE_URL (default: the .data/ dev database)
 	$(GO) run ./cmd/migrate
 
-admin: ## operator tool: make admin ARGS="grant ann@example.com image-from-text 5" (or "paid EMAIL", "show EMAIL", "user EMAIL", "audit EMAIL", "revoke EMAIL")
+admin: ## operator tool: make admin ARGS="grant ann@example.com image-from-text 5" (or "paid EMAIL", "show EMAIL", "user EMAIL", "audit EMAIL", "revoke EMAIL", "purchases EMAIL")
 	$(GO) run ./cmd/admin $(ARGS)
 
 test: test-go build synth test-compat test-dbcompat test-browser test-lambda ## run every test, and build the Lambda packages
@@ -35,13 +35,14 @@ $(INFRA_NODE)/cdk: infra/package-lock.json
 # set (internal/devtools/testenv).
 tool = $(1)=$$($(2)) && [ -n "$$$(1)" ] || { echo "make: $(2) failed: cannot install the tool for $(1)" >&2; exit 1; }
 
-test-go: $(INFRA_NODE)/cdk ## Go tests with the race detector (remote libSQL via tursodb, S3 via versitygw, the CDK stack via jsii, packaged functions via the Lambda RIE)
+test-go: $(INFRA_NODE)/cdk ## Go tests with the race detector (remote libSQL via tursodb, S3 via versitygw, SMTP via Mailpit, Stripe's API via stripe-mock, the CDK stack via jsii, packaged functions via the Lambda RIE)
 	$(GO) vet ./...
 	$(call tool,TURSODB_BIN,tests/remote/tursodb.sh); \
 	$(call tool,VERSITYGW_BIN,tests/s3/versitygw.sh); \
 	$(call tool,MAILPIT_BIN,tests/mail/mailpit.sh); \
+	$(call tool,STRIPE_MOCK_BIN,tests/stripe/stripe-mock.sh); \
 	$(call tool,RIE_BIN,tests/lambda/rie.sh); \
-	export TURSODB_BIN VERSITYGW_BIN MAILPIT_BIN RIE_BIN; \
+	export TURSODB_BIN VERSITYGW_BIN MAILPIT_BIN STRIPE_MOCK_BIN RIE_BIN; \
 	PATH="$(INFRA_NODE):$$PATH" $(GO) test -race -count=1 ./...
 
 $(BIN)/adstudio-dev: FORCE

@@ -1,14 +1,10 @@
 package devapp_test
 
 import (
-	"bytes"
-	"fmt"
-	"net"
-	"os/exec"
 	"path/filepath"
 	"testing"
-	"time"
 
+	"adstudio/internal/devtools/proctest"
 	"adstudio/internal/devtools/testenv"
 )
 
@@ -60,36 +56,10 @@ func TestRemoteLibSQL(t *testing.T) {
 
 func startTursodb(t *testing.T, bin string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	cmd := exec.Command(bin, "--sync-server", addr, filepath.Join(t.TempDir(), "remote.db"))
-	var out bytes.Buffer // only read once the process has exited
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-	})
-	// Wait until it listens or exits, whichever comes first: no start-up
-	// time is too slow. The pause between attempts only paces them.
-	for {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return fmt.Sprintf("http://%s", addr)
-		}
-		select {
-		case err := <-exited:
-			exited <- err // for the cleanup
-			t.Fatalf("tursodb exited at start-up (%v):\n%s", err, out.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	addr := proctest.FreeAddr(t)
+	p := proctest.Start(t, "tursodb", bin, "--sync-server", addr, filepath.Join(t.TempDir(), "remote.db"))
+	// Ready once it listens. No bound: no start-up time is too slow, and
+	// one that fails exits.
+	p.WaitReady(t, 0, func() bool { return proctest.Accepts(addr) })
+	return "http://" + addr
 }

@@ -7,16 +7,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"adstudio/internal/devtools/proctest"
 )
 
 // BinEnv names the variable that holds the Mailpit binary's path, and
@@ -37,12 +36,7 @@ type Server struct {
 // FreeAddr returns a loopback address with a port nothing listens on now.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
+	return proctest.FreeAddr(t)
 }
 
 // Start runs the Mailpit binary bin for the test's lifetime with its own
@@ -50,59 +44,29 @@ func FreeAddr(t testing.TB) string {
 // answer. Its log is shown if the test fails.
 func Start(t testing.TB, bin string, flags ...string) *Server {
 	t.Helper()
-	dir := t.TempDir()
-	m := &Server{SMTPAddr: FreeAddr(t)}
-	httpAddr := FreeAddr(t)
+	m := &Server{SMTPAddr: proctest.FreeAddr(t)}
+	httpAddr := proctest.FreeAddr(t)
 	m.API = "http://" + httpAddr
-	logPath := filepath.Join(dir, "mailpit.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
 	args := append([]string{
 		"--smtp", m.SMTPAddr, "--listen", httpAddr,
-		"--database", filepath.Join(dir, "mailpit.db"),
+		"--database", filepath.Join(t.TempDir(), "mailpit.db"),
 		// Nothing leaves the machine: no release check on GitHub, no
 		// reverse DNS of the client.
 		"--disable-version-check", "--smtp-disable-rdns",
 	}, flags...)
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start mailpit: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-		logFile.Close()
-		if t.Failed() {
-			log, _ := os.ReadFile(logPath)
-			t.Logf("mailpit's log:\n%s", log)
-		}
-	})
-	// Ready when /readyz answers 200 and the SMTP port accepts, or failed
-	// when it exits first: no start-up is too slow. The pause between
-	// attempts only paces them.
+	p := proctest.Start(t, "mailpit", bin, args...)
+	// Ready when /readyz answers 200 and the SMTP port accepts. No bound:
+	// no start-up is too slow, and one that fails exits.
 	client := &http.Client{Timeout: 5 * time.Second}
-	for {
-		if res, err := client.Get(m.API + "/readyz"); err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				if conn, err := net.Dial("tcp", m.SMTPAddr); err == nil {
-					conn.Close()
-					return m
-				}
-			}
+	p.WaitReady(t, 0, func() bool {
+		res, err := client.Get(m.API + "/readyz")
+		if err != nil {
+			return false
 		}
-		select {
-		case <-exited:
-			log, _ := os.ReadFile(logPath)
-			t.Fatalf("mailpit exited at start-up:\n%s", log)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+		res.Body.Close()
+		return res.StatusCode == http.StatusOK && proctest.Accepts(m.SMTPAddr)
+	})
+	return m
 }
 
 // Address is an address as the API gives it.

@@ -3,12 +3,11 @@
 package objectstoretest
 
 import (
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
-	"time"
+
+	"adstudio/internal/devtools/proctest"
 )
 
 // Gateway is one versitygw process, signed for region "auto" as R2 is.
@@ -26,55 +25,23 @@ const (
 )
 
 // Start runs the versitygw binary bin for the test's lifetime, with the
-// given buckets created.
+// given buckets created. Its log is shown if the test fails.
 func Start(t testing.TB, bin string, buckets ...string) *Gateway {
 	t.Helper()
 	g := &Gateway{Access: "test-access-key", Secret: "test-secret-key"}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := proctest.FreeAddr(t)
 	g.Endpoint = "http://" + addr
-	dir := t.TempDir()
-	logPath := filepath.Join(dir, "versitygw.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data := filepath.Join(dir, "data")
+	data := filepath.Join(t.TempDir(), "data")
 	// The posix backend serves each top-level directory as a bucket.
 	for _, b := range append([]string{""}, buckets...) {
 		if err := os.MkdirAll(filepath.Join(data, b), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.Command(bin, "--access", g.Access, "--secret", g.Secret,
+	p := proctest.Start(t, "versitygw", bin, "--access", g.Access, "--secret", g.Secret,
 		"--region", "auto", "--port", addr, "--quiet", "posix", data)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start versitygw: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-		logFile.Close()
-	})
-	// Wait until it listens or exits, whichever comes first: no start-up
-	// time is too slow. The pause between attempts only paces them.
-	for {
-		if conn, err := net.Dial("tcp", addr); err == nil {
-			conn.Close()
-			return g
-		}
-		select {
-		case <-exited:
-			log, _ := os.ReadFile(logPath)
-			t.Fatalf("versitygw exited at start-up:\n%s", log)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	// Ready once it listens. No bound: no start-up time is too slow, and
+	// one that fails exits.
+	p.WaitReady(t, 0, func() bool { return proctest.Accepts(addr) })
+	return g
 }
