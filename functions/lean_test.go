@@ -31,12 +31,19 @@ var forbiddenModules = []string{
 
 // Packages per function that must be absent, by import path prefix.
 var forbiddenPackages = map[string][]string{
-	"auth":     {"adstudio/internal/qwen", "adstudio/internal/generation/engine", "adstudio/internal/safefetch", "adstudio/internal/lambdaentry.(*SelfInvoker)"},
-	"generate": {"adstudio/internal/auth/authapi", "adstudio/internal/auth/oauth", "adstudio/internal/auth/password"},
+	"auth":     {"adstudio/internal/qwen", "adstudio/internal/generation/engine", "adstudio/internal/safefetch", "adstudio/internal/lambdaentry.(*SelfInvoker)", stripeLib, billingAPI},
+	"generate": {"adstudio/internal/auth/authapi", "adstudio/internal/auth/oauth", "adstudio/internal/auth/password", stripeLib, billingAPI},
 	"history":  {"adstudio/internal/qwen", "adstudio/internal/generation/engine", "adstudio/internal/safefetch", "adstudio/internal/auth/authapi", "adstudio/internal/lambdaentry.(*SelfInvoker)", imageScaler},
-	// The asset route serves stored bytes; thumbnails are made by generate.
-	"imageproxy": {"adstudio/internal/qwen", "adstudio/internal/generation/engine", "adstudio/internal/safefetch", "adstudio/internal/auth/authapi", "adstudio/internal/lambdaentry.(*SelfInvoker)", imageScaler},
+	// The asset route serves stored bytes; thumbnails are made by generate,
+	// and billing is history's alone though the two share a package.
+	"imageproxy": {"adstudio/internal/qwen", "adstudio/internal/generation/engine", "adstudio/internal/safefetch", "adstudio/internal/auth/authapi", "adstudio/internal/lambdaentry.(*SelfInvoker)", imageScaler, stripeLib, billingAPI},
 }
+
+// Stripe's library and the billing API: only history sells credits.
+const (
+	stripeLib  = "github.com/stripe/stripe-go/"
+	billingAPI = "adstudio/internal/billing/billingapi."
+)
 
 // imageScaler is the package that makes thumbnails.
 const imageScaler = "golang.org/x/image/draw."
@@ -46,7 +53,7 @@ const imageScaler = "golang.org/x/image/draw."
 var requiredPackages = map[string][]string{
 	"auth":       {"adstudio/internal/auth/authapi", "adstudio/internal/server"},
 	"generate":   {"adstudio/internal/generation/engine", "adstudio/internal/qwen", "adstudio/internal/lambdaentry.(*SelfInvoker)", imageScaler},
-	"history":    {"adstudio/internal/historyapi"},
+	"history":    {"adstudio/internal/historyapi", stripeLib, billingAPI},
 	"imageproxy": {"adstudio/internal/historyapi"},
 }
 

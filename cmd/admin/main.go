@@ -7,6 +7,7 @@
 //	admin user <email>                                               account, sessions, balances, latest ledger and generations
 //	admin audit <email>                                              the user's security trail, newest first
 //	admin revoke <email>                                             end every session of the user
+//	admin purchases <email>                                          Stripe checkouts, purchases and refunds
 //
 // Every change is a ledger row or an audit row (or both, in one batch);
 // `make admin ARGS="…"` runs it.
@@ -26,6 +27,7 @@ import (
 
 	"adstudio/internal/audit"
 	"adstudio/internal/auth/authdb"
+	"adstudio/internal/billing/billingdb"
 	"adstudio/internal/config"
 	"adstudio/internal/database"
 	"adstudio/internal/generation/gendb"
@@ -40,7 +42,7 @@ func main() {
 	}
 }
 
-const usage = "usage: admin grant <email> <image-from-text|image-from-reference> <n> | admin paid <email> | admin show <email> | admin user <email> | admin audit <email> | admin revoke <email>"
+const usage = "usage: admin grant <email> <image-from-text|image-from-reference> <n> | admin paid <email> | admin show <email> | admin user <email> | admin audit <email> | admin revoke <email> | admin purchases <email>"
 
 // operatorAgent is the user agent of the trail's rows this tool writes:
 // it has no request, and no client address.
@@ -51,6 +53,7 @@ const (
 	shownLedger      = 10
 	shownGenerations = 5
 	shownAudit       = 50
+	shownPurchases   = 20
 )
 
 func run(ctx context.Context, args []string, getenv func(string) string, out io.Writer, clock func() time.Time) error {
@@ -110,6 +113,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return showUser(ctx, out, users, gens, u, now)
 	case args[0] == "audit" && len(args) == 2:
 		return showAudit(ctx, out, db, u)
+	case args[0] == "purchases" && len(args) == 2:
+		return showPurchases(ctx, out, &billingdb.Store{DB: db, UserTable: users.UserTable()}, u)
 	case args[0] == "revoke" && len(args) == 2:
 		live, err := users.ListSessions(ctx, u.ID, now)
 		if err != nil {
@@ -180,4 +185,42 @@ func showAudit(ctx context.Context, out io.Writer, db *database.DB, u authdb.Use
 		fmt.Fprintf(out, "  %s %-20s %-8s ip=%s agent=%q %s\n", r.CreatedAt.Format(stamp), r.Event, r.Outcome, r.IP, r.UserAgent, r.Detail)
 	}
 	return nil
+}
+
+// showPurchases prints the user's Stripe checkouts (every status, with the
+// Stripe ids to look up in the dashboard) and the purchases and refunds
+// they wrote to the ledger.
+func showPurchases(ctx context.Context, out io.Writer, store *billingdb.Store, u authdb.User) error {
+	checkouts, err := store.Checkouts(ctx, u.ID, shownPurchases)
+	if err != nil {
+		return err
+	}
+	customer, err := store.Customer(ctx, u.ID)
+	if errors.Is(err, billingdb.ErrNotFound) {
+		customer = "none"
+	} else if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "checkouts of %s <%s> (Stripe customer %s, latest %d):\n", u.ID, u.Email, customer, shownPurchases)
+	for _, c := range checkouts {
+		fmt.Fprintf(out, "  %s %-8s %s pack=%s credits=%d/%d paid=%t payment=%s amount=%d %s refunded=%d\n",
+			c.CreatedAt.Format(stamp), c.Status, c.ID, c.PackID, c.ProductShoots, c.AdGraphics, c.MakesPaid, orNone(c.PaymentIntentID), c.AmountTotal, c.Currency, c.RefundedAmount)
+	}
+	entries, err := store.Purchases(ctx, u.ID, shownPurchases)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "ledger:")
+	for _, e := range entries {
+		fmt.Fprintf(out, "  %s %-15s %s moved=%+d/%+d requested=%+d/%+d ref=%s\n",
+			e.CreatedAt.Format(stamp), e.Kind, e.ID, e.Moved.ProductShoots, e.Moved.AdGraphics, e.Requested.ProductShoots, e.Requested.AdGraphics, e.ExternalRef)
+	}
+	return nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }

@@ -9,6 +9,7 @@ import (
 
 	"adstudio/internal/audit"
 	"adstudio/internal/auth/authdb"
+	"adstudio/internal/billing/billingdb"
 	"adstudio/internal/config"
 	"adstudio/internal/database"
 )
@@ -125,5 +126,45 @@ func TestAdminUnknownUser(t *testing.T) {
 	err := run(t.Context(), []string{"audit", "nobody@example.com"}, get, &out, func() time.Time { return now })
 	if err == nil || !strings.Contains(err.Error(), "no user") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestAdminPurchases: the user's checkouts in every status, and the
+// purchase and refund the webhook wrote to the ledger.
+func TestAdminPurchases(t *testing.T) {
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	get, db, uid := adminEnv(t, now)
+	store := &billingdb.Store{DB: db, UserTable: "users"}
+	if _, err := store.SaveCustomer(t.Context(), uid, "cus_ann", now); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"cs_paid", "cs_open"} {
+		c := billingdb.Checkout{ID: id, UserID: uid, PackID: "starter", PackName: "Starter", PriceID: "price_s", ProductShoots: 20, AdGraphics: 10, CustomerID: "cus_ann"}
+		if err := store.CreateCheckout(t.Context(), c, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := store.Checkout(t.Context(), "cs_paid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := func(id string) billingdb.Event { return billingdb.Event{ID: id, Type: "test", At: now} }
+	if _, err := store.Grant(t.Context(), c, billingdb.Payment{PaymentIntentID: "pi_ann", AmountTotal: 900, Currency: "eur"}, ev("evt_1")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.ApplyRefund(t.Context(), billingdb.Refund{PaymentIntentID: "pi_ann", ChargeID: "ch_ann", Amount: 900, AmountRefunded: 900}, ev("evt_2"), audit.Event{Event: audit.PurchaseRefund, Outcome: audit.Success, At: now}); err != nil {
+		t.Fatal(err)
+	}
+	out := runAdmin(t, get, now, "purchases", "ann@example.com")
+	for _, want := range []string{
+		"Stripe customer cus_ann",
+		"granted  cs_paid pack=starter credits=20/10 paid=false payment=pi_ann amount=900 eur refunded=900",
+		"open     cs_open pack=starter credits=20/10 paid=false payment=none",
+		"purchase_refund cs_paid:refund:900 moved=-20/-10 requested=-20/-10 ref=ch_ann",
+		"purchase        cs_paid:purchase moved=+20/+10 requested=+20/+10 ref=pi_ann",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("purchases output lacks %q:\n%s", want, out)
+		}
 	}
 }

@@ -1,8 +1,9 @@
-// Command history is the history Lambda: list, detail and delete
-// (internal/functions/history).
+// Command history is the history Lambda: list, detail and delete, and the
+// credit packs sold through Stripe (internal/functions/history).
 package main
 
 import (
+	"adstudio/internal/functions/billing"
 	"adstudio/internal/functions/history"
 	"adstudio/internal/lambdaentry"
 	"adstudio/internal/routes"
@@ -11,7 +12,7 @@ import (
 
 func main() {
 	lambdaentry.Run(routes.History, func(c *server.Core, _ lambdaentry.Env) (lambdaentry.Function, error) {
-		h, err := c.Handler(history.Part(history.New(c)))
+		h, err := c.Handler(history.Part(history.New(c), billing.New(c)))
 		return lambdaentry.Function{Handler: h}, err
 	})
 }

@@ -46,6 +46,7 @@ func unpassed() map[string]string {
 		"COOKIE_SECURE":           "Secure follows the https API URL; only a plain-http local setup overrides it",
 		"RATE_LIMIT_ENABLED":      "tests switch the limits off; a deployment keeps them on, the default",
 		"WORKFLOW_SYNC_BUDGET_MS": "tests shorten it; a deployment keeps the default 25 s, under API Gateway's 30 s",
+		"STRIPE_API_BASE":         "points billing at stripe-mock in tests and local runs; a deployment uses Stripe's default, https://api.stripe.com",
 
 		"AWS_REGION":                          lambda,
 		"AWS_DEFAULT_REGION":                  lambda,
@@ -91,8 +92,13 @@ func sampleSettings() map[string]string {
 		"APP_NAME":                            "AdDreams",
 		"EMAIL_VERIFICATION":                  "send",
 		"FREE_CREDITS_REQUIRE_VERIFIED_EMAIL": "true",
+		"BILLING_PACKS":                       samplePacks,
 	}
 }
+
+// samplePacks is a valid BILLING_PACKS: one pack of each workflow's
+// credits that makes the account paid.
+const samplePacks = `[{"id":"starter","name":"Starter","priceId":"price_123","credits":{"image-from-text":20,"image-from-reference":10},"paid":true}]`
 
 // localRun is a local configuration that sets what only local runs and
 // tests set, so config.Load reads every branch.
@@ -149,8 +155,13 @@ func checkEnvironmentOwners(t *testing.T, assets string) {
 		for k, v := range env {
 			if name, ok := strings.CutSuffix(k, "_SSM"); ok {
 				values[name] = "secret-value-of-" + name + "-at-least-32-characters"
-				if name == "SMTP_URL" { // a secret with a shape of its own
+				switch name { // secrets with a shape of their own
+				case "SMTP_URL":
 					values[name] = "smtp://mailer:secret-value@mail.example.com:587"
+				case "STRIPE_SECRET_KEY":
+					values[name] = "sk_test_" + values[name]
+				case "STRIPE_WEBHOOK_SECRET":
+					values[name] = "whsec_" + values[name]
 				}
 				continue
 			}

@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/mail"
 	"strconv"
@@ -15,9 +16,10 @@ import (
 
 // Setting is one plain (non-secret) function setting, read from CDK context
 // (`-c key=value` or cdk.json) and passed to every function as an
-// environment variable (a social client id only to auth: SocialClients). An
-// empty value is left out of the environment, so the function's own
-// default applies (README.md, "Configuration").
+// environment variable (the mail settings and a social client id only to
+// auth: AuthOnly, SocialClients; the credit packs only to history:
+// HistoryOnly). An empty value is left out of the environment, so the
+// function's own default applies (README.md, "Configuration").
 type Setting struct {
 	Context string // CDK context key
 	Env     string // environment variable
@@ -60,6 +62,9 @@ func Settings() []Setting {
 		// with a viewer-request function (docs/deploy.md, "Rate limits and
 		// AWS WAF").
 		{"ipAddressHeaders", "IP_ADDRESS_HEADERS"},
+		// Credit packs sold through Stripe, a JSON array: history only,
+		// with the Stripe secrets (HistoryOnly, BillingSecrets).
+		{"billingPacks", "BILLING_PACKS"},
 	}
 }
 
@@ -88,6 +93,13 @@ var (
 // emailTransport is smtp.
 var SecretSMTP = Secret{"SMTP_URL", "smtp-url"}
 
+// The Stripe account behind the credit packs: history gets both when
+// billingPacks is set (BillingSecrets).
+var (
+	SecretStripeKey     = Secret{"STRIPE_SECRET_KEY", "stripe-secret-key"}
+	SecretStripeWebhook = Secret{"STRIPE_WEBHOOK_SECRET", "stripe-webhook-secret"}
+)
+
 // AuthOnly lists the plain settings only the auth function gets: only it
 // sends mail, and the configuration refuses a transport without its
 // sender or server, so another function given EMAIL_TRANSPORT=smtp without
@@ -105,6 +117,25 @@ func AuthOnly() map[string]bool {
 // offered, and its secret not read.
 func SocialClients() map[string]Secret {
 	return map[string]Secret{"GOOGLE_CLIENT_ID": SecretGoogle, "GITHUB_CLIENT_ID": SecretGitHub}
+}
+
+// HistoryOnly lists the plain settings only the history function gets:
+// only it serves /api/billing/* (packs, checkout, purchases, the Stripe
+// webhook). Every function loads the same configuration, but the others
+// have no use for the catalog, nor for the Stripe secrets it brings along
+// (BillingSecrets).
+func HistoryOnly() map[string]bool {
+	return map[string]bool{"BILLING_PACKS": true}
+}
+
+// BillingSecrets are the secrets history gets when BILLING_PACKS is set,
+// and no function otherwise: billing is optional per deployment, and a
+// parameter name whose parameter does not exist fails the cold start (one
+// GetParameters call for all of a function's secrets), so a deployment
+// without billing must not need them. The other functions never get them
+// (HistoryOnly).
+func BillingSecrets() []Secret {
+	return []Secret{SecretStripeKey, SecretStripeWebhook}
 }
 
 // Spec is what differs between the functions. MemoryMB and TimeoutSeconds
@@ -130,7 +161,7 @@ func Specs() map[routes.Function]Spec {
 		routes.Auth: spec(routes.Auth, common, "better-auth endpoints, /api/me, /api/health, CORS preflights"),
 		// Only generate calls the image provider.
 		routes.Generate:   spec(routes.Generate, append(common[:len(common):len(common)], SecretQwenKey), "image workflows, their async continuations, the stuck-generation sweep"),
-		routes.History:    spec(routes.History, common, "history list, detail, delete"),
+		routes.History:    spec(routes.History, common, "history list, detail, delete; credit packs through Stripe (billing)"),
 		routes.ImageProxy: spec(routes.ImageProxy, common, "history image bytes (ETag, Range, presigned redirect)"),
 	}
 }
@@ -215,11 +246,20 @@ func FromContext(scope constructs.Construct) (*Props, error) {
 		if !known[k] {
 			panic("stack: context key " + k + " is not in ContextKeys (and so not checked against infra/README.md)")
 		}
-		v := scope.Node().TryGetContext(jsii.String(k))
-		if v == nil {
+		switch v := scope.Node().TryGetContext(jsii.String(k)).(type) {
+		case nil:
 			return ""
+		case []any, map[string]any:
+			// JSON in cdk.json (billingPacks as the array itself): passed
+			// on as JSON text, as `-c billingPacks='[…]'` passes it.
+			b, err := json.Marshal(v)
+			if err != nil {
+				panic(fmt.Sprintf("stack: context %s: %v", k, err))
+			}
+			return string(b)
+		default:
+			return strings.TrimSpace(fmt.Sprint(v))
 		}
-		return strings.TrimSpace(fmt.Sprint(v))
 	}
 	num := func(k string, def float64) (float64, error) {
 		s := get(k)

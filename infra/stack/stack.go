@@ -8,6 +8,7 @@
 package stack
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -270,6 +271,16 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 		}
 	}
 
+	// Billing: the catalog must at least be a JSON array; history checks
+	// the packs themselves at its cold start.
+	billing := plain["BILLING_PACKS"] != nil
+	if billing {
+		var packs []json.RawMessage
+		if err := json.Unmarshal([]byte(*plain["BILLING_PACKS"]), &packs); err != nil {
+			panic(fmt.Sprintf("stack: billingPacks: expected a JSON array of packs (docs/billing.md): %v", err))
+		}
+	}
+
 	plainKeys := make([]string, 0, len(plain))
 	for k := range plain {
 		plainKeys = append(plainKeys, k)
@@ -292,6 +303,10 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 				if fn == routes.Auth {
 					env[k] = plain[k]
 				}
+			case HistoryOnly()[k]:
+				if fn == routes.History {
+					env[k] = plain[k]
+				}
 			case !social:
 				env[k] = plain[k]
 			case fn == routes.Auth:
@@ -303,6 +318,12 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 		}
 		if fn == routes.Auth && transport == "smtp" {
 			secrets = append(secrets[:len(secrets):len(secrets)], SecretSMTP)
+		}
+		if fn == routes.History && billing {
+			// Credit packs: the Stripe key for checkout, the signing
+			// secret for the webhook (BillingSecrets). Read, and granted
+			// below, only with a catalog.
+			secrets = append(secrets[:len(secrets):len(secrets)], BillingSecrets()...)
 		}
 		var paramArns []*string
 		for _, sec := range secrets {

@@ -191,7 +191,8 @@ func noCycle(d obj) error {
 	return nil
 }
 
-var secretVars = []string{"BETTER_AUTH_SECRET", "TURSO_AUTH_TOKEN", "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY", "QWEN_API_KEY", "GOOGLE_CLIENT_SECRET", "GITHUB_CLIENT_SECRET"}
+var secretVars = []string{"BETTER_AUTH_SECRET", "TURSO_AUTH_TOKEN", "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY", "QWEN_API_KEY", "GOOGLE_CLIENT_SECRET", "GITHUB_CLIENT_SECRET",
+	"SMTP_URL", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"}
 
 // One test function: an assertions failure panics and ends the binary
 // (docs/platform.md §4), and jsii starts once.
@@ -210,6 +211,9 @@ func TestStack(t *testing.T) {
 	t.Run("EnvironmentOwners", func(t *testing.T) { checkEnvironmentOwners(t, assets) })
 	// Mail: SES's grant and SMTP's secret, for auth alone (mail_test.go).
 	t.Run("Mail", func(t *testing.T) { checkMail(t, assets) })
+	// Billing: the packs and Stripe's secrets, for history alone and only
+	// with billingPacks (billing_test.go).
+	t.Run("Billing", func(t *testing.T) { checkBilling(t, assets) })
 	// Access log, failed-event queue, alarms, dashboard (monitoring_test.go).
 	t.Run("Monitoring", func(t *testing.T) { checkMonitoring(t, assets) })
 
@@ -302,7 +306,7 @@ func TestStack(t *testing.T) {
 			t.Errorf("%s: GITHUB_CLIENT_ID = %q (set: %t), want it in auth only", fn, id, ok)
 		}
 		// No SameSite is forced: the function decides it from the deployment.
-		for _, k := range []string{"AUTH_SCHEMA", "COOKIE_PREFIX", "COOKIE_SAMESITE", "COOKIE_PARTITIONED", "QWEN_IMAGE_MODEL", "GOOGLE_CLIENT_ID"} {
+		for _, k := range []string{"AUTH_SCHEMA", "COOKIE_PREFIX", "COOKIE_SAMESITE", "COOKIE_PARTITIONED", "QWEN_IMAGE_MODEL", "GOOGLE_CLIENT_ID", "BILLING_PACKS"} {
 			if _, ok := env[k]; ok {
 				t.Errorf("%s: unset setting %s is in the environment", fn, k)
 			}

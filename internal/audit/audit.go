@@ -39,6 +39,8 @@ const (
 	RateLimited       = "rate_limited"
 	OperatorGrant     = "operator_grant"
 	AccountTypeChange = "account_type_change"
+	Purchase          = "purchase"        // credits granted by a Stripe payment
+	PurchaseRefund    = "purchase_refund" // credits taken back by a Stripe refund
 )
 
 // Outcomes, as stored in audit_log.outcome (the table's CHECK lists them).

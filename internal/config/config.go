@@ -98,6 +98,9 @@ type Config struct {
 
 	// Mail is the mail transport (password reset, verification).
 	Mail Mail
+	// Billing is the credit packs on sale and the Stripe account that
+	// sells them.
+	Billing Billing
 
 	// FetchAllowHosts are host:port pairs the server may download from even
 	// though they are private addresses: local fakes in tests and demos.
@@ -229,6 +232,9 @@ func Load(getenv Getenv, local bool) (Config, error) {
 	}
 	c.FetchAllowHosts = SplitList(get("FETCH_ALLOW_HOSTS"))
 	if c.Mail, err = loadMail(get, local, c.DatabaseURL); err != nil {
+		return c, err
+	}
+	if c.Billing, err = loadBilling(get); err != nil {
 		return c, err
 	}
 
@@ -387,7 +393,17 @@ func (c Config) Summary(cookies string, qwenErr error) string {
 	default:
 		fmt.Fprintf(&b, "\nmail: %s from %s", c.Mail.Transport, c.Mail.From)
 	}
+	fmt.Fprintf(&b, "\nbilling: %d pack(s); stripe key %s, webhook secret %s, api %s", len(c.Billing.Packs),
+		setOrNot(c.Billing.SecretKey), setOrNot(c.Billing.WebhookSecret), c.Billing.APIBase)
 	return b.String()
+}
+
+// setOrNot says whether a secret is set, never what it is.
+func setOrNot(secret string) string {
+	if secret == "" {
+		return "not set"
+	}
+	return "set"
 }
 
 // CookieOverrides are the cookie attributes the operator set explicitly.

@@ -38,6 +38,16 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"RATE_LIMIT_ENABLED": "maybe"}, "RATE_LIMIT_ENABLED"},
 		{map[string]string{"WORKFLOW_SYNC_BUDGET_MS": "30000"}, "WORKFLOW_SYNC_BUDGET_MS"},
 		{map[string]string{"WORKFLOW_SYNC_BUDGET_MS": "soon"}, "WORKFLOW_SYNC_BUDGET_MS"},
+		{map[string]string{"BILLING_PACKS": "{}"}, "BILLING_PACKS"},
+		{map[string]string{"BILLING_PACKS": `[{"id":"a b","name":"A","priceId":"price_1","credits":{"image-from-text":1}}]`}, "BILLING_PACKS"},
+		{map[string]string{"BILLING_PACKS": `[{"id":"a","name":"A","priceId":"prod_1","credits":{"image-from-text":1}}]`}, "BILLING_PACKS"},
+		{map[string]string{"BILLING_PACKS": `[{"id":"a","name":"A","priceId":"price_1","credits":{"image-from-text":-1}}]`}, "BILLING_PACKS"},
+		{map[string]string{"BILLING_PACKS": `[{"id":"a","name":"A","priceId":"price_1","credits":{"image-from-txt":1}}]`}, "BILLING_PACKS"},
+		{map[string]string{"BILLING_PACKS": `[{"id":"a","name":"A","priceId":"price_1","credits":{}}]`}, "BILLING_PACKS"},
+		{map[string]string{"BILLING_PACKS": `[{"id":"a","name":"A","priceId":"price_1","credits":{"image-from-text":1}},{"id":"a","name":"B","priceId":"price_2","credits":{"image-from-text":1}}]`}, "BILLING_PACKS"},
+		{map[string]string{"STRIPE_SECRET_KEY": "pk_live_123"}, "STRIPE_SECRET_KEY"},
+		{map[string]string{"STRIPE_WEBHOOK_SECRET": "secret"}, "STRIPE_WEBHOOK_SECRET"},
+		{map[string]string{"STRIPE_API_BASE": "https://api.stripe.com/v1"}, "STRIPE_API_BASE"},
 		{map[string]string{"GOOGLE_CLIENT_ID": "gid"}, "GOOGLE_CLIENT_SECRET"},
 		{map[string]string{"TRUSTED_PROVIDERS": "google,gitlab"}, "TRUSTED_PROVIDERS"},
 		{map[string]string{"GITHUB_CLIENT_SECRET": "s"}, "GITHUB_CLIENT_SECRET"},
@@ -195,5 +205,35 @@ func TestMail(t *testing.T) {
 		"EMAIL_TRANSPORT": "smtp", "EMAIL_FROM": "a@example.com", "SMTP_URL": "smtp://user:hunter2@%zz"}), false)
 	if err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Fatalf("bad SMTP_URL: %v", err)
+	}
+}
+
+// TestBillingPacks: a valid catalog loads in order, with what each pack
+// grants, and an empty one sells nothing.
+func TestBillingPacks(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		"TURSO_DATABASE_URL": "libsql://db.example.turso.io", "BETTER_AUTH_URL": "https://api.example.com", "BETTER_AUTH_SECRET": strings.Repeat("s", 32),
+		"BILLING_PACKS": `[{"id":"starter","name":"Starter","priceId":"price_1","credits":{"image-from-text":20,"image-from-reference":10},"paid":true},` +
+			`{"id":"pro-2","name":"Pro","priceId":"price_2","credits":{"image-from-reference":50}}]`,
+		"STRIPE_SECRET_KEY": "sk_test_1", "STRIPE_WEBHOOK_SECRET": "whsec_1",
+	}), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := c.Billing
+	if len(b.Packs) != 2 || b.Packs[0] != (Pack{"starter", "Starter", "price_1", PackCredits{20, 10}, true}) || b.Packs[1] != (Pack{"pro-2", "Pro", "price_2", PackCredits{0, 50}, false}) {
+		t.Errorf("packs %+v", b.Packs)
+	}
+	if p, ok := b.Pack("pro-2"); !ok || p.PriceID != "price_2" {
+		t.Errorf("Pack(pro-2) = %+v %v", p, ok)
+	}
+	if _, ok := b.Pack("gold"); ok {
+		t.Error("an unknown pack was found")
+	}
+	if b.APIBase != "https://api.stripe.com" {
+		t.Errorf("default API base %q", b.APIBase)
+	}
+	if s := c.Summary("", nil); !strings.Contains(s, "billing: 2 pack(s); stripe key set, webhook secret set") || strings.Contains(s, "sk_test_1") || strings.Contains(s, "whsec_1") {
+		t.Errorf("summary %q", s)
 	}
 }

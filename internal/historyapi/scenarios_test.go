@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"adstudio/internal/devtools/apitest"
+	"adstudio/internal/functions/billing"
 	"adstudio/internal/functions/history"
 	"adstudio/internal/functions/imageproxy"
 	"adstudio/internal/objectstore"
@@ -26,7 +27,9 @@ func vars(t *testing.T) map[string]string {
 // newEnv is the history function as its Lambda builds it: list, detail,
 // delete.
 func newEnv(t *testing.T) *apitest.Env {
-	return apitest.New(t, vars(t), func(c *server.Core) (http.Handler, error) { return c.Handler(history.Part(history.New(c))) })
+	return apitest.New(t, vars(t), func(c *server.Core) (http.Handler, error) {
+		return c.Handler(history.Part(history.New(c), billing.New(c)))
+	})
 }
 
 // newAssetEnv is the image proxy function, which serves the asset route

@@ -17,6 +17,8 @@ const (
 	CodeEmailNotVerified     = "EMAIL_NOT_VERIFIED"     // 402, free credits wait for a verified address
 	CodeMissingOrNullOrigin  = "MISSING_OR_NULL_ORIGIN" // 403, a cookie-carrying write without an Origin
 	CodeInvalidOrigin        = "INVALID_ORIGIN"         // 403, an untrusted Origin
+	CodeInvalidRedirectURL   = "INVALID_REDIRECT_URL"   // 403, a checkout's return URL off the trusted origins
+	CodeInvalidSignature     = "INVALID_SIGNATURE"      // 400, a Stripe webhook whose signature fails or is stale
 	CodePayloadTooLarge      = "PAYLOAD_TOO_LARGE"      // 413, workflow body over its cap
 	CodeIdempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED" // 422, a key replayed with another request
 	CodeRateLimited          = "RATE_LIMITED"           // 429, a per-user limit

@@ -55,6 +55,15 @@ const (
 	// InitDuration is a cold start's own initialisation (configuration,
 	// secrets, building the function) in milliseconds, by DimFunction.
 	InitDuration = "InitDuration"
+	// Purchases counts credit packs granted by a Stripe payment, by DimPack.
+	Purchases = "Purchases"
+	// PurchaseRefunds counts Stripe refunds that took purchased credits
+	// back (no dimension).
+	PurchaseRefunds = "PurchaseRefunds"
+	// BillingEvents counts Stripe webhook deliveries, by DimOutcome (the
+	// store's outcome, or "invalid_signature"): an operator sees events
+	// for sessions nobody created, mismatches and refusals at a glance.
+	BillingEvents = "BillingEvents"
 )
 
 // Dimension names.
@@ -66,6 +75,7 @@ const (
 	DimReason   = "Reason"   // why a sign-in was refused
 	DimScope    = "Scope"    // which rate limit refused
 	DimFunction = "Function" // the Lambda function (routes.Function)
+	DimPack     = "Pack"     // a credit pack's id (BILLING_PACKS: a handful)
 )
 
 // Values of DimOutcome and DimMethod.

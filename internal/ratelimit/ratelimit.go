@@ -66,6 +66,11 @@ func MailPerAddress() Rule { return Rule{Window: 15 * time.Minute, Max: 3} }
 // any studio session picks files.
 func Uploads() Rule { return Rule{Window: time.Minute, Max: 30} }
 
+// Checkouts is the per-user rule of POST /api/billing/checkout: each
+// creates a session (and at first a customer) at Stripe, whose API limits
+// the whole account; ten a minute is more than anyone paying needs.
+func Checkouts() Rule { return Rule{Window: time.Minute, Max: 10} }
+
 // Limiter decides with one atomic statement per request, or for a
 // PerInstance rule in memory without any I/O. Build one per process and
 // share it: its in-process counters live in it.

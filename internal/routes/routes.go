@@ -64,6 +64,8 @@ const (
 	HistoryDeletes Limit = "history-delete"
 	// Uploads: each grants a write to the bucket.
 	Uploads Limit = "uploads"
+	// Checkouts: each creates objects at Stripe.
+	Checkouts Limit = "billing-checkout"
 )
 
 // Route is one entry of the route table.
@@ -145,6 +147,17 @@ func Table() []Route {
 		{"DELETE", "/api/history/{id}", History, HistoryDeletes},
 
 		{"GET", "/api/history/{id}/asset", ImageProxy, ""},
+
+		// Credit packs through Stripe Checkout (docs/billing.md). The
+		// history function serves them: it is the one that already answers
+		// a user's account data outside the sign-in path, it is small, and
+		// its cold start is not on every page load as auth's is; Stripe's
+		// library stays out of the other three.
+		{"GET", "/api/billing/packs", History, ""},
+		{"POST", "/api/billing/checkout", History, Checkouts},
+		{"GET", "/api/billing/purchases", History, ""},
+		// Stripe's deliveries: authenticated by signature, not a cookie.
+		{"POST", "/api/billing/webhook", History, ""},
 	}
 }
 

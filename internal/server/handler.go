@@ -30,6 +30,7 @@ func userLimits() map[routes.Limit]ratelimit.Rule {
 		routes.Workflows:      ratelimit.Workflows(),
 		routes.HistoryDeletes: ratelimit.HistoryDeletes(),
 		routes.Uploads:        ratelimit.Uploads(),
+		routes.Checkouts:      ratelimit.Checkouts(),
 	}
 }
 

@@ -343,7 +343,10 @@ func (s *Store) SetPassword(ctx context.Context, userID, hash string, now time.T
 // audit_log has no foreign key, and the sweep prunes them with age.
 func (s *Store) DeleteUser(ctx context.Context, userID string, trail ...audit.Event) error {
 	stmts := []database.Stmt{}
-	for _, t := range []string{"session", "account", "user_profile", "credit_ledger", "generation"} {
+	// billing_customer goes (the Stripe customer stays at Stripe, unused);
+	// billing_checkout stays, like the audit trail: it is the record of a
+	// payment, keyed by Stripe's ids, with no personal data of its own.
+	for _, t := range []string{"session", "account", "user_profile", "credit_ledger", "generation", "billing_customer"} {
 		stmts = append(stmts, database.Stmt{SQL: `DELETE FROM "` + t + `" WHERE "user_id" = ?`, Args: []any{userID}})
 	}
 	stmts = append(stmts, database.Stmt{SQL: `DELETE FROM ` + s.user + ` WHERE "id" = ?`, Args: []any{userID}})

@@ -22,10 +22,12 @@ import (
 	"adstudio/internal/auth/password"
 	"adstudio/internal/auth/session"
 	"adstudio/internal/awsenv"
+	"adstudio/internal/billing/billingapi"
 	"adstudio/internal/config"
 	"adstudio/internal/database"
 	"adstudio/internal/devtools/imagegen"
 	"adstudio/internal/functions/auth"
+	"adstudio/internal/functions/billing"
 	"adstudio/internal/functions/generate"
 	"adstudio/internal/functions/history"
 	"adstudio/internal/functions/imageproxy"
@@ -59,6 +61,7 @@ type App struct {
 	auth     *auth.Function
 	generate *generate.Function
 	history  *historyapi.API
+	billing  *billingapi.API
 }
 
 // New opens the database and builds every function. It does no network
@@ -82,7 +85,7 @@ func New(cfg config.Config, now func() time.Time) (*App, error) {
 	}
 	a := &App{
 		Config: cfg, DB: c.DB, Sessions: c.Sessions, Generations: c.Generations, Storage: c.Objects,
-		core: c, auth: auth.New(c, auth.Options{Mail: mailer}), generate: generate.New(c, opts), history: history.New(c),
+		core: c, auth: auth.New(c, auth.Options{Mail: mailer}), generate: generate.New(c, opts), history: history.New(c), billing: billing.New(c),
 	}
 	a.Hasher = a.auth.API.Hasher
 	if local, ok := c.Objects.(*objectstore.Local); ok && cfg.Local && len(cfg.Secrets) > 0 {
@@ -120,7 +123,7 @@ func (a *App) parts() map[routes.Function]server.Part {
 	return map[routes.Function]server.Part{
 		routes.Auth:       a.auth.Part(),
 		routes.Generate:   a.generate.Part(),
-		routes.History:    history.Part(a.history),
+		routes.History:    history.Part(a.history, a.billing),
 		routes.ImageProxy: imageproxy.Part(a.history),
 	}
 }
@@ -201,6 +204,14 @@ func (a *App) SetMetrics(e *metrics.Emitter) {
 	a.core.UseMetrics(e)
 	a.generate.Runner.Metrics = e
 	a.auth.API.Metrics = e
+	a.billing.Metrics = e
+}
+
+// SetStripeHTTPClient sends the billing API's Stripe calls through hc
+// (tests: a client whose transport fails, to act out Stripe being down).
+func (a *App) SetStripeHTTPClient(hc *http.Client) {
+	b := a.Config.Billing
+	a.billing.Stripe = billingapi.NewStripe(b.SecretKey, b.APIBase, hc)
 }
 
 // SetSyncBudget changes how long workflow requests wait before answering

@@ -16,9 +16,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stripe/stripe-go/v85/webhook"
+
 	"adstudio/internal/devtools/mailpittest"
 	"adstudio/internal/devtools/oauthfake"
 	"adstudio/internal/devtools/qwenfake"
+	"adstudio/internal/devtools/stripemocktest"
 	"adstudio/internal/devtools/testenv"
 )
 
@@ -133,7 +136,8 @@ var emailRE = regexp.MustCompile(`[A-Za-z0-9._%+-]+(@|%40)[A-Za-z0-9-]+(\.[A-Za-
 // wrong and the right password, email verification, social sign-in and
 // linking through the fake Google and GitHub, failed social callbacks,
 // password reset, a mail the SMTP server refuses, failed and successful
-// generations through the fake DashScope, history, deletes, delete-user)
+// generations through the fake DashScope, history, deletes, a purchase
+// through stripe-mock and signed webhook deliveries, delete-user)
 // with known secret values, capturing every line the process logs, and
 // fails if any of those values, or any email address, appears in them.
 //
@@ -154,6 +158,8 @@ func TestNoSecretsInLogs(t *testing.T) {
 		googleSecret  = "Google-Secret-8c1d4f7a2e"
 		githubSecret  = "GitHub-Secret-2b6e9c3f1a"
 		smtpPassword  = "Smtp-Secret-5e2c8a1f7b"
+		stripeKey     = "sk_test_NoSecretsStripeKey7c2e9a4f1b"
+		stripeHook    = "whsec_NoSecretsHookSecret3d8b6f0e2a"
 		fromDomain    = "adstudio.test"
 
 		annEmail    = "ns-ann.lovelace@example.com"  // the password user
@@ -168,6 +174,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 		"password": password, "wrong password": wrongPassword, "new password": newPassword,
 		"BETTER_AUTH_SECRET": authSecret, "Google client secret": googleSecret,
 		"GitHub client secret": githubSecret, "SMTP password": smtpPassword,
+		"Stripe secret key": stripeKey, "Stripe webhook secret": stripeHook,
 	} {
 		known.add(what, v)
 	}
@@ -179,6 +186,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 	mp := mailpittest.Start(t, testenv.Tool(t, mailpittest.BinEnv, mailpittest.BinHow), "--smtp-auth-accept-any", "--smtp-auth-allow-insecure", "--smtp-allowed-recipients", `@example\.com$`)
 	gen := qwenfake.New(t)
 	known.add("DashScope API key", gen.APIKey())
+	stripeAPI := stripemocktest.Start(t, testenv.Tool(t, stripemocktest.BinEnv, stripemocktest.BinHow))
 	oauth := oauthfake.New(oauthfake.Options{GoogleClientSecret: googleSecret, GitHubClientSecret: githubSecret})
 	fs := httptest.NewServer(tokenSpy(oauth, known))
 	t.Cleanup(fs.Close)
@@ -199,6 +207,8 @@ func TestNoSecretsInLogs(t *testing.T) {
 
 		"EMAIL_TRANSPORT": "smtp", "EMAIL_FROM": "AdStudio <noreply@" + fromDomain + ">", "EMAIL_VERIFICATION": "send",
 		"SMTP_URL": "smtp://mailer:" + smtpPassword + "@" + mp.SMTPAddr,
+
+		"BILLING_PACKS": billingPacks, "STRIPE_SECRET_KEY": stripeKey, "STRIPE_WEBHOOK_SECRET": stripeHook, "STRIPE_API_BASE": stripeAPI,
 	})
 	ts.app.SetSyncBudget(time.Hour) // as newGenServer: no clock decides an outcome
 	// The access log goes where everything else goes (as on Lambda, where
@@ -301,6 +311,20 @@ func TestNoSecretsInLogs(t *testing.T) {
 	status("delete, storage down", ann.do(t, "DELETE", "/api/history/"+id, nil, nil), 500)
 	ts.app.InjectFaults(nil)
 	status("delete", ann.do(t, "DELETE", "/api/history/"+id, nil, nil), 200)
+
+	// A purchase: the checkout at Stripe, the webhook's grant, one
+	// delivery signed with another secret (refused), and a checkout while
+	// Stripe is unreachable (a logged 502).
+	cs, _ := status("checkout", ann.do(t, "POST", "/api/billing/checkout", map[string]any{"packId": "starter", "successUrl": spaOrigin + "/ok", "cancelUrl": spaOrigin + "/no"}, nil), 200).json(t)["sessionId"].(string)
+	paid := stripeEvent("evt_ns", "checkout.session.completed", paidSession(cs, userID(t, ts, annEmail), "starter", "pi_ns"))
+	for _, secret := range []string{stripeHook, "whsec_someone_else"} {
+		signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: paid, Secret: secret, Timestamp: ts.clock.Now()})
+		known.add("Stripe-Signature", signed.Header)
+		ts.deliver(t, paid, secret, ts.clock.Now())
+	}
+	ts.app.SetStripeHTTPClient(&http.Client{Transport: roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, errors.New("connection refused") })})
+	status("checkout, Stripe down", ann.do(t, "POST", "/api/billing/checkout", map[string]any{"packId": "starter", "successUrl": spaOrigin + "/ok", "cancelUrl": spaOrigin + "/no"}, nil), 502)
+	status("purchases", ann.do(t, "GET", "/api/billing/purchases", nil, nil), 200)
 
 	// Sign-out, and the account deleted.
 	status("sign-out", grace.do(t, "POST", "/api/auth/sign-out", map[string]any{}, nil), 200)

@@ -27,6 +27,16 @@ func TestEveryCookieWriteNeedsTrustedOrigin(t *testing.T) {
 		if rt.Method == "GET" || rt.Path == formPostCallback || rt.Path == "/api/auth/" {
 			continue
 		}
+		if rt.Path == stripeWebhook {
+			// Stripe's deliveries carry no cookie and are authenticated by
+			// their signature alone: with the victim's cookies and any
+			// Origin, an unsigned one is refused all the same.
+			r := b.do(t, "POST", rt.Path, map[string]any{}, header{"Origin": "https://evil.example"})
+			if r.StatusCode != 400 || !strings.Contains(string(r.body), "INVALID_SIGNATURE") {
+				t.Errorf("webhook with cookies: %d %s", r.StatusCode, r.body)
+			}
+			continue
+		}
 		for _, tc := range []struct {
 			name   string
 			hdr    header
