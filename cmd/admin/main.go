@@ -114,7 +114,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	case args[0] == "audit" && len(args) == 2:
 		return showAudit(ctx, out, db, u)
 	case args[0] == "purchases" && len(args) == 2:
-		return showPurchases(ctx, out, &billingdb.Store{DB: db, UserTable: users.UserTable()}, u)
+		return showPurchases(ctx, out, &billingdb.Store{DB: db, UserTable: users.UserTable()}, cfg.Billing.Mode(), u)
 	case args[0] == "revoke" && len(args) == 2:
 		live, err := users.ListSessions(ctx, u.ID, now)
 		if err != nil {
@@ -190,18 +190,18 @@ func showAudit(ctx context.Context, out io.Writer, db *database.DB, u authdb.Use
 // showPurchases prints the user's Stripe checkouts (every status, with the
 // Stripe ids to look up in the dashboard) and the purchases and refunds
 // they wrote to the ledger.
-func showPurchases(ctx context.Context, out io.Writer, store *billingdb.Store, u authdb.User) error {
+func showPurchases(ctx context.Context, out io.Writer, store *billingdb.Store, mode string, u authdb.User) error {
 	checkouts, err := store.Checkouts(ctx, u.ID, shownPurchases)
 	if err != nil {
 		return err
 	}
-	customer, err := store.Customer(ctx, u.ID)
+	customer, err := store.Customer(ctx, u.ID, mode)
 	if errors.Is(err, billingdb.ErrNotFound) {
 		customer = "none"
 	} else if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "checkouts of %s <%s> (Stripe customer %s, latest %d):\n", u.ID, u.Email, customer, shownPurchases)
+	fmt.Fprintf(out, "checkouts of %s <%s> (Stripe %s-mode customer %s, latest %d):\n", u.ID, u.Email, mode, customer, shownPurchases)
 	for _, c := range checkouts {
 		fmt.Fprintf(out, "  %s %-8s %s pack=%s credits=%d/%d paid=%t payment=%s amount=%d %s refunded=%d\n",
 			c.CreatedAt.Format(stamp), c.Status, c.ID, c.PackID, c.ProductShoots, c.AdGraphics, c.MakesPaid, orNone(c.PaymentIntentID), c.AmountTotal, c.Currency, c.RefundedAmount)

@@ -135,7 +135,7 @@ func TestAdminPurchases(t *testing.T) {
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	get, db, uid := adminEnv(t, now)
 	store := &billingdb.Store{DB: db, UserTable: "users"}
-	if _, err := store.SaveCustomer(t.Context(), uid, "cus_ann", now); err != nil {
+	if _, err := store.SaveCustomer(t.Context(), uid, "test", "cus_ann", now); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"cs_paid", "cs_open"} {
@@ -157,7 +157,7 @@ func TestAdminPurchases(t *testing.T) {
 	}
 	out := runAdmin(t, get, now, "purchases", "ann@example.com")
 	for _, want := range []string{
-		"Stripe customer cus_ann",
+		"Stripe test-mode customer cus_ann",
 		"granted  cs_paid pack=starter credits=20/10 paid=false payment=pi_ann amount=900 eur refunded=900",
 		"open     cs_open pack=starter credits=20/10 paid=false payment=none",
 		"purchase_refund cs_paid:refund:900 moved=-20/-10 requested=-20/-10 ref=ch_ann",

@@ -26,6 +26,15 @@ type Billing struct {
 	APIBase string
 }
 
+// Mode is the Stripe mode of the secret key: "live" for a live key, "test"
+// otherwise. Customers are kept per mode.
+func (b Billing) Mode() string {
+	if strings.HasPrefix(b.SecretKey, "sk_live_") || strings.HasPrefix(b.SecretKey, "rk_live_") {
+		return "live"
+	}
+	return "test"
+}
+
 // Pack is one credit pack: its display name, the Stripe price a checkout
 // charges, the credits per workflow the purchase grants, and whether it
 // makes the account paid.

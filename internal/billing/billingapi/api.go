@@ -174,7 +174,8 @@ func (a *API) returnURL(raw string) bool {
 // customer is the user's Stripe customer, created on their first checkout
 // and kept.
 func (a *API) customer(ctx context.Context, u authdb.User) (string, error) {
-	id, err := a.Store.Customer(ctx, u.ID)
+	mode := a.Billing.Mode()
+	id, err := a.Store.Customer(ctx, u.ID, mode)
 	if !errors.Is(err, billingdb.ErrNotFound) {
 		return id, err
 	}
@@ -182,7 +183,7 @@ func (a *API) customer(ctx context.Context, u authdb.User) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return a.Store.SaveCustomer(ctx, u.ID, id, a.Now())
+	return a.Store.SaveCustomer(ctx, u.ID, mode, id, a.Now())
 }
 
 // stripeFailed answers a failed Stripe call in the upstream shape (the

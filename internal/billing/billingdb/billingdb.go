@@ -72,10 +72,11 @@ type Checkout struct {
 	CreatedAt, GrantedAt time.Time
 }
 
-// Customer returns the user's Stripe customer id, or ErrNotFound.
-func (s *Store) Customer(ctx context.Context, userID string) (string, error) {
+// Customer returns the user's Stripe customer id in mode ("test" or
+// "live", config.Billing.Mode), or ErrNotFound.
+func (s *Store) Customer(ctx context.Context, userID, mode string) (string, error) {
 	var id string
-	err := s.DB.QueryRow(ctx, `SELECT "customer_id" FROM "billing_customer" WHERE "user_id" = ?`, userID).Scan(&id)
+	err := s.DB.QueryRow(ctx, `SELECT "customer_id" FROM "billing_customer" WHERE "user_id" = ? AND "mode" = ?`, userID, mode).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", ErrNotFound
 	}
@@ -85,12 +86,12 @@ func (s *Store) Customer(ctx context.Context, userID string) (string, error) {
 	return id, nil
 }
 
-// SaveCustomer keeps customerID as the user's, unless one was kept first
-// (two first checkouts at once), and returns the one kept.
-func (s *Store) SaveCustomer(ctx context.Context, userID, customerID string, now time.Time) (string, error) {
+// SaveCustomer keeps customerID as the user's in mode, unless one was kept
+// first (two first checkouts at once), and returns the one kept.
+func (s *Store) SaveCustomer(ctx context.Context, userID, mode, customerID string, now time.Time) (string, error) {
 	var id string
-	err := s.DB.QueryRow(ctx, `INSERT INTO "billing_customer" ("user_id", "customer_id", "created_at") VALUES (?, ?, ?)
-ON CONFLICT ("user_id") DO UPDATE SET "user_id" = "user_id" RETURNING "customer_id"`, userID, customerID, now.Unix()).Scan(&id)
+	err := s.DB.QueryRow(ctx, `INSERT INTO "billing_customer" ("user_id", "mode", "customer_id", "created_at") VALUES (?, ?, ?, ?)
+ON CONFLICT ("user_id", "mode") DO UPDATE SET "user_id" = "user_id" RETURNING "customer_id"`, userID, mode, customerID, now.Unix()).Scan(&id)
 	if err != nil {
 		return "", fmt.Errorf("save billing customer: %w", err)
 	}

@@ -260,13 +260,20 @@ func TestCheckoutBelongsToItsUser(t *testing.T) {
 	if err := e.store.CreateCheckout(t.Context(), c, t0); err != billingdb.ErrOtherUser {
 		t.Fatalf("another user's replay: %v", err)
 	}
-	first, err := e.store.SaveCustomer(t.Context(), e.user, "cus_a", t0)
+	first, err := e.store.SaveCustomer(t.Context(), e.user, "test", "cus_a", t0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := e.store.SaveCustomer(t.Context(), e.user, "cus_b", t0)
+	second, err := e.store.SaveCustomer(t.Context(), e.user, "test", "cus_b", t0)
 	if err != nil || first != "cus_a" || second != "cus_a" {
 		t.Fatalf("customers %q %q %v, want cus_a kept", first, second, err)
+	}
+	// Going live: the test-mode customer is not reused.
+	if _, err := e.store.Customer(t.Context(), e.user, "live"); err != billingdb.ErrNotFound {
+		t.Fatalf("live customer before any live checkout: %v", err)
+	}
+	if live, err := e.store.SaveCustomer(t.Context(), e.user, "live", "cus_live", t0); err != nil || live != "cus_live" {
+		t.Fatalf("live customer %q %v", live, err)
 	}
 }
 

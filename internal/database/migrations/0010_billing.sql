@@ -8,10 +8,14 @@
 -- out-of-order events grant it once. A refund Stripe reports is kept per
 -- payment (billing_refund, the highest total seen) and applied to a granted
 -- checkout up to that total, whichever of the two events came first.
+-- A customer per Stripe mode: test-mode customers do not exist in live
+-- mode, so the ones made while testing must not be reused after going live.
 CREATE TABLE IF NOT EXISTS "billing_customer" (
-  "user_id" text PRIMARY KEY NOT NULL,
+  "user_id" text NOT NULL,
+  "mode" text NOT NULL CHECK ("mode" IN ('test', 'live')),
   "customer_id" text NOT NULL,
-  "created_at" integer NOT NULL
+  "created_at" integer NOT NULL,
+  PRIMARY KEY ("user_id", "mode")
 );
 CREATE TABLE IF NOT EXISTS "billing_checkout" (
   "id" text PRIMARY KEY NOT NULL,
