@@ -237,6 +237,9 @@ func Load(getenv Getenv, local bool) (Config, error) {
 	if c.Billing, err = loadBilling(get); err != nil {
 		return c, err
 	}
+	if local && c.Billing.SecretKey == "" {
+		c.Billing = builtinBilling(c.Billing, c.BaseURL)
+	}
 
 	c.RateLimitEnabled = true
 	if v := get("RATE_LIMIT_ENABLED"); v != "" {
@@ -393,9 +396,45 @@ func (c Config) Summary(cookies string, qwenErr error) string {
 	default:
 		fmt.Fprintf(&b, "\nmail: %s from %s", c.Mail.Transport, c.Mail.From)
 	}
-	fmt.Fprintf(&b, "\nbilling: %d pack(s); stripe key %s, webhook secret %s, api %s", len(c.Billing.Packs),
-		setOrNot(c.Billing.SecretKey), setOrNot(c.Billing.WebhookSecret), c.Billing.APIBase)
+	if c.BuiltinCheckout() {
+		fmt.Fprintf(&b, "\nbilling: %d pack(s); built-in checkout at %s/_stripe/ (no STRIPE_SECRET_KEY)", len(c.Billing.Packs), c.BaseURL)
+	} else {
+		fmt.Fprintf(&b, "\nbilling: %d pack(s); stripe key %s, webhook secret %s, api %s", len(c.Billing.Packs),
+			setOrNot(c.Billing.SecretKey), setOrNot(c.Billing.WebhookSecret), c.Billing.APIBase)
+	}
 	return b.String()
+}
+
+// BuiltinStripeKey is the secret key make dev uses when STRIPE_SECRET_KEY
+// is unset: it selects the built-in checkout (BuiltinCheckout), which
+// ignores the key's value.
+const BuiltinStripeKey = "sk_test_builtin"
+
+// BuiltinCheckout reports whether make dev sells through its built-in
+// stand-in for Stripe (internal/devtools/stripedev) rather than a Stripe
+// account: local mode without STRIPE_SECRET_KEY. Its API and pages are
+// served by the dev server itself, at BaseURL + "/v1/" and "/_stripe/".
+func (c Config) BuiltinCheckout() bool {
+	return c.Local && c.Billing.SecretKey == BuiltinStripeKey
+}
+
+// builtinBilling is local mode's billing without a Stripe key: the
+// built-in checkout on the dev server itself, its webhook secret random
+// per load (make dev loads its configuration once, signs and verifies its
+// own events, and the stand-in keeps its sessions in memory only), and, unless BILLING_PACKS
+// says otherwise, a demo catalog whose price ids the stand-in accepts like
+// any other.
+func builtinBilling(b Billing, baseURL string) Billing {
+	b.SecretKey = BuiltinStripeKey
+	b.WebhookSecret = "whsec_builtin_" + rand.Text()
+	b.APIBase = baseURL
+	if b.Packs == nil {
+		b.Packs = []Pack{
+			{ID: "starter", Name: "Starter (demo)", PriceID: "price_dev_starter", Credits: PackCredits{ImageFromText: 20, ImageFromReference: 10}, Paid: true},
+			{ID: "refill", Name: "Text refill (demo)", PriceID: "price_dev_refill", Credits: PackCredits{ImageFromText: 5}},
+		}
+	}
+	return b
 }
 
 // setOrNot says whether a secret is set, never what it is.

@@ -3,18 +3,21 @@
 // package's _test.go files). It builds each function exactly as its Lambda
 // does (internal/functions/...), so what it serves is what ships; it only
 // adds what a single long-running process needs: the built-in image
-// generator when there is no DashScope key, migrations, and hooks for the
-// tests.
+// generator when there is no DashScope key, the built-in checkout when
+// there is no Stripe key, migrations, and hooks for the tests.
 package devapp
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,6 +29,7 @@ import (
 	"adstudio/internal/config"
 	"adstudio/internal/database"
 	"adstudio/internal/devtools/imagegen"
+	"adstudio/internal/devtools/stripedev"
 	"adstudio/internal/functions/auth"
 	"adstudio/internal/functions/billing"
 	"adstudio/internal/functions/generate"
@@ -56,6 +60,12 @@ type App struct {
 	// uploads is the local bucket's upload endpoint (make dev), nil with a
 	// real bucket.
 	uploads http.Handler
+	// checkout is the built-in stand-in for Stripe (make dev without a
+	// Stripe key), nil otherwise; webhook is the API handler its events
+	// are delivered to, built at the first delivery.
+	checkout    *stripedev.Handler
+	webhookOnce sync.Once
+	webhook     http.Handler
 
 	core     *server.Core
 	auth     *auth.Function
@@ -100,20 +110,80 @@ func New(cfg config.Config, now func() time.Time) (*App, error) {
 		}
 		a.uploads = local.Handler()
 	}
+	if cfg.BuiltinCheckout() {
+		// make dev sells without a Stripe account: the stand-in answers the
+		// billing API's two calls, in process (cfg.Billing.APIBase, the dev
+		// server's own /v1/, need not be reachable from here, as in the
+		// tests), and delivers its events to the webhook route in process.
+		a.checkout = stripedev.New(stripedev.Options{
+			BaseURL: cfg.BaseURL, WebhookSecret: cfg.Billing.WebhookSecret, Deliver: a.deliverWebhook, Now: c.Now, Logger: slog.Default(),
+		})
+		a.SetStripeHTTPClient(&http.Client{Transport: inProcess{a.checkout}, Timeout: 8 * time.Second})
+	}
 	return a, nil
+}
+
+// deliverWebhook hands a signed event from the built-in checkout to the
+// app's webhook route, as Stripe's POST would arrive, and returns its
+// status.
+func (a *App) deliverWebhook(ctx context.Context, body []byte, signature string) (int, error) {
+	a.webhookOnce.Do(func() { a.webhook = a.Handler() })
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.Config.BaseURL+"/api/billing/webhook", bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	req.Header.Set("User-Agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)")
+	req.Header.Set("Stripe-Signature", signature)
+	req.RequestURI = req.URL.RequestURI()
+	req.RemoteAddr = "127.0.0.1:0"
+	rec := httptest.NewRecorder()
+	a.webhook.ServeHTTP(rec, req)
+	return rec.Code, nil
+}
+
+// inProcess is an http.RoundTripper that serves each request with h, in
+// this process.
+type inProcess struct{ h http.Handler }
+
+func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		defer req.Body.Close()
+	}
+	if err := req.Context().Err(); err != nil {
+		return nil, err
+	}
+	r := req.Clone(req.Context())
+	if r.Body == nil {
+		r.Body = http.NoBody
+	}
+	r.RequestURI = r.URL.RequestURI()
+	r.RemoteAddr = "127.0.0.1:0"
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, r)
+	res := rec.Result()
+	res.Request = req
+	return res, nil
 }
 
 // DevHandler is what make dev serves: every function, as Handler, plus
 // the local bucket's upload endpoint (objectstore.LocalObjectsPath), which
-// stands for R2 and so sits outside the API's middleware: it answers CORS
-// as a bucket with a CORS rule does.
+// stands for R2, and the built-in checkout (/v1/ and /_stripe/), which
+// stands for Stripe; both sit outside the API's middleware: the bucket
+// answers CORS as a bucket with a CORS rule does.
 func (a *App) DevHandler() http.Handler {
 	api := a.Handler()
-	if a.uploads == nil {
+	if a.uploads == nil && a.checkout == nil {
 		return api
 	}
 	mux := http.NewServeMux()
-	mux.Handle(objectstore.LocalObjectsPath, a.uploads)
+	if a.uploads != nil {
+		mux.Handle(objectstore.LocalObjectsPath, a.uploads)
+	}
+	if a.checkout != nil {
+		mux.Handle("/v1/", a.checkout)
+		mux.Handle("/_stripe/", a.checkout)
+	}
 	mux.Handle("/", api)
 	return mux
 }
