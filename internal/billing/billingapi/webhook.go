@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/google/uuid"
 	stripe "github.com/stripe/stripe-go/v85"
@@ -41,7 +42,10 @@ func (a *API) Webhook(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return &httpapi.AppError{Status: http.StatusBadRequest, Code: httpapi.CodeInvalidRequest, Message: "Unreadable or oversized body.", RequestID: requestID}
 	}
-	sig := r.Header.Get("Stripe-Signature")
+	// "t=…,v1=…": the Lambda adapter splits API Gateway's header values at
+	// commas into several values (as for a repeated header), so they are
+	// joined back, in order, before verifying.
+	sig := strings.Join(r.Header.Values("Stripe-Signature"), ",")
 	if sig == "" {
 		// Not from Stripe, whatever the configuration.
 		return &httpapi.AppError{Status: http.StatusBadRequest, Code: httpapi.CodeInvalidSignature, Message: "Missing Stripe-Signature.", RequestID: requestID}
