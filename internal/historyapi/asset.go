@@ -102,7 +102,7 @@ func (a *API) Asset(w http.ResponseWriter, r *http.Request) error {
 	h.Set("Cache-Control", "private, max-age=3600")
 	if obj.ETag != "" {
 		h.Set("ETag", obj.ETag)
-		// API Gateway's adapter splits header values on commas: read all.
+		// A repeated If-None-Match counts as its comma-joined list.
 		if matches(strings.Join(r.Header.Values("If-None-Match"), ","), obj.ETag) {
 			w.WriteHeader(http.StatusNotModified)
 			return nil

@@ -142,7 +142,7 @@ type Event struct {
 // through the net/http adapter, whose ProxyWithContext hands the
 // invocation context (and its deadline) to every handler.
 func Handler(f Function) func(context.Context, json.RawMessage) (any, error) {
-	proxy := httpadapter.NewV2(f.Handler)
+	proxy := httpadapter.NewV2(rawHeaders(f.Handler))
 	return func(ctx context.Context, raw json.RawMessage) (any, error) {
 		var ev Event
 		if json.Unmarshal(raw, &ev) == nil && ev.Adstudio != "" {
@@ -155,8 +155,30 @@ func Handler(f Function) func(context.Context, json.RawMessage) (any, error) {
 		if err := json.Unmarshal(raw, &req); err != nil {
 			return nil, err
 		}
-		return proxy.ProxyWithContext(ctx, req)
+		return proxy.ProxyWithContext(context.WithValue(ctx, eventHeadersKey{}, req.Headers), req)
 	}
+}
+
+type eventHeadersKey struct{}
+
+// rawHeaders gives h each header as API Gateway delivered it. The adapter
+// splits every header string at its commas into several values, which cuts
+// a User-Agent ("(KHTML, like Gecko)"), a Stripe-Signature ("t=…,v1=…") or
+// an If-None-Match list down to its first piece for Header.Get; API
+// Gateway has already joined a repeated header with commas, so one value
+// per name is what a server behind no adapter would see for one header
+// line. Cookies come in the event's own list and are left to the adapter.
+func rawHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if raw, ok := r.Context().Value(eventHeadersKey{}).(map[string]string); ok {
+			for k, v := range raw {
+				if k = http.CanonicalHeaderKey(k); k != "Cookie" {
+					r.Header[k] = []string{v}
+				}
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // SelfInvoker continues a generation in an asynchronous invocation of this

@@ -139,8 +139,8 @@ func (l *Limiter) memory() *Memory {
 // ClientIP returns the address to key limits and sessions by, or "".
 func (l *Limiter) ClientIP(r *http.Request) string {
 	for _, h := range l.Headers {
-		// API Gateway's adapter splits header values on commas, so read
-		// every value and re-join before deciding.
+		// A repeated header counts as its comma-joined list, as API
+		// Gateway delivers it (internal/lambdaentry keeps it whole).
 		v := strings.TrimSpace(strings.Join(r.Header.Values(h), ","))
 		if v == "" || strings.Contains(v, ",") {
 			// better-auth 1.7 accepts a header only with exactly one address.

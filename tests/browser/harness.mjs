@@ -219,9 +219,9 @@ if (location.pathname !== '/') {
 </body></html>
 `;
 
-// The SPA's page is served at /, at the social sign-in's landing paths and
-// at the password reset's redirectTo.
-export const SPA_PATHS = ['/', '/done', '/welcome', '/error', '/reset'];
+// The SPA's page is served at /, at the social sign-in's landing paths, at
+// the password reset's redirectTo and at the checkout's return URLs.
+export const SPA_PATHS = ['/', '/done', '/welcome', '/error', '/reset', '/billing', '/billing/done'];
 
 // startSpaServer serves the page over HTTPS with tls; with tls null, over
 // plain HTTP on host:port (the shape of a Vite dev server: make dev's

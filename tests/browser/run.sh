@@ -7,10 +7,14 @@
 # PUT from the page to the bucket, then image-from-reference; a run past
 # WORKFLOW_SYNC_BUDGET_MS that answers 202 and is polled until it succeeds),
 # social-signin.test.mjs ("Sign in with GitHub" through cmd/oauthfake's
-# consent page on a third site) and password-reset.test.mjs (a reset link
+# consent page on a third site), password-reset.test.mjs (a reset link
 # read from the outbox mail, on the API's site, opened in a new tab: it lands
 # on the SPA's /reset?token=, whose POST /reset-password ends every session;
-# the old password fails, the new one signs in). Fails if any fails.
+# the old password fails, the new one signs in) and billing.test.mjs (buying
+# the starter pack through make dev's built-in checkout, /_stripe/ on the
+# API's origin: Cancel back to the SPA buys nothing; Pay grants the pack,
+# then lands on the SPA's successUrl with the session id; skipped behind the
+# local gateway, which has no built-in checkout). Fails if any fails.
 # Usage: tests/browser/run.sh            builds ./cmd/dev and ./cmd/oauthfake into a temp dir
 #        SERVER_BIN=/path/to/adstudio-dev OAUTHFAKE_BIN=/path/to/oauthfake tests/browser/run.sh
 # Optional: SCREENSHOT_DIR=/some/dir (screenshots; default a fresh temp dir),
@@ -61,7 +65,7 @@ export SCREENSHOT_DIR="${SCREENSHOT_DIR:-$(mktemp -d -t adstudio-browser-shots-X
 # One file after the other (each starts its own servers and Chromium per test).
 status=0
 failed=()
-for f in dev-defaults.test.mjs cookie-sessions.test.mjs social-signin.test.mjs password-reset.test.mjs; do
+for f in dev-defaults.test.mjs cookie-sessions.test.mjs social-signin.test.mjs password-reset.test.mjs billing.test.mjs; do
   echo "tests/browser: $f"
   if ! node --test --test-reporter=spec --test-timeout=90000 "$f"; then
     status=1

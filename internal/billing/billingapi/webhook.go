@@ -42,9 +42,9 @@ func (a *API) Webhook(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return &httpapi.AppError{Status: http.StatusBadRequest, Code: httpapi.CodeInvalidRequest, Message: "Unreadable or oversized body.", RequestID: requestID}
 	}
-	// "t=…,v1=…": the Lambda adapter splits API Gateway's header values at
-	// commas into several values (as for a repeated header), so they are
-	// joined back, in order, before verifying.
+	// "t=…,v1=…" arrives whole on Lambda (internal/lambdaentry undoes the
+	// adapter's split at commas); a client that repeats the header gets its
+	// values joined in order, as API Gateway would.
 	sig := strings.Join(r.Header.Values("Stripe-Signature"), ",")
 	if sig == "" {
 		// Not from Stripe, whatever the configuration.
