@@ -1,6 +1,9 @@
 package httpapi
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -39,4 +42,17 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	w.Write(body)
+}
+
+// ReadJSON decodes the request body, at most limit bytes, into v: one JSON
+// value, with no second value after it. It reports false for a body that
+// is too large, unreadable or not such a value; the caller answers in its
+// route's shape (the app API's small JSON bodies: uploads, checkout).
+func ReadJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	return dec.Decode(v) == nil && !dec.More()
 }

@@ -6,11 +6,8 @@
 package billingapi
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -106,13 +103,8 @@ func (a *API) Checkout(w http.ResponseWriter, r *http.Request) error {
 	invalid := func(msg string) error {
 		return &httpapi.AppError{Status: http.StatusBadRequest, Code: httpapi.CodeInvalidRequest, Message: msg, RequestID: requestID}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 8<<10))
-	if err != nil {
-		return invalid("Invalid JSON payload.")
-	}
 	var req checkoutRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&req); err != nil || dec.More() {
+	if !httpapi.ReadJSON(w, r, 8<<10, &req) {
 		return invalid("Invalid JSON payload.")
 	}
 	if req.PackID == nil || req.SuccessURL == nil || req.CancelURL == nil {

@@ -120,25 +120,36 @@ ON CONFLICT ("id") DO UPDATE SET "id" = "id" RETURNING "user_id"`,
 	return nil
 }
 
-// Checkout returns the checkout with Stripe's session id, or ErrNotFound.
-func (s *Store) Checkout(ctx context.Context, id string) (Checkout, error) {
+// checkoutColumns are the columns scanCheckout reads, in its order.
+const checkoutColumns = `"id", "user_id", "pack_id", "pack_name", "price_id", "credits_product_shoots", "credits_ad_graphics",
+  "makes_paid", "customer_id", "status", coalesce("payment_intent_id", ''), coalesce("amount_total", 0), coalesce("currency", ''),
+  "refunded_amount", "created_at", "granted_at"`
+
+// scanCheckout reads one row of checkoutColumns.
+func scanCheckout(row interface{ Scan(...any) error }) (Checkout, error) {
 	var c Checkout
 	var created int64
 	var granted sql.NullInt64
-	err := s.DB.QueryRow(ctx, `SELECT "id", "user_id", "pack_id", "pack_name", "price_id", "credits_product_shoots", "credits_ad_graphics",
-  "makes_paid", "customer_id", "status", coalesce("payment_intent_id", ''), coalesce("amount_total", 0), coalesce("currency", ''),
-  "refunded_amount", "created_at", "granted_at"
-FROM "billing_checkout" WHERE "id" = ?`, id).Scan(&c.ID, &c.UserID, &c.PackID, &c.PackName, &c.PriceID, &c.ProductShoots, &c.AdGraphics,
+	err := row.Scan(&c.ID, &c.UserID, &c.PackID, &c.PackName, &c.PriceID, &c.ProductShoots, &c.AdGraphics,
 		&c.MakesPaid, &c.CustomerID, &c.Status, &c.PaymentIntentID, &c.AmountTotal, &c.Currency, &c.RefundedAmount, &created, &granted)
+	if err != nil {
+		return c, err
+	}
+	c.CreatedAt = time.Unix(created, 0).UTC()
+	if granted.Valid {
+		c.GrantedAt = time.Unix(granted.Int64, 0).UTC()
+	}
+	return c, nil
+}
+
+// Checkout returns the checkout with Stripe's session id, or ErrNotFound.
+func (s *Store) Checkout(ctx context.Context, id string) (Checkout, error) {
+	c, err := scanCheckout(s.DB.QueryRow(ctx, `SELECT `+checkoutColumns+` FROM "billing_checkout" WHERE "id" = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, ErrNotFound
 	}
 	if err != nil {
 		return c, fmt.Errorf("checkout: %w", err)
-	}
-	c.CreatedAt = time.Unix(created, 0).UTC()
-	if granted.Valid {
-		c.GrantedAt = time.Unix(granted.Int64, 0).UTC()
 	}
 	return c, nil
 }
@@ -388,26 +399,25 @@ func (s *Store) Expire(ctx context.Context, sessionID string, e Event) error {
 // Entry is one line of a user's purchase history: a purchase, or a
 // refund's taking back.
 type Entry struct {
-	Kind            string // ReasonPurchase or ReasonRefund
-	ID              string // the ledger ids' common prefix
-	CheckoutID      string
-	PackID          string
-	PackName        string
-	AmountTotal     int64 // what the checkout charged, in the currency's minor unit
-	Currency        string
-	RefundedTotal   int64 // a refund: Stripe's running total after it
-	Moved           gendb.Balance
-	Requested       gendb.Balance
-	ExternalRef     string // the payment (purchase) or charge (refund)
-	CreatedAt       time.Time
-	PaymentIntentID string
+	Kind          string // ReasonPurchase or ReasonRefund
+	ID            string // the ledger ids' common prefix
+	CheckoutID    string
+	PackID        string
+	PackName      string
+	AmountTotal   int64 // what the checkout charged, in the currency's minor unit
+	Currency      string
+	RefundedTotal int64 // a refund: Stripe's running total after it
+	Moved         gendb.Balance
+	Requested     gendb.Balance
+	ExternalRef   string // the payment (purchase) or charge (refund)
+	CreatedAt     time.Time
 }
 
 // Purchases lists the user's purchases and refunds, newest first, at most
 // limit entries, from the ledger rows they wrote.
 func (s *Store) Purchases(ctx context.Context, userID string, limit int) ([]Entry, error) {
 	rows, err := s.DB.Query(ctx, `SELECT l."id", l."reason", l."workflow", l."delta", coalesce(l."requested", l."delta"), coalesce(l."external_ref", ''), l."created_at",
-  c."id", c."pack_id", c."pack_name", coalesce(c."amount_total", 0), coalesce(c."currency", ''), coalesce(c."payment_intent_id", '')
+  c."id", c."pack_id", c."pack_name", coalesce(c."amount_total", 0), coalesce(c."currency", '')
 FROM "credit_ledger" l JOIN "billing_checkout" c ON c."id" = substr(l."id", 1, instr(l."id", ':') - 1)
 WHERE l."user_id" = ? AND l."reason" IN ('purchase', 'purchase_refund')
 ORDER BY l."created_at" DESC, l."rowid" DESC LIMIT ?`, userID, limit*2)
@@ -421,7 +431,7 @@ ORDER BY l."created_at" DESC, l."rowid" DESC LIMIT ?`, userID, limit*2)
 		var delta, requested, at int64
 		var e Entry
 		if err := rows.Scan(&id, &reason, &workflow, &delta, &requested, &ref, &at,
-			&e.CheckoutID, &e.PackID, &e.PackName, &e.AmountTotal, &e.Currency, &e.PaymentIntentID); err != nil {
+			&e.CheckoutID, &e.PackID, &e.PackName, &e.AmountTotal, &e.Currency); err != nil {
 			return nil, fmt.Errorf("purchases: %w", err)
 		}
 		// One entry per purchase or refund level: its rows share the id
@@ -453,30 +463,18 @@ ORDER BY l."created_at" DESC, l."rowid" DESC LIMIT ?`, userID, limit*2)
 // every status (for the operator: a session opened and never paid shows
 // as open, or expired once Stripe says so).
 func (s *Store) Checkouts(ctx context.Context, userID string, limit int) ([]Checkout, error) {
-	rows, err := s.DB.Query(ctx, `SELECT "id" FROM "billing_checkout" WHERE "user_id" = ? ORDER BY "created_at" DESC, "rowid" DESC LIMIT ?`, userID, limit)
+	rows, err := s.DB.Query(ctx, `SELECT `+checkoutColumns+` FROM "billing_checkout" WHERE "user_id" = ? ORDER BY "created_at" DESC, "rowid" DESC LIMIT ?`, userID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("checkouts: %w", err)
 	}
-	var ids []string
+	defer rows.Close()
+	var out []Checkout
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("checkouts: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("checkouts: %w", err)
-	}
-	out := make([]Checkout, 0, len(ids))
-	for _, id := range ids {
-		c, err := s.Checkout(ctx, id)
+		c, err := scanCheckout(rows)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("checkouts: %w", err)
 		}
 		out = append(out, c)
 	}
-	return out, nil
+	return out, rows.Err()
 }

@@ -1,10 +1,8 @@
 package workflowapi
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -52,13 +50,8 @@ func (u *Uploads) Create(w http.ResponseWriter, r *http.Request) error {
 	invalid := func(msg string) error {
 		return &httpapi.AppError{Status: http.StatusBadRequest, Code: httpapi.CodeInvalidRequest, Message: msg, RequestID: requestID}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 4<<10))
-	if err != nil {
-		return invalid("Invalid JSON payload.")
-	}
 	var req uploadRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&req); err != nil || dec.More() {
+	if !httpapi.ReadJSON(w, r, 4<<10, &req) {
 		return invalid("Invalid JSON payload.")
 	}
 	typ, ok := engine.ImageType(req.ContentType)
